@@ -1,0 +1,35 @@
+"""Start the studio: one QApplication, one main window, then the event loop."""
+
+from __future__ import annotations
+
+import sys
+
+APP_NAME = "MNIST Studio"
+ORG_NAME = "MNIST Studio"
+
+
+def make_app():
+    """The QApplication (created once), with names that QSettings and QStandardPaths use for their folders."""
+    from PyQt6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORG_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    import pyqtgraph as pg
+
+    pg.setConfigOptions(antialias=True, background="w", foreground="#333")
+    return app
+
+
+def run_app(model: str | None = None, preset: str | None = None, spec: str | None = None) -> int:
+    """Open the main window (with a model file, a preset or an architecture file if given) and run until closed."""
+    app = make_app()
+    from mnist_studio.gui.main_window import MainWindow
+
+    win = MainWindow()
+    win.show()
+    win.open_initial(model=model, preset=preset, spec=spec)
+    return app.exec()

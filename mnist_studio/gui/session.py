@@ -1,0 +1,70 @@
+"""The studio's shared state: what every panel looks at, and the signals that say it changed.
+
+Panels never talk to each other directly; they read from and write to one :class:`StudioSession`. The designer
+sets the spec, the training worker publishes weight snapshots into ``model`` (a copy that only the GUI thread
+touches), a file open replaces it, and the drawing pad, the weights view and the evaluation tab redraw from
+``modelChanged``. The trainer's own model lives in the worker thread and is never shared.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PyQt6.QtCore import QObject, pyqtSignal
+
+from mnist_studio.data.datasets import Dataset, load_mnist
+from mnist_studio.nn.model import Model
+
+
+class StudioSession(QObject):
+    specChanged = pyqtSignal(object)  # dict: the architecture being designed
+    modelChanged = pyqtSignal(object)  # Model | None: the model to show and predict with (GUI-thread copy)
+    weightsUpdated = pyqtSignal(object)  # Model: same object as `model`, weights refreshed during training
+    datasetChanged = pyqtSignal(object)  # Dataset
+    stateChanged = pyqtSignal(str)  # "idle", "running", "paused"
+    status = pyqtSignal(str)  # a one-line message for the status bar
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.spec: dict[str, Any] | None = None
+        self.model: Model | None = None
+        self.model_source: str = ""  # "training", a file path, or "" (untrained)
+        self._dataset: Dataset | None = None
+        self.state = "idle"
+
+    # -- dataset ---------------------------------------------------------------------------------------------------
+    @property
+    def dataset(self) -> Dataset:
+        """The dataset in use (the embedded MNIST unless another was opened); loaded on first use."""
+        if self._dataset is None:
+            self._dataset = load_mnist()
+        return self._dataset
+
+    def set_dataset(self, ds: Dataset) -> None:
+        self._dataset = ds
+        self.datasetChanged.emit(ds)
+
+    # -- architecture and model ------------------------------------------------------------------------------------
+    def set_spec(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self.specChanged.emit(spec)
+
+    def set_model(self, model: Model | None, source: str = "") -> None:
+        """Replace the model the views use (a trained file, or the start of a new training run)."""
+        self.model = model
+        self.model_source = source
+        self.modelChanged.emit(model)
+
+    def update_weights(self, state: dict) -> None:
+        """Load a weight snapshot from the training worker into the view model and tell the views."""
+        if self.model is None:
+            return
+        try:
+            self.model.load_state_dict(state)
+        except ValueError:
+            return  # a snapshot from an earlier architecture that arrived late: ignore it
+        self.weightsUpdated.emit(self.model)
+
+    def set_state(self, state: str) -> None:
+        self.state = state
+        self.stateChanged.emit(state)

@@ -1,0 +1,92 @@
+"""Dropout and batch normalisation: layers that behave differently in training and in evaluation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mnist_studio.nn.layers.base import Layer, Param, Shape
+
+
+class Dropout(Layer):
+    """In training, zeroes each value with probability ``rate`` and scales the rest by 1/(1-rate) ("inverted"
+    dropout), so evaluation is the identity and needs no rescaling."""
+
+    schema = (Param("rate", "float", 0.25, "Share of values set to zero in each training batch (0 = off).",
+                    low=0.0, high=0.95),)
+    category = "Regularisation"
+    summary = "Randomly silence units while training (less overfitting)"
+    stochastic = True
+
+    def describe(self) -> str:
+        return f"rate={self.config['rate']:g}"
+
+    def forward(self, x, training=False):
+        rate = self.config["rate"]
+        if not training or rate == 0.0:
+            self._mask = None
+            return x
+        keep = self.rng.random(x.shape, dtype=np.float32) >= rate
+        self._mask = keep.astype(x.dtype) * (1.0 / (1.0 - rate))
+        return x * self._mask
+
+    def backward(self, dy, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        return dy if self._mask is None else dy * self._mask
+
+
+class BatchNorm(Layer):
+    """Normalises each feature (each channel, for images) to zero mean and unit variance over the batch, then
+    scales by ``gamma`` and shifts by ``beta``. Running averages of the statistics are kept for evaluation."""
+
+    schema = (
+        Param("momentum", "float", 0.9, "How much of the running statistics is kept at each batch (0.9 = slow).",
+              low=0.0, high=0.999),
+        Param("epsilon", "float", 1e-5, "Added to the variance so the division is always safe.", low=1e-8, high=0.1),
+    )
+    category = "Regularisation"
+    summary = "Normalise each feature over the batch (faster, steadier training)"
+
+    def describe(self) -> str:
+        return ""
+
+    def param_shapes(self, input_shape: Shape) -> dict[str, Shape]:
+        return {"gamma": (input_shape[-1],), "beta": (input_shape[-1],)}
+
+    def _init_params(self, input_shape, rng, init):
+        c = input_shape[-1]
+        return {"gamma": np.ones(c), "beta": np.zeros(c)}
+
+    def _init_buffers(self, input_shape):
+        c = input_shape[-1]
+        return {"running_mean": np.zeros(c), "running_var": np.ones(c)}
+
+    def forward(self, x, training=False):
+        axes = tuple(range(x.ndim - 1))
+        eps = self.config["epsilon"]
+        if training:
+            mean = x.mean(axis=axes)
+            var = x.var(axis=axes)
+            m = self.config["momentum"]
+            self.buffers["running_mean"] *= m
+            self.buffers["running_mean"] += (1 - m) * mean
+            self.buffers["running_var"] *= m
+            self.buffers["running_var"] += (1 - m) * var
+        else:
+            mean, var = self.buffers["running_mean"], self.buffers["running_var"]
+        inv_std = 1.0 / np.sqrt(var + eps)
+        xhat = (x - mean) * inv_std
+        self._cache = (xhat, inv_std, axes, training)
+        return xhat * self.params["gamma"] + self.params["beta"]
+
+    def backward(self, dy, need_input_grad=True):
+        xhat, inv_std, axes, training = self._cache
+        np.sum(dy * xhat, axis=axes, out=self.grads["gamma"])
+        np.sum(dy, axis=axes, out=self.grads["beta"])
+        if not need_input_grad:
+            return None
+        dxhat = dy * self.params["gamma"]
+        if not training:  # running statistics are constants: a plain per-feature scale
+            return dxhat * inv_std
+        m = dy.size // dy.shape[-1]
+        return (inv_std / m) * (m * dxhat - dxhat.sum(axis=axes) - xhat * (dxhat * xhat).sum(axis=axes))

@@ -1,0 +1,188 @@
+"""A sequential model built from a spec: forward, backward, loss, prediction in chunks, weights as named arrays.
+
+Weights are addressed as ``"<layer index>.<name>"`` (``"0.W"``, ``"7.b"``, ``"3.running_mean"``), which is how
+model files store them and how the studio picks a layer to display.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterator
+
+import numpy as np
+
+from mnist_studio.nn.layers import LAYER_TYPES, Layer, Softmax, softmax
+from mnist_studio.nn.losses import Loss
+from mnist_studio.nn.spec import normalise, validate
+
+PREDICT_CHUNK = 256  # images per forward pass when predicting: bounds im2col memory (10,000 at once is > 6 GB)
+
+
+class Model:
+    """Layers in order, their weights, and the passes through them."""
+
+    def __init__(self, spec: dict[str, Any], seed: int = 0, init: str | None = None, dtype=np.float32) -> None:
+        self.spec = normalise(spec)
+        if init is not None:
+            self.spec["init"] = init
+            validate(self.spec)
+        self.input_shape: tuple[int, ...] = tuple(self.spec["input_shape"])
+        self.seed = seed
+        rng = np.random.default_rng(seed)
+        self.layers: list[Layer] = []
+        shape = self.input_shape
+        for cfg in self.spec["layers"]:
+            layer = LAYER_TYPES[cfg["type"]](**{k: v for k, v in cfg.items() if k != "type"})
+            layer.build(shape, rng, self.spec["init"], dtype)
+            shape = layer.output_shape(shape)
+            self.layers.append(layer)
+        self.output_shape = shape
+        weighted = [i for i, layer in enumerate(self.layers) if layer.params]
+        self._first_weighted = weighted[0] if weighted else len(self.layers)
+
+    # -- introspection ---------------------------------------------------------------------------------------------
+    @property
+    def ends_with_softmax(self) -> bool:
+        return isinstance(self.layers[-1], Softmax)
+
+    @property
+    def dtype(self):
+        for layer in self.layers:
+            for p in layer.params.values():
+                return p.dtype
+        return np.dtype(np.float32)
+
+    def num_params(self) -> int:
+        return int(sum(p.size for layer in self.layers for p in layer.params.values()))
+
+    def named_params(self) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+        """(name, weights, gradient) for every trainable array, in layer order."""
+        for i, layer in enumerate(self.layers):
+            for k, p in layer.params.items():
+                yield f"{i}.{k}", p, layer.grads[k]
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Every array needed to reproduce the model's outputs (weights and BatchNorm statistics), as copies."""
+        out = {}
+        for i, layer in enumerate(self.layers):
+            for d in (layer.params, layer.buffers):
+                for k, v in d.items():
+                    out[f"{i}.{k}"] = v.copy()
+        return out
+
+    def expected_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {f"{i}.{k}": v.shape for i, layer in enumerate(self.layers) for d in (layer.params, layer.buffers)
+                for k, v in d.items()}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Copy arrays in, after checking that every name and shape matches this architecture."""
+        expected = self.expected_shapes()
+        missing = sorted(set(expected) - set(state))
+        extra = sorted(set(state) - set(expected))
+        if missing or extra:
+            raise ValueError(
+                "the weights do not match the architecture"
+                + (f"; missing {', '.join(missing)}" if missing else "")
+                + (f"; unexpected {', '.join(extra)}" if extra else "")
+            )
+        for name, shape in expected.items():
+            arr = np.asarray(state[name])
+            if arr.shape != shape:
+                raise ValueError(f"weight {name} has shape {arr.shape}, the architecture needs {shape}")
+            if not np.issubdtype(arr.dtype, np.floating):
+                raise ValueError(f"weight {name} holds {arr.dtype} values, not floating-point numbers")
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"weight {name} contains NaN or infinite values")
+        for i, layer in enumerate(self.layers):
+            for d in (layer.params, layer.buffers):
+                for k in d:
+                    d[k][...] = state[f"{i}.{k}"]
+
+    def copy(self) -> "Model":
+        """An independent model with the same architecture and weights (for a GUI view or a snapshot)."""
+        other = Model(self.spec, seed=self.seed, dtype=self.dtype)
+        other.load_state_dict(self.state_dict())
+        return other
+
+    def astype(self, dtype) -> "Model":
+        for layer in self.layers:
+            layer.astype(dtype)
+        return self
+
+    # -- passes ----------------------------------------------------------------------------------------------------
+    def prepare(self, x: np.ndarray) -> np.ndarray:
+        """Reshape a batch of images (N×28×28, N×784 or N×28×28×1) to the model's input shape."""
+        x = np.asarray(x)
+        if x.dtype != self.dtype:
+            x = x.astype(self.dtype)
+        if x.shape[1:] != self.input_shape:
+            if math.prod(x.shape[1:]) != math.prod(self.input_shape):
+                raise ValueError(f"input of shape {x.shape[1:]} does not fit the model's input {self.input_shape}")
+            x = x.reshape((x.shape[0], *self.input_shape))
+        return x
+
+    def forward(self, x: np.ndarray, training: bool = False, stop: int | None = None) -> np.ndarray:
+        """Run layers ``[0, stop)`` (all by default)."""
+        for layer in self.layers[:stop]:
+            x = layer.forward(x, training)
+        return x
+
+    def backward(self, dy: np.ndarray, start: int | None = None, to_input: bool = False) -> np.ndarray | None:
+        """Back-propagate from the output of layer ``start - 1`` (the last by default) down to the first weighted
+        layer, or to the input when ``to_input`` (saliency maps need it; training does not)."""
+        end = len(self.layers) if start is None else start
+        stop = 0 if to_input else self._first_weighted
+        for i in range(end - 1, stop - 1, -1):
+            dy = self.layers[i].backward(dy, need_input_grad=to_input or i > stop)
+        return dy
+
+    def loss_and_grads(self, x: np.ndarray, labels: np.ndarray, loss: Loss) -> tuple[float, np.ndarray]:
+        """One training pass: forward in training mode, loss, backward. Returns (loss, scores or probabilities)."""
+        if loss.takes_logits:
+            stop = len(self.layers) - 1 if self.ends_with_softmax else None
+            logits = self.forward(x, training=True, stop=stop)
+            value, grad = loss(logits, labels)
+            self.backward(grad, start=stop)
+            return value, logits
+        out = self.forward(x, training=True)
+        value, grad = loss(out, labels)
+        self.backward(grad)
+        return value, out
+
+    def predict_proba(self, x: np.ndarray, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
+        """Class probabilities in evaluation mode, computed in chunks so memory stays bounded."""
+        x = self.prepare(x)
+        out = np.empty((x.shape[0], self.output_shape[0]), dtype=self.dtype)
+        for s in range(0, x.shape[0], batch_size):
+            y = self.forward(x[s:s + batch_size])
+            out[s:s + batch_size] = y if self.ends_with_softmax else softmax(y)
+        return out
+
+    def predict(self, x: np.ndarray, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
+        return self.predict_proba(x, batch_size).argmax(axis=1)
+
+    def activations(self, x: np.ndarray) -> list[np.ndarray]:
+        """Every layer's output for a (small) batch, in evaluation mode: what the studio shows as feature maps."""
+        x = self.prepare(x)
+        outs = []
+        for layer in self.layers:
+            x = layer.forward(x, training=False)
+            outs.append(x)
+        return outs
+
+    def input_gradient(self, x: np.ndarray, classes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Saliency: d(score of ``classes``, default the top class) / d(input pixels), in evaluation mode.
+
+        The score is the pre-softmax value, so a confident answer still has a useful gradient. Returns
+        (gradient shaped like the prepared input, probabilities). Overwrites the layers' gradient buffers, so call
+        it on a model that is not being trained (the studio uses a copy).
+        """
+        x = self.prepare(x)
+        stop = len(self.layers) - 1 if self.ends_with_softmax else None
+        scores = self.forward(x, training=False, stop=stop)
+        probs = softmax(scores)
+        if classes is None:
+            classes = probs.argmax(axis=1)
+        d = np.zeros_like(scores)
+        d[np.arange(x.shape[0]), classes] = 1.0
+        return self.backward(d, start=stop, to_input=True), probs

@@ -1,0 +1,215 @@
+"""Architecture specs: a network as a JSON document, checked and measured before anything is built.
+
+A spec looks like::
+
+    {"name": "lenet", "description": "...", "input_shape": [28, 28, 1], "init": "he",
+     "layers": [{"type": "Conv2D", "filters": 32, "kernel_size": 5, "padding": "same"}, {"type": "ReLU"}, ...],
+     "training": {"optimizer": "adam", "lr": 0.001, "batch_size": 64, "epochs": 3}}
+
+:func:`analyse` walks the stack once, giving every layer's output shape and parameter count, and stops at the first
+problem, which it reports in words a student understands, naming the layer by its position (counted from 1, as
+people count) and its type. The designer shows that analysis live; :func:`validate` raises it as a
+:class:`SpecError` for the engine and the CLI. ``training`` holds suggested hyperparameters and is not part of the
+architecture's validity.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mnist_studio.nn.init import INITIALISERS
+from mnist_studio.nn.layers import LAYER_TYPES, LayerConfigError, LayerShapeError, Shape, shape_str
+
+NUM_CLASSES = 10
+DEFAULT_INPUT_SHAPE: Shape = (28, 28, 1)
+ALLOWED_INPUT_SHAPES = ((28, 28, 1), (784,))
+
+
+class SpecError(ValueError):
+    """An architecture that cannot be built. ``index`` is the 0-based layer position (None: the whole spec)."""
+
+    def __init__(self, reason: str, index: int | None = None, layer_type: str | None = None) -> None:
+        self.reason = reason
+        self.index = index
+        self.layer_type = layer_type
+        if index is None:
+            super().__init__(reason)
+        else:
+            super().__init__(f"Layer {index + 1} ({layer_type or '?'}): {reason}")
+
+
+@dataclass
+class LayerRow:
+    """One layer as the designer and summaries show it."""
+
+    index: int
+    type: str
+    description: str
+    output_shape: Shape | None
+    params: int
+
+
+@dataclass
+class Analysis:
+    """The result of walking a spec: rows up to the first problem, the total, and the problem if any."""
+
+    input_shape: Shape | None
+    rows: list[LayerRow] = field(default_factory=list)
+    error: SpecError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def total_params(self) -> int:
+        return sum(r.params for r in self.rows)
+
+
+def analyse(spec: dict[str, Any]) -> Analysis:
+    """Shapes and parameter counts of every layer; never raises for a bad spec (the error is in the result)."""
+    if not isinstance(spec, dict):
+        return Analysis(None, error=SpecError("an architecture must be a JSON object with a list of layers"))
+    try:
+        input_shape = _input_shape(spec)
+        init = spec.get("init", "he")
+        if init not in INITIALISERS:
+            raise SpecError(f"unknown initialiser {init!r}; choose one of {', '.join(INITIALISERS)}")
+        layers = spec.get("layers")
+        if not isinstance(layers, list):
+            raise SpecError("the architecture has no list of layers ('layers')")
+    except SpecError as e:
+        return Analysis(None, error=e)
+    result = Analysis(input_shape)
+    shape: Shape = input_shape
+    trainable = False
+    for i, cfg in enumerate(layers):
+        if not isinstance(cfg, dict) or "type" not in cfg:
+            result.error = SpecError("each layer must be an object with a 'type'", i)
+            return result
+        kind = cfg["type"]
+        cls = LAYER_TYPES.get(kind)
+        if cls is None:
+            result.error = SpecError(f"unknown layer type {kind!r} (known: {', '.join(LAYER_TYPES)})", i, str(kind))
+            return result
+        try:
+            layer = cls(**{k: v for k, v in cfg.items() if k != "type"})
+            out = layer.output_shape(shape)
+            count = layer.param_count(shape)
+        except (LayerConfigError, LayerShapeError) as e:
+            result.error = SpecError(str(e), i, kind)
+            return result
+        trainable = trainable or count > 0
+        result.rows.append(LayerRow(i, kind, layer.describe(), out, count))
+        shape = out
+    if not layers:
+        result.error = SpecError("the network has no layers; add Flatten and Dense(10) at least")
+    elif not trainable:
+        result.error = SpecError("the network has nothing to learn; add a Dense or Conv2D layer")
+    elif shape != (NUM_CLASSES,):
+        last = len(layers) - 1
+        if len(shape) == 1:
+            why = (f"the network ends with {shape[0]} outputs but needs {NUM_CLASSES}, one per digit; "
+                   f"make the last Dense layer {NUM_CLASSES} units")
+        else:
+            why = (f"the network ends with a {shape_str(shape)} image but needs {NUM_CLASSES} scores, one per digit; "
+                   f"end with Flatten and Dense({NUM_CLASSES})")
+        result.error = SpecError(why, last, layers[last]["type"])
+    return result
+
+
+def validate(spec: dict[str, Any]) -> Analysis:
+    """:func:`analyse`, raising the first problem as a :class:`SpecError`."""
+    result = analyse(spec)
+    if result.error is not None:
+        raise result.error
+    return result
+
+
+def normalise(spec: dict[str, Any]) -> dict[str, Any]:
+    """A validated copy with every layer's parameters filled in (defaults made explicit, types canonical)."""
+    validate(spec)
+    out = copy.deepcopy(spec)
+    out["input_shape"] = list(_input_shape(spec))
+    out["init"] = spec.get("init", "he")
+    out["layers"] = [
+        LAYER_TYPES[c["type"]](**{k: v for k, v in c.items() if k != "type"}).get_config() for c in spec["layers"]
+    ]
+    return out
+
+
+def _input_shape(spec: dict[str, Any]) -> Shape:
+    raw = spec.get("input_shape", list(DEFAULT_INPUT_SHAPE))
+    try:
+        shape = tuple(int(d) for d in raw)
+    except (TypeError, ValueError):
+        raise SpecError(f"input_shape must be a list of whole numbers, got {raw!r}") from None
+    if shape not in ALLOWED_INPUT_SHAPES:
+        raise SpecError(
+            f"input_shape {shape_str(shape)} does not match the data: MNIST images are 28×28×1 "
+            "(or 784 values when flat)"
+        )
+    return shape
+
+
+def summary_text(spec: dict[str, Any]) -> str:
+    """A Keras-style table: Layer (type) | Output Shape | Param #, then the total."""
+    result = validate(spec)
+    head = f"{'#':>3}  {'Layer (type)':<34}{'Output shape':<16}{'Params':>12}"
+    lines = [head, "-" * len(head), f"{'':>3}  {'Input':<34}{shape_str(result.input_shape):<16}{0:>12,}"]
+    for r in result.rows:
+        name = f"{r.type}" + (f" ({r.description})" if r.description else "")
+        lines.append(f"{r.index + 1:>3}  {name:<34}{shape_str(r.output_shape):<16}{r.params:>12,}")
+    lines += ["-" * len(head), f"Total parameters: {result.total_params:,}"]
+    return "\n".join(lines)
+
+
+# -- files and presets ---------------------------------------------------------------------------------------------
+
+def load_spec_file(path: str | Path) -> dict[str, Any]:
+    """Read and validate an architecture JSON file; every failure is a :class:`SpecError` naming the file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise SpecError(f"cannot read architecture file {path}: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{path} is not a text (JSON) architecture file") from None
+    try:
+        spec = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SpecError(f"{path} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    try:
+        return normalise(spec)
+    except SpecError as e:
+        raise SpecError(f"{path.name}: {e}") from None
+
+
+def spec_to_json(spec: dict[str, Any]) -> str:
+    return json.dumps(spec, indent=2) + "\n"
+
+
+def presets_dir() -> Path:
+    from mnist_studio.resources import resource_path
+
+    return resource_path("presets")
+
+
+def list_presets() -> dict[str, dict[str, Any]]:
+    """All presets by name, in file-name order."""
+    out = {}
+    for p in sorted(presets_dir().glob("*.json")):
+        spec = json.loads(p.read_text(encoding="utf-8"))
+        out[spec.get("name", p.stem)] = spec
+    return out
+
+
+def load_preset(name: str) -> dict[str, Any]:
+    presets = list_presets()
+    if name not in presets:
+        raise SpecError(f"unknown preset {name!r}; choose one of {', '.join(presets)}")
+    return normalise(presets[name])

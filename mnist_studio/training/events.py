@@ -1,0 +1,67 @@
+"""What the trainer reports, as plain records, and the callback interface that receives them.
+
+Keeping these free of any GUI type is what lets the same loop drive the CLI's progress bar, the studio's plots
+(through one Qt worker that forwards them as signals) and the tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass
+class FitBegin:
+    epochs: int  # epochs this call will run
+    start_epoch: int  # epochs completed before it
+    batches_per_epoch: int
+    train_size: int
+    val_size: int
+    num_params: int
+
+
+@dataclass
+class BatchEnd:
+    step: int  # optimizer steps taken so far in the run (1 after the first batch)
+    epoch: float  # progress in epochs: 1.5 = half-way through the second epoch
+    batch: int  # batch number within the current epoch, from 1
+    batches_per_epoch: int
+    loss: float
+    accuracy: float  # share of the batch classified right
+    lr: float
+    samples_per_second: float
+
+
+@dataclass
+class EpochEnd:
+    epoch: int  # epochs completed, from 1
+    step: int
+    train_loss: float  # mean over the epoch's batches
+    train_accuracy: float
+    val_loss: float | None
+    val_accuracy: float | None
+    seconds: float
+    lr: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class FitEnd:
+    status: str  # "finished", "stopped" or "diverged"
+    message: str
+    epoch: float
+    step: int
+    seconds: float  # time spent training in this call, pauses excluded
+
+
+class Callback:
+    """Override what you need; every method is called from the training thread."""
+
+    def on_fit_begin(self, event: FitBegin) -> None: ...
+
+    def on_batch_end(self, event: BatchEnd) -> None: ...
+
+    def on_epoch_end(self, event: EpochEnd) -> None: ...
+
+    def on_fit_end(self, event: FitEnd) -> None: ...

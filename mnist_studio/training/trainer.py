@@ -1,0 +1,194 @@
+"""The fit loop.
+
+One :class:`Trainer` owns a model, its optimizer, the data splits and the run's history. ``fit()`` runs epochs of
+shuffled mini-batches and reports through callbacks; it can be called again to continue (the studio's "+1 epoch"),
+with the optimizer's moments and the step counter carried over.
+
+Between two batches it honours the :class:`TrainingControl` (pause, resume, stop, a new learning rate), so any
+thread may steer it. A NaN or infinite loss stops the run as *diverged*: the weights and optimizer state from the
+last checkpoint with a finite loss (taken every ``CHECKPOINT_EVERY`` steps and at every epoch start) are restored,
+so the model is left usable. The same seed gives the same run: the model's initial weights, the shuffling, the
+dropout masks and the augmentation all draw from generators derived from it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Iterable
+
+import numpy as np
+
+from mnist_studio.data.augment import Augmentation
+from mnist_studio.data.datasets import to_float
+from mnist_studio.data.splits import Splits, batches_per_epoch, minibatches
+from mnist_studio.nn.losses import make_loss
+from mnist_studio.nn.model import Model
+from mnist_studio.nn.optim import Optimizer
+from mnist_studio.training.config import TrainConfig
+from mnist_studio.training.control import TrainingControl
+from mnist_studio.training.events import BatchEnd, Callback, EpochEnd, FitBegin, FitEnd
+from mnist_studio.training.history import RunHistory
+from mnist_studio.training.metrics import evaluate
+
+CHECKPOINT_EVERY = 100  # steps between snapshots of known-good weights
+
+
+class Diverged(RuntimeError):
+    pass
+
+
+class Trainer:
+    def __init__(self, model: Model, splits: Splits, config: TrainConfig, callbacks: Iterable[Callback] = (),
+                 control: TrainingControl | None = None, optimizer: Optimizer | None = None) -> None:
+        self.model = model
+        self.splits = splits
+        self.config = config
+        self.callbacks = list(callbacks)
+        self.control = control or TrainingControl()
+        self.optimizer = optimizer or config.make_optimizer()
+        self.base_lr = self.optimizer.lr
+        self.schedule = config.make_schedule()
+        self.loss = make_loss(config.loss)
+        self.history = RunHistory()
+        self.epochs_done = 0
+        self.step = 0
+        self.samples_seen = 0
+        self.train_seconds = 0.0
+        seeds = np.random.SeedSequence(config.seed).spawn(3)
+        self._shuffle_rng = np.random.default_rng(seeds[0])
+        self._augment_rng = np.random.default_rng(seeds[1])
+        dropout_base = int(np.random.default_rng(seeds[2]).integers(2**62))
+        for k, layer in enumerate(model.layers):  # dropout masks follow the run's seed
+            layer.reseed(dropout_base + k)
+        self._augment = Augmentation() if config.augment else None
+        self._params = [p for _, p, _ in model.named_params()]
+        self._grads = [g for _, _, g in model.named_params()]
+        self._checkpoint: tuple[int, dict, dict] | None = None
+
+    # -- helpers ---------------------------------------------------------------------------------------------------
+    def _emit(self, name: str, event) -> None:
+        for cb in self.callbacks:
+            getattr(cb, name)(event)
+
+    def _take_checkpoint(self) -> None:
+        self._checkpoint = (self.step, self.model.state_dict(), self.optimizer.state_dict())
+
+    def _restore_checkpoint(self) -> int:
+        step, weights, opt_state = self._checkpoint
+        self.model.load_state_dict(weights)
+        if opt_state.get("t", 0):
+            self.optimizer.load_state_dict(opt_state, self._params)
+        else:
+            self.optimizer.slots.clear()
+            self.optimizer._scratch = []
+            self.optimizer.t = 0
+        return step
+
+    def _lr_for(self, epoch: float) -> float:
+        return self.base_lr * self.schedule.factor(epoch)
+
+    # -- the loop --------------------------------------------------------------------------------------------------
+    def fit(self, epochs: int | None = None) -> FitEnd:
+        """Train ``epochs`` more epochs (default: up to ``config.epochs`` in all); returns how the run ended."""
+        epochs = (self.config.epochs - self.epochs_done) if epochs is None else epochs
+        s = self.splits
+        n = len(s.train_x)
+        bs = self.config.batch_size
+        per_epoch = batches_per_epoch(n, bs)
+        self._emit("on_fit_begin", FitBegin(epochs, self.epochs_done, per_epoch, n, len(s.val_x),
+                                            self.model.num_params()))
+        t_start = time.perf_counter()
+        paused = 0.0
+        status, message = "finished", f"trained {epochs} epoch{'s' if epochs != 1 else ''}"
+        try:
+            for _ in range(max(0, epochs)):
+                if self.control.stop_requested:
+                    status, message = "stopped", "stopped before the next epoch"
+                    break
+                stopped, waited = self._run_epoch(n, bs, per_epoch)
+                paused += waited
+                if stopped:
+                    status = "stopped"
+                    message = f"stopped by the user at epoch {self.step / per_epoch:.2f}"
+                    break
+        except Diverged as e:
+            status, message = "diverged", str(e)
+        seconds = time.perf_counter() - t_start - paused
+        self.train_seconds += seconds
+        self.history.status, self.history.message = status, message
+        end = FitEnd(status, message, self.step / per_epoch, self.step, seconds)
+        self._emit("on_fit_end", end)
+        return end
+
+    def _run_epoch(self, n: int, bs: int, per_epoch: int) -> tuple[bool, float]:
+        """One epoch; returns (stopped early, seconds spent paused)."""
+        model, opt, loss, ctl = self.model, self.optimizer, self.loss, self.control
+        s = self.splits
+        self._take_checkpoint()
+        t0 = time.perf_counter()
+        paused = 0.0
+        loss_sum = correct = seen = 0.0
+        window_t, window_n = time.perf_counter(), 0
+        rate = 0.0
+        for b, idx in enumerate(minibatches(n, bs, self._shuffle_rng), start=1):
+            if ctl.stop_requested:
+                return True, paused
+            if ctl.paused:
+                paused += ctl.wait_while_paused()
+                window_t = time.perf_counter()
+                window_n = 0
+                if ctl.stop_requested:
+                    return True, paused
+            new_lr = ctl.take_lr()
+            epoch_pos = self.epochs_done + (b - 1) / per_epoch
+            if new_lr is not None:
+                self.base_lr = new_lr / self.schedule.factor(epoch_pos)
+                self.history.lr_changes.append({"step": self.step, "epoch": epoch_pos, "lr": new_lr})
+            opt.lr = self._lr_for(epoch_pos)
+
+            x = to_float(s.train_x[idx])
+            if self._augment is not None:
+                x = self._augment(x, self._augment_rng)
+            y = s.train_y[idx]
+            value, scores = model.loss_and_grads(model.prepare(x), y, loss)
+            if not math.isfinite(value):
+                good = self._restore_checkpoint()
+                raise Diverged(
+                    f"diverged: lower the learning rate (the loss became {value} at step {self.step + 1}, "
+                    f"epoch {self.epochs_done + b / per_epoch:.2f}, with lr {opt.lr:g}); "
+                    f"the weights from step {good} were restored"
+                )
+            opt.step(self._params, self._grads)
+            self.step += 1
+            self.samples_seen += len(idx)
+            if self.step % CHECKPOINT_EVERY == 0:
+                self._take_checkpoint()
+
+            hits = int(np.count_nonzero(scores.argmax(axis=1) == y))
+            loss_sum += value * len(idx)
+            correct += hits
+            seen += len(idx)
+            window_n += len(idx)
+            now = time.perf_counter()
+            if now - window_t >= 0.25:
+                rate = window_n / (now - window_t)
+                window_t, window_n = now, 0
+            elif rate == 0.0:
+                rate = window_n / max(now - window_t, 1e-9)
+            event = BatchEnd(self.step, self.epochs_done + b / per_epoch, b, per_epoch, value, hits / len(idx),
+                             opt.lr, rate)
+            self.history.add_batch(event)
+            self._emit("on_batch_end", event)
+
+        self.epochs_done += 1
+        train_seconds = time.perf_counter() - t0 - paused
+        val_loss = val_acc = None
+        if len(s.val_x):
+            ev = evaluate(model, s.val_x, s.val_y, self.config.loss)
+            val_loss, val_acc = ev.loss, ev.accuracy
+        end = EpochEnd(self.epochs_done, self.step, loss_sum / max(seen, 1), correct / max(seen, 1), val_loss, val_acc,
+                       train_seconds, opt.lr)
+        self.history.add_epoch(end)
+        self._emit("on_epoch_end", end)
+        return False, paused
