@@ -23,6 +23,10 @@ class StudioSession(QObject):
     datasetChanged = pyqtSignal(object)  # Dataset
     stateChanged = pyqtSignal(str)  # "idle", "running", "paused"
     status = pyqtSignal(str)  # a one-line message for the status bar
+    runRecorded = pyqtSignal(object)  # RunRecord: a training run ended (finished, stopped or diverged)
+    overlaysChanged = pyqtSignal(object)  # list[RunRecord]: past runs ticked for overlay on the plots
+    trainRequested = pyqtSignal(object, object)  # (spec dict, TrainConfig): start this run (e.g. re-run a past one)
+    inspectImage = pyqtSignal(object, str)  # (28×28 float32 image, caption): show it in the drawing pad's views
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +68,18 @@ class StudioSession(QObject):
         except ValueError:
             return  # a snapshot from an earlier architecture that arrived late: ignore it
         self.weightsUpdated.emit(self.model)
+
+    def record_run(self, record) -> None:
+        self.runRecorded.emit(record)
+
+    def set_overlays(self, records: list) -> None:
+        self.overlaysChanged.emit(list(records))
+
+    def request_training(self, spec: dict, config) -> None:
+        self.trainRequested.emit(spec, config)
+
+    def inspect(self, image, caption: str = "") -> None:
+        self.inspectImage.emit(image, caption)
 
     def set_state(self, state: str) -> None:
         self.state = state

@@ -106,7 +106,8 @@ class Trainer:
                 if self.control.stop_requested:
                     status, message = "stopped", "stopped before the next epoch"
                     break
-                stopped, waited = self._run_epoch(n, bs, per_epoch)
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # divergence is checked below
+                    stopped, waited = self._run_epoch(n, bs, per_epoch)
                 paused += waited
                 if stopped:
                     status = "stopped"

@@ -1,0 +1,58 @@
+"""A training run as a record: what was trained, how, and how it went. Pure data, JSON-able.
+
+The studio makes one when a run ends (finished, stopped or diverged); the runs panel lists, overlays, renames and
+persists them; re-running one with its seed reproduces its curve.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from mnist_studio.training.config import TrainConfig
+from mnist_studio.training.history import RunHistory
+
+
+@dataclass
+class RunRecord:
+    name: str
+    spec: dict[str, Any]
+    config: TrainConfig
+    history: RunHistory = field(default_factory=RunHistory)
+    status: str = ""  # "finished", "stopped", "diverged" (or "running" while live)
+    message: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)  # e.g. val_accuracy, val_loss, test_accuracy
+    duration: float = 0.0  # seconds of training, pauses excluded
+    created: float = field(default_factory=time.time)  # Unix time the run started
+    dataset: str = "MNIST"
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    model_path: str | None = None  # the saved model file, once persisted
+
+    def summary(self) -> str:
+        """One line: architecture, optimizer and learning rate, final validation accuracy."""
+        c = self.config
+        acc = self.metrics.get("val_accuracy")
+        tail = f", val {acc:.2%}" if acc is not None else ""
+        return f"{self.spec.get('name', 'custom')} · {c.optimizer} lr {c.lr:g} · bs {c.batch_size}{tail}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "name": self.name, "created": self.created, "spec": self.spec,
+            "config": self.config.to_dict(), "history": self.history.to_dict(), "status": self.status,
+            "message": self.message, "metrics": self.metrics, "duration": self.duration, "dataset": self.dataset,
+            "model_path": self.model_path,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "RunRecord":
+        """Rebuild a record; raises (KeyError, TypeError, ValueError) for a record that is not one."""
+        return cls(
+            name=str(d["name"]), spec=dict(d["spec"]), config=TrainConfig.from_dict(d.get("config") or {}),
+            history=RunHistory.from_dict(d.get("history")), status=str(d.get("status", "")),
+            message=str(d.get("message", "")), metrics={k: float(v) for k, v in (d.get("metrics") or {}).items()},
+            duration=float(d.get("duration", 0.0)), created=float(d.get("created", 0.0)),
+            dataset=str(d.get("dataset", "MNIST")), id=str(d.get("id") or uuid.uuid4().hex[:12]),
+            model_path=d.get("model_path"),
+        )

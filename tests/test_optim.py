@@ -1,0 +1,97 @@
+"""Optimizers against their textbook formulas, weight decay, and learning-rate schedules."""
+
+import math
+
+import numpy as np
+import pytest
+
+from mnist_studio.nn.optim import Schedule, make_optimizer
+
+
+def run(opt, steps=3, seed=0):
+    rng = np.random.default_rng(seed)
+    w = rng.normal(size=(4, 3)).astype(np.float64)
+    b = rng.normal(size=3)
+    grads = [[rng.normal(size=(4, 3)), rng.normal(size=3)] for _ in range(steps)]
+    hist = []
+    for g in grads:
+        opt.step([w, b], [g[0].copy(), g[1].copy()])
+        hist.append((w.copy(), b.copy()))
+    return hist, grads, rng
+
+
+def reference(kind, steps=3, lr=0.1, **kw):
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(4, 3))
+    b = rng.normal(size=3)
+    grads = [[rng.normal(size=(4, 3)), rng.normal(size=3)] for _ in range(steps)]
+    state = [dict(v=np.zeros_like(w), m=np.zeros_like(w), s=np.zeros_like(w)),
+             dict(v=np.zeros_like(b), m=np.zeros_like(b), s=np.zeros_like(b))]
+    out = []
+    for t, g in enumerate(grads, start=1):
+        for p, gi, st in ((w, g[0], state[0]), (b, g[1], state[1])):
+            if kind == "sgd":
+                p -= lr * gi
+            elif kind == "momentum":
+                st["v"] = kw.get("mu", 0.9) * st["v"] + gi
+                step = gi + kw.get("mu", 0.9) * st["v"] if kw.get("nesterov") else st["v"]
+                p -= lr * step
+            elif kind == "adam":
+                st["m"] = 0.9 * st["m"] + 0.1 * gi
+                st["s"] = 0.999 * st["s"] + 0.001 * gi * gi
+                mhat, vhat = st["m"] / (1 - 0.9 ** t), st["s"] / (1 - 0.999 ** t)
+                p -= lr * mhat / (np.sqrt(vhat) + 1e-8)
+            elif kind == "rmsprop":
+                st["s"] = 0.9 * st["s"] + 0.1 * gi * gi
+                p -= lr * gi / (np.sqrt(st["s"]) + 1e-8)
+        out.append((w.copy(), b.copy()))
+    return out
+
+
+@pytest.mark.parametrize("name,kw", [("sgd", {}), ("momentum", {}), ("momentum", {"nesterov": True}),
+                                     ("adam", {}), ("rmsprop", {})])
+def test_matches_textbook_formula(name, kw):
+    opt = make_optimizer(name, 0.1, **kw)
+    got, _, _ = run(opt)
+    want = reference(name, **kw)
+    for (w1, b1), (w2, b2) in zip(got, want):
+        np.testing.assert_allclose(w1, w2, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(b1, b2, rtol=1e-10, atol=1e-12)
+
+
+def test_weight_decay_applies_to_weights_not_biases():
+    w, b = np.ones((2, 2)), np.ones(2)
+    make_optimizer("sgd", 0.1, weight_decay=0.5).step([w, b], [np.zeros((2, 2)), np.zeros(2)])
+    np.testing.assert_allclose(w, 0.95)
+    np.testing.assert_allclose(b, 1.0)
+
+
+def test_state_round_trip_continues_identically():
+    a = make_optimizer("adam", 0.05)
+    w1 = np.ones(5)
+    g = np.linspace(-1, 1, 5)
+    a.step([w1], [g])
+    b = make_optimizer("adam", 0.05)
+    w2 = w1.copy()
+    b.load_state_dict(a.state_dict(), [w2])
+    a.step([w1], [g])
+    b.step([w2], [g])
+    np.testing.assert_array_equal(w1, w2)
+
+
+def test_bad_values():
+    with pytest.raises(ValueError, match="learning rate"):
+        make_optimizer("sgd", -1)
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        make_optimizer("lbfgs", 0.1)
+
+
+def test_schedules():
+    assert Schedule("constant").factor(7.3) == 1.0
+    s = Schedule("step", step_epochs=2, gamma=0.1)
+    assert [s.factor(e) for e in (0, 1.9, 2.0, 4.5)] == pytest.approx([1, 1, 0.1, 0.01])
+    c = Schedule("cosine", total_epochs=10, min_factor=0.1)
+    assert c.factor(0) == pytest.approx(1) and c.factor(10) == pytest.approx(0.1)
+    assert c.factor(5) == pytest.approx(0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi / 2)))
+    with pytest.raises(ValueError):
+        Schedule("exponential")
