@@ -7,6 +7,7 @@
     mnist-studio summary (--preset NAME | --spec FILE | MODEL.npz)           layers, shapes, parameters
     mnist-studio presets                                                     the built-in architectures
     mnist-studio gradcheck (--preset NAME | --spec FILE)                     check backward passes numerically
+    mnist-studio export MODEL.npz [--onnx OUT.onnx] [--torch OUT.py]         take the model to ONNX / PyTorch
 
 Every user error (bad arguments, missing or corrupt files, invalid architectures, a diverged run) ends with exit
 status 2 and one line on stderr, never a traceback. Progress goes to stderr; with ``--json`` the last line on
@@ -245,6 +246,30 @@ def cmd_gradcheck(args) -> int:
     return 1 if bad else 0
 
 
+def cmd_export(args) -> int:
+    from mnist_studio.export.layout import ExportError
+    from mnist_studio.nn.modelfile import load_model
+
+    if not (args.onnx or args.torch):
+        raise UserError("say what to write: --onnx OUT.onnx and/or --torch OUT.py")
+    model = load_model(args.model).model
+    try:
+        if args.onnx:
+            from mnist_studio.export.onnx_export import export_onnx
+
+            path = export_onnx(model, args.onnx, input_layout=args.input_layout)
+            shape = "N×1×28×28" if args.input_layout == "nchw" else "N×28×28×1"
+            print(f"wrote {path} (input 'image': {shape} pixels in [0, 1]; output 'probabilities')", file=sys.stderr)
+        if args.torch:
+            from mnist_studio.export.torch_script import export_torch_script
+
+            script, weights = export_torch_script(model, args.torch)
+            print(f"wrote {script} and its weights {weights}", file=sys.stderr)
+    except ExportError as e:
+        raise UserError(str(e)) from None
+    return 0
+
+
 def cmd_gui(args) -> int:
     from mnist_studio.gui.app import run_app
 
@@ -319,6 +344,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--samples", type=int, default=12, help="values checked per weight array")
     sp.add_argument("--seed", type=int, default=0)
     sp.set_defaults(func=cmd_gradcheck)
+
+    sp = sub.add_parser("export", help="write a trained model as ONNX and/or a PyTorch script")
+    sp.add_argument("model", help="a trained model file (.npz)")
+    sp.add_argument("--onnx", help="write an ONNX graph here (needs the 'onnx' extra)")
+    sp.add_argument("--input-layout", choices=("nchw", "nhwc"), default="nchw",
+                    help="ONNX input shape: N×1×28×28 (nchw, default) or N×28×28×1 (nhwc)")
+    sp.add_argument("--torch", help="write a PyTorch script here (its weights go next to it, as .npz)")
+    sp.set_defaults(func=cmd_export)
     return p
 
 

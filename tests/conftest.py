@@ -7,6 +7,20 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def isolated_user_files(tmp_path_factory, monkeypatch):
+    """Per-test settings (QSettings) and user data (QStandardPaths: the runs folder) in a temporary folder, so no
+    test reads or changes the user's real files. The MNIST cache folder is left alone (it is only a cache)."""
+    from PyQt6.QtCore import QSettings
+
+    home = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(home / "config"))
+    return home
+
+
 @pytest.fixture(scope="session")
 def mnist():
     from mnist_studio.data.datasets import load_mnist

@@ -123,3 +123,12 @@ def test_a_crash_mid_save_leaves_the_old_file_intact(trained, monkeypatch):
     assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
     monkeypatch.undo()
     np.testing.assert_array_equal(load_model(path).model.predict_proba(x), model.predict_proba(x))
+
+
+def test_saved_files_get_normal_permissions(tmp_path):
+    import os
+
+    save_model(tmp_path / "p.npz", Model(load_preset("logistic")))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "p.npz").stat().st_mode & 0o777 == 0o666 & ~umask
