@@ -1,0 +1,336 @@
+"""The Draw tab: draw a digit (or drop a picture), see what the network sees, what it answers, and why.
+
+Flow: the pad's strokes → :func:`preprocess_strokes` (the MNIST recipe, shared with ``mnist-studio predict``) →
+:class:`Explainer` (one forward + one backward pass on a private copy of the session's model) → the views.
+While a stroke is drawn the update is throttled to at most 15 per second by a single-shot timer; the end of a
+stroke updates at once. For lenet the whole update takes a few milliseconds, so it runs on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton,
+                             QSizePolicy, QVBoxLayout, QWidget)
+
+from mnist_studio.data.idx import DatasetError
+from mnist_studio.data.preprocess import Stages, load_ink, preprocess_picture, preprocess_strokes
+from mnist_studio.gui.draw.pad import CANVAS, PEN_WIDTH, DrawingPad
+from mnist_studio.gui.draw.views import (ActivationsView, AnswerView, PictureResults, SaliencyView, StageStrip,
+                                         section_title)
+from mnist_studio.nn.explain import Explainer, layer_groups, normalise_signed
+
+LIVE_INTERVAL_MS = 66  # ≤ 15 updates per second while a stroke is being drawn
+SALIENCY_MODES = {
+    "gradient": "Gradient: where more ink would raise (red) or lower (blue) the answer's score",
+    "gradient × input": "Gradient × input: which of the drawn pixels speak for (red) or against (blue) the answer",
+    "occlusion": "Occlusion: how much the answer's probability drops when a 6×6 patch is hidden (slower; "
+                 "updated at the end of each stroke)",
+}
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm *.pbm);;All files (*)"
+
+
+class DrawPanel(QWidget):
+    """The whole tab. ``session`` is the studio's StudioSession (or anything with the same signals)."""
+
+    updated = pyqtSignal()  # the views were refreshed (tests and benchmarks wait on it)
+
+    def __init__(self, session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("drawPanel")
+        self.session = session
+        self.explainer = Explainer()
+        self.stages: Stages | None = None  # what the views show now
+        self.explanation = None
+        self.picture_stages: list[Stages] = []  # the digits of a classified picture
+        self.picture_probs: np.ndarray | None = None
+        self.inspected: tuple[np.ndarray, str] | None = None
+        self._occlusion_cache = None
+        self._selected = 0  # which digit of a picture the views show
+        self._build()
+        self._live = QTimer(self)
+        self._live.setSingleShot(True)
+        self._live.setInterval(LIVE_INTERVAL_MS)
+        self._live.timeout.connect(lambda: self.refresh(final=False))
+        self.pad.strokesChanged.connect(self._on_drawing)
+        self.pad.strokeFinished.connect(self._on_stroke_end)
+        self.pad.imageDropped.connect(self.classify_file)
+        session.modelChanged.connect(self.set_model)
+        session.weightsUpdated.connect(self._on_weights)
+        session.inspectImage.connect(self.inspect)
+        self.set_model(session.model)
+
+    # -- layout ----------------------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        """Two columns over a full-width strip: [pad, stages] | [answer, bars, saliency] / activations.
+
+        Sized for the central area left between the studio's docks (about 800×780 px in a 1500×940 window), so
+        everything is visible without scrolling.
+        """
+        self.pad = DrawingPad()
+        self.pad.setFixedSize(304, 304)
+        clear = QPushButton("Clear")
+        clear.setObjectName("clearButton")
+        clear.setToolTip("Clear the pad (Delete, Escape or right-click on the pad)")
+        clear.clicked.connect(self.clear)
+        undo = QPushButton("Undo stroke")
+        undo.setObjectName("undoStrokeButton")
+        undo.setToolTip("Remove the last stroke (Ctrl+Z on the pad)")
+        undo.clicked.connect(self.pad.undo)
+        open_btn = QPushButton("Image…")
+        open_btn.setObjectName("classifyImageButton")
+        open_btn.setToolTip("Classify the digits in a picture file (or drop the file on the pad)")
+        open_btn.clicked.connect(self.open_image_dialog)
+        buttons = QHBoxLayout()
+        for b in (clear, undo, open_btn):
+            buttons.addWidget(b)
+        self.clear_button, self.undo_button, self.open_button = clear, undo, open_btn
+        self.caption = QLabel("")
+        self.caption.setObjectName("drawCaption")
+        self.caption.setWordWrap(True)
+        self.caption.setStyleSheet("color: #555;")
+        self.stage_strip = StageStrip()
+
+        left = QVBoxLayout()
+        left.setSpacing(4)
+        left.addWidget(section_title("Draw a digit"))
+        left.addWidget(self.pad)
+        left.addLayout(buttons)
+        left.addWidget(self.caption)
+        left.addWidget(section_title("What the network sees"))
+        left.addWidget(self.stage_strip)
+        self.results = PictureResults()
+        self.results.selected.connect(self.select_picture_digit)
+        self.results_title = section_title("Digits in the picture (click one)")
+        left.addWidget(self.results_title)
+        left.addWidget(self.results)
+        left.addStretch(1)
+        left_box = QWidget()
+        left_box.setLayout(left)
+        left_box.setFixedWidth(self.pad.width() + 12)
+        left.setContentsMargins(0, 0, 0, 0)
+
+        self.answer = AnswerView()
+        self.model_label = QLabel("")
+        self.model_label.setObjectName("drawModelLabel")
+        self.model_label.setWordWrap(True)
+        self.model_label.setStyleSheet("color: #555;")
+        self.answer.side.addWidget(self.model_label)
+
+        self.saliency_view = SaliencyView()
+        self.saliency_mode = QComboBox()
+        self.saliency_mode.setObjectName("saliencyMode")
+        for name, tip in SALIENCY_MODES.items():
+            self.saliency_mode.addItem(name)
+            self.saliency_mode.setItemData(self.saliency_mode.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.saliency_mode.setToolTip("\n".join(SALIENCY_MODES.values()))
+        self.saliency_mode.currentIndexChanged.connect(lambda _i: self.refresh(final=True))
+        self.saliency_help = QLabel(SALIENCY_MODES["gradient"])
+        self.saliency_help.setWordWrap(True)
+        self.saliency_help.setStyleSheet("color: #555; font-size: 11px;")
+        head = QHBoxLayout()
+        head.addWidget(section_title("Why: saliency"))
+        head.addStretch(1)
+        head.addWidget(self.saliency_mode)
+
+        right = QVBoxLayout()
+        right.setSpacing(4)
+        right.addWidget(section_title("The answer"))
+        right.addWidget(self.answer, 0)
+        right.addLayout(head)
+        right.addWidget(self.saliency_view, 1)
+        right.addWidget(self.saliency_help)
+
+        self.activations = ActivationsView()
+
+        top = QHBoxLayout()
+        top.addWidget(left_box, 0)
+        top.addSpacing(10)
+        top.addLayout(right, 1)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(8, 6, 8, 6)
+        outer.setSpacing(4)
+        outer.addLayout(top, 0)
+        outer.addWidget(section_title("Why: every layer's activations for this digit"))
+        outer.addWidget(self.activations, 1)
+        self.results.hide()
+        self.results_title.hide()
+        self.activations.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    # -- model -----------------------------------------------------------------------------------------------------
+    def set_model(self, model) -> None:
+        self.explainer.set_model(model)
+        self.activations.set_groups(layer_groups(model) if model is not None else [])
+        self._occlusion_cache = None
+        self._describe_model()
+        if self.picture_stages:
+            self._predict_picture()
+        self.refresh(final=True)
+
+    def _on_weights(self, _model) -> None:
+        """A training snapshot arrived: the answer should follow it (the user watches it improve)."""
+        self.explainer.weights_changed()
+        self._occlusion_cache = None
+        if self.picture_stages:
+            self._predict_picture()
+        if not self._live.isActive():
+            self._live.start()
+
+    def _describe_model(self) -> None:
+        model = self.explainer.source
+        if model is None:
+            self.model_label.setText("")
+            return
+        source = getattr(self.session, "model_source", "")
+        name = model.spec.get("name") or "model"
+        if source == "training":
+            where = "being trained now (latest weights)"
+        elif source:
+            where = f"from {Path(source).name}"
+        else:
+            where = "untrained"
+        self.model_label.setText(f"Model: {name}, {where}")
+
+    # -- input -----------------------------------------------------------------------------------------------------
+    def _on_drawing(self) -> None:
+        if self.picture_stages or self.inspected:
+            self._leave_picture()
+        if not self._live.isActive():
+            self._live.start()
+
+    def _on_stroke_end(self) -> None:
+        if (self.picture_stages or self.inspected) and not self.pad.showing_picture:
+            self._leave_picture()
+        self._live.stop()
+        self.refresh(final=True)
+
+    def _leave_picture(self) -> None:
+        self.picture_stages, self.picture_probs, self.inspected = [], None, None
+        self.results.set_results([], None)
+        self.results.hide()
+        self.results_title.hide()
+        self.caption.setText("")
+
+    def clear(self) -> None:
+        self._leave_picture()
+        self.pad.clear()
+        self.refresh(final=True)
+
+    def open_image_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Classify image", "", IMAGE_FILTER)
+        if path:
+            self.classify_file(path)
+
+    def classify_file(self, path: str) -> None:
+        """Read the digits in a picture (dark-on-light or light-on-dark), left to right, each with its answer."""
+        try:
+            ink = load_ink(path)
+        except DatasetError as e:
+            self.session.status.emit(str(e))
+            QMessageBox.warning(self, "Cannot read the picture", str(e))
+            return
+        self.classify_ink(ink, Path(path).name)
+
+    def classify_ink(self, ink: np.ndarray, name: str = "picture") -> None:
+        stages = preprocess_picture(ink)
+        self.inspected = None
+        self.pad.show_picture(ink, hint="")
+        self.picture_stages = stages
+        if not stages:
+            self.picture_probs = None
+            self.results.set_results([], None)
+            self.results.hide()
+            self.results_title.hide()
+            self.caption.setText(f"{name}: no digit found (the picture looks blank)")
+            self.refresh(final=True)
+            return
+        self._predict_picture()
+        self.results_title.setVisible(len(stages) > 1)
+        self.results.setVisible(len(stages) > 1)
+        n = len(stages)
+        self.caption.setText(f"{name}: {n} digit{'s' if n != 1 else ''} found"
+                             + (f", read as {''.join(self.results.answers())}" if self.picture_probs is not None
+                                else ""))
+        self._selected = 0
+        self.refresh(final=True)
+
+    def _predict_picture(self) -> None:
+        probs = self.explainer.predict_proba(np.stack([s.centred for s in self.picture_stages]))
+        self.picture_probs = probs
+        current = self._selected
+        self.results.set_results([s.centred for s in self.picture_stages], probs)
+        if 0 <= current < len(self.results.buttons):
+            self.results.buttons[current].setChecked(True)
+
+    def select_picture_digit(self, index: int) -> None:
+        self._selected = index
+        self.refresh(final=True)
+
+    def inspect(self, image, caption: str = "") -> None:
+        """Show a 28×28 image (e.g. from the evaluation tab's gallery) in these views as if it had been drawn."""
+        img = np.clip(np.asarray(image, dtype=np.float32).reshape(28, 28), 0.0, 1.0)
+        self._leave_picture()
+        self.inspected = (img, caption)
+        self.pad.show_picture(img)
+        self.caption.setText(caption or "an image sent for inspection")
+        self.refresh(final=True)
+
+    # -- the update ------------------------------------------------------------------------------------------------
+    def current_stages(self) -> Stages | None:
+        if self.inspected is not None:
+            img = self.inspected[0]
+            return Stages(img, img, img, img)
+        if self.picture_stages:
+            i = min(self._selected, len(self.picture_stages) - 1)
+            return self.picture_stages[i]
+        strokes = self.pad.all_strokes()
+        if not strokes:
+            return None
+        return preprocess_strokes(strokes, canvas_size=(int(CANVAS), int(CANVAS)), canvas_pen_width=PEN_WIDTH,
+                                  raw_scale=0.5)
+
+    def refresh(self, final: bool = True) -> None:
+        """Preprocess, predict, explain, show. ``final`` (end of a stroke) also computes occlusion if chosen."""
+        self.stages = stages = self.current_stages()
+        self.stage_strip.show_stages(stages)
+        mode = self.saliency_mode.currentText()
+        self.saliency_help.setText(SALIENCY_MODES[mode])
+        if stages is None:
+            self.explanation = None
+            self._occlusion_cache = None
+            self.answer.show_message("draw a digit", "The answer appears as you draw.")
+            self.saliency_view.reset_maps()
+            self.activations.show_activations(None)
+            self.updated.emit()
+            return
+        if self.explainer.source is None:
+            self.explanation = None
+            self.answer.show_message("no model yet", "Train one (Train tab) or open a model file (File menu).")
+            self.saliency_view.show_maps(stages.centred, None)
+            self.activations.show_activations(None)
+            self.updated.emit()
+            return
+        ex = self.explainer.explain(stages.centred, saliency=True)
+        self.explanation = ex
+        self.answer.show_answer(ex.probabilities)
+        self.activations.show_activations(ex.activations)
+        self.saliency_view.show_maps(stages.centred, self._saliency_map(mode, stages.centred, ex, final), mode)
+        self.updated.emit()
+
+    def _saliency_map(self, mode: str, image: np.ndarray, ex, final: bool) -> np.ndarray:
+        if mode == "gradient × input":
+            return normalise_signed(ex.saliency * image)
+        if mode == "occlusion":
+            key = (image.tobytes(), ex.top)
+            if final or self._occlusion_cache is None:
+                self._occlusion_cache = (key, normalise_signed(self.explainer.occlusion(image, ex.top)))
+            return self._occlusion_cache[1]
+        return normalise_signed(ex.saliency)
+
+    # -- for tests and scripts ---------------------------------------------------------------------------------------
+    def prediction(self) -> int | None:
+        """The digit shown, or None when there is no answer."""
+        text = self.answer.digit.text()
+        return int(text) if text else None

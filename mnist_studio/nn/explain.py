@@ -1,0 +1,249 @@
+"""Why a network answered what it did, for one image: probabilities, every layer's activations, saliency maps.
+
+The drawing pad recomputes all of this on every stroke, so :func:`explain` does it in one forward pass (keeping
+each layer's output) and one backward pass to the input (the gradient saliency), instead of three separate
+passes. Occlusion — grey out a patch, see how much the answer drops — needs one forward pass per patch; it is
+batched into a single ``predict_proba`` call and is offered as the slower, easier-to-read alternative.
+
+Helpers at the bottom lay activations out as images (a mosaic of feature maps for conv layers, a heat strip for
+dense layers), which is numerics the GUI only displays. No Qt here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mnist_studio.nn.layers import softmax
+from mnist_studio.nn.model import Model
+
+# layer types that start a new group in the "inside the network" view; the rest (activations, dropout, batch
+# norm, flatten, softmax) transform the group's output and are shown merged into it
+_GROUP_STARTERS = {"Dense", "Conv2D", "MaxPool2D", "AvgPool2D"}
+
+
+@dataclass
+class Explanation:
+    """What the network made of one 28×28 image."""
+
+    probabilities: np.ndarray  # (classes,) float32
+    activations: list[np.ndarray]  # every layer's output for the image, batch axis dropped
+    saliency: np.ndarray | None = None  # 28×28: d(top class score)/d(pixel), signed
+    top: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def confidence(self) -> float:
+        return float(self.probabilities[self.top])
+
+
+def explain(model: Model, image: np.ndarray, saliency: bool = True) -> Explanation:
+    """Probabilities, activations of every layer and (optionally) the gradient saliency for one image.
+
+    The gradient is taken of the top class's pre-softmax score, so a confident answer still has a useful map.
+    It overwrites the layers' gradient buffers: call it on a model that is not being trained (the studio keeps a
+    private copy for this).
+    """
+    x = model.prepare(np.asarray(image, dtype=np.float32).reshape(1, -1))
+    outs = []
+    h = x
+    for layer in model.layers:
+        h = layer.forward(h, training=False)
+        outs.append(h)
+    stop = len(model.layers) - 1 if model.ends_with_softmax else len(model.layers)
+    scores = outs[stop - 1] if stop > 0 else x
+    probs = outs[-1][0] if model.ends_with_softmax else softmax(scores)[0]
+    top = int(np.argmax(probs))
+    sal = None
+    if saliency:
+        d = np.zeros_like(scores)
+        d[0, top] = 1.0
+        grad = model.backward(d, start=stop, to_input=True)
+        sal = np.asarray(grad, dtype=np.float32).reshape(np.asarray(image).shape)
+    return Explanation(np.asarray(probs, dtype=np.float32), [o[0] for o in outs], sal, top)
+
+
+def occlusion(model: Model, image: np.ndarray, target: int | None = None, patch: int = 6,
+              stride: int = 2) -> np.ndarray:
+    """How much the probability of ``target`` (default: the top class) drops when each pixel is hidden.
+
+    Every ``patch``×``patch`` square (every ``stride`` pixels) is set to the background in its own copy of the
+    image; all copies go through the network as one batch. A pixel's value is the mean drop over the squares that
+    cover it: positive where the ink is evidence for the answer, negative where hiding it makes the answer surer.
+    """
+    img = np.asarray(image, dtype=np.float32)
+    hgt, wid = img.shape
+    base = model.predict_proba(img[None])[0]
+    if target is None:
+        target = int(np.argmax(base))
+    tops = np.arange(0, hgt - patch + 1, stride)
+    lefts = np.arange(0, wid - patch + 1, stride)
+    rows = np.arange(hgt)
+    cols = np.arange(wid)
+    in_rows = (rows[None, :] >= tops[:, None]) & (rows[None, :] < tops[:, None] + patch)  # (T, H)
+    in_cols = (cols[None, :] >= lefts[:, None]) & (cols[None, :] < lefts[:, None] + patch)  # (L, W)
+    masks = (in_rows[:, None, :, None] & in_cols[None, :, None, :]).reshape(-1, hgt, wid)  # (T·L, H, W)
+    batch = np.where(masks, np.float32(0.0), img[None])
+    probs = model.predict_proba(batch)[:, target]
+    drop = (base[target] - probs).astype(np.float32)
+    cover = masks.sum(axis=0).astype(np.float32)
+    heat = np.tensordot(drop, masks.astype(np.float32), axes=1)
+    return np.where(cover > 0, heat / np.maximum(cover, 1.0), 0.0).astype(np.float32)
+
+
+def normalise_signed(m: np.ndarray) -> np.ndarray:
+    """Scale to [-1, 1] by the largest magnitude (zeros stay zeros), for a diverging colour map."""
+    m = np.asarray(m, dtype=np.float32)
+    top = float(np.abs(m).max()) if m.size else 0.0
+    return m / top if top > 0 else np.zeros_like(m)
+
+
+# -- laying activations out as pictures ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LayerGroup:
+    """A run of layers shown as one picture: e.g. Conv2D → ReLU shows the ReLU's output under the conv's name."""
+
+    first: int  # index of the layer that starts the group
+    last: int  # index of the layer whose output is shown
+    title: str
+    shape: tuple[int, ...] = ()  # that output's shape for one image
+
+    @property
+    def aspect(self) -> float:
+        """Width / height of the group's picture (so a view can give wide mosaics more room)."""
+        if not self.shape:
+            return 1.0
+        pic = activation_picture(np.zeros(self.shape, np.float32))
+        return pic.shape[1] / max(1, pic.shape[0])
+
+
+def layer_groups(model: Model) -> list[LayerGroup]:
+    """Group layers for display; every layer's output belongs to exactly one group (flatten/dropout merge in)."""
+    types = [cfg["type"] for cfg in model.spec["layers"]]
+    shapes = []
+    shape = model.input_shape
+    for layer in model.layers:
+        shape = layer.output_shape(shape)
+        shapes.append(tuple(shape))
+    groups: list[list[int]] = []
+    lead: list[int] = []  # layers before the first weighted/pooling layer (e.g. an MLP's Flatten) join it
+    for i, t in enumerate(types):
+        if t in _GROUP_STARTERS:
+            groups.append(lead + [i])
+            lead = []
+        elif groups:
+            groups[-1].append(i)
+        else:
+            lead.append(i)
+    if lead:
+        groups.append(lead)
+    out = []
+    for g in groups:
+        names = []
+        for i in g:
+            if types[i] in ("Flatten", "Dropout"):
+                continue
+            names.append(_short_name(types[i], model.spec["layers"][i]))
+        shown = [i for i in g if types[i] not in ("Flatten", "Dropout")] or g
+        out.append(LayerGroup(g[0], shown[-1], " → ".join(names) or types[g[-1]], shapes[shown[-1]]))
+    return out
+
+
+def _short_name(layer_type: str, cfg: dict) -> str:
+    if layer_type == "Conv2D":
+        k = cfg.get("kernel_size", "")
+        return f"Conv {cfg.get('filters', '')}@{k}×{k}"
+    if layer_type == "Dense":
+        return f"Dense {cfg.get('units', '')}"
+    if layer_type in ("MaxPool2D", "AvgPool2D"):
+        return f"{layer_type[:3]}Pool {cfg.get('pool_size', '')}"
+    return layer_type
+
+
+def tile_maps(act: np.ndarray, cols: int | None = None, gap: int = 1) -> np.ndarray:
+    """H×W×C feature maps → one 2-D mosaic (C tiles, NaN in the gaps), scaled by the layer's largest magnitude.
+
+    One scale for the whole layer (not per map) so that a map that barely fires looks faint and a dead one black,
+    which is the point of looking.
+    """
+    act = np.asarray(act, dtype=np.float32)
+    if act.ndim == 2:
+        act = act[..., None]
+    h, w, c = act.shape
+    if cols is None:
+        cols = max(1, int(math.ceil(math.sqrt(c * h / w * 4.0))))  # a wide block (about 4:1) fits a strip
+        cols = min(cols, c)
+    rows = int(math.ceil(c / cols))
+    top = float(np.abs(act).max())
+    maps = act / top if top > 0 else act
+    mosaic = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), np.nan, dtype=np.float32)
+    padded = np.full((rows * cols, h, w), np.nan, dtype=np.float32)
+    padded[:c] = np.moveaxis(maps, -1, 0)
+    grid = np.full((rows, cols, h + gap, w + gap), np.nan, dtype=np.float32)
+    grid[:, :, :h, :w] = padded.reshape(rows, cols, h, w)
+    mosaic[...] = grid.transpose(0, 2, 1, 3).reshape(rows * (h + gap), cols * (w + gap))[:mosaic.shape[0],
+                                                                                         :mosaic.shape[1]]
+    return mosaic
+
+
+def heat_strip(vec: np.ndarray, width: int = 32) -> np.ndarray:
+    """A vector of unit activations → rows of at most ``width`` cells (NaN pads the last row), scaled to [-1, 1]."""
+    v = np.asarray(vec, dtype=np.float32).ravel()
+    width = max(1, min(width, v.size))
+    rows = int(math.ceil(v.size / width))
+    out = np.full(rows * width, np.nan, dtype=np.float32)
+    out[:v.size] = normalise_signed(v)
+    return out.reshape(rows, width)
+
+
+def activation_picture(act: np.ndarray) -> np.ndarray:
+    """The picture for one group's output: a mosaic for images (H×W×C), a heat strip for vectors."""
+    return tile_maps(act) if np.asarray(act).ndim >= 2 else heat_strip(act)
+
+
+class Explainer:
+    """Explains with a private copy of a model that someone else keeps updating.
+
+    The studio's view model gets training snapshots loaded into it in place; the saliency's backward pass would
+    overwrite its gradient buffers (which the weights view may read). So the drawing pad works on its own copy,
+    re-synchronised lazily: :meth:`weights_changed` only marks it stale, the next :meth:`explain` copies the
+    weights over (a few hundred kB for lenet), so snapshots arriving faster than the user draws cost nothing.
+    """
+
+    def __init__(self) -> None:
+        self.source: Model | None = None
+        self._copy: Model | None = None
+        self._stale = False
+
+    def set_model(self, model: Model | None) -> None:
+        self.source = model
+        self._copy = model.copy() if model is not None else None
+        self._stale = False
+
+    def weights_changed(self) -> None:
+        self._stale = True
+
+    @property
+    def model(self) -> Model | None:
+        if self._copy is not None and self._stale:
+            try:
+                self._copy.load_state_dict(self.source.state_dict())
+            except ValueError:  # the source's architecture changed under us: start over from it
+                self._copy = self.source.copy()
+            self._stale = False
+        return self._copy
+
+    def explain(self, image: np.ndarray, saliency: bool = True) -> Explanation | None:
+        m = self.model
+        return None if m is None else explain(m, image, saliency)
+
+    def predict_proba(self, images: np.ndarray) -> np.ndarray | None:
+        m = self.model
+        return None if m is None else m.predict_proba(images)
+
+    def occlusion(self, image: np.ndarray, target: int | None = None) -> np.ndarray | None:
+        m = self.model
+        return None if m is None else occlusion(m, image, target)
