@@ -174,3 +174,15 @@ def test_minibatches_cover_everything_once():
     batches = list(minibatches(103, 10, rng))
     assert [len(b) for b in batches] == [10] * 10 + [3]
     assert sorted(np.concatenate(batches).tolist()) == list(range(103))
+
+
+def test_known_datasets_are_recognised_by_folder_name(tmp_path):
+    from mnist_studio.data.datasets import FASHION, KMNIST
+
+    write_folder(tmp_path / "fashion-mnist")
+    write_folder(tmp_path / "kmnist")
+    write_folder(tmp_path / "my-digits")
+    assert (load_idx_folder(tmp_path / "fashion-mnist").name, load_idx_folder(tmp_path / "fashion-mnist").class_names) \
+        == ("Fashion-MNIST", FASHION)
+    assert load_idx_folder(tmp_path / "kmnist").class_names == KMNIST
+    assert load_idx_folder(tmp_path / "my-digits").name == "my-digits"

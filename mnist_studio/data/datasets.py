@@ -35,6 +35,7 @@ MNIST_SHA256 = {
 }
 DIGITS = tuple(str(d) for d in range(10))
 FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+KMNIST = ("お o", "き ki", "す su", "つ tsu", "な na", "は ha", "ま ma", "や ya", "れ re", "を wo")
 CACHE_VERSION = 1
 
 
@@ -92,13 +93,18 @@ def load_idx_folder(folder: str | Path, name: str | None = None, verify: dict[st
                                    "the file is damaged or not the original")
         arr = parse_idx(data, str(path))
         arrays[key] = check_images(arr, str(path)) if key.endswith("images") else check_labels(arr, str(path))
-    name = name or _guess_name(folder)
-    classes = FASHION if "fashion" in name.lower() else DIGITS
-    return Dataset(name, **arrays, source=str(folder), class_names=classes)
+    guessed, classes = _recognise(folder)
+    return Dataset(name or guessed, **arrays, source=str(folder), class_names=classes)
 
 
-def _guess_name(folder: Path) -> str:
-    return folder.name or str(folder)
+def _recognise(folder: Path) -> tuple[str, tuple[str, ...]]:
+    """A display name and class names from the folder's path (the IDX files themselves do not say)."""
+    path = str(folder.resolve()).lower()
+    if "fashion" in path:
+        return "Fashion-MNIST", FASHION
+    if "kmnist" in path or "kuzushiji" in path:
+        return "KMNIST", KMNIST
+    return folder.name or str(folder), DIGITS
 
 
 # -- Keras npz -------------------------------------------------------------------------------------------------------

@@ -109,7 +109,7 @@ def test_opening_an_idx_folder_switches_the_dataset(qtbot, panel, session, tmp_p
     with qtbot.waitSignal(session.datasetChanged, timeout=1000):
         assert panel.open_folder(folder)
     ds = session.dataset
-    assert ds.name == "fashion-tiny" and ds.class_names == FASHION
+    assert ds.name == "Fashion-MNIST" and ds.class_names == FASHION
     assert np.array_equal(ds.train_images, train_x) and np.array_equal(ds.test_labels, test_y)
     # the visible tab redrew from the new data, with Fashion-MNIST's class names
     assert panel.shown_dataset is ds
