@@ -1,15 +1,28 @@
-"""The studio's main window: it assembles the panels around one StudioSession.
+"""The studio's main window: a frame that panels install themselves into, around one StudioSession.
 
-Layout: the architecture designer docked on the left, training controls and the runs list docked on the right,
-and tabs in the centre (Training: live plots and weights; Draw; Evaluate; Dataset).
+Each panel package (designer, training, runs, draw, evaluate, ...) has an ``install(window)`` function that adds
+its docks, tabs and menu actions and connects itself to ``window.session``. The window knows the order and the
+frame (tabs in the centre, docks around, menus, status bar) and nothing of what the panels do, so panels never
+import each other and each can be tested on its own.
 """
 
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt
+from typing import Callable
+
+from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QStatusBar, QTabWidget, QWidget
 
 from mnist_studio.gui.session import StudioSession
+
+MENU_NAMES = ("File", "Edit", "View", "Train", "Help")
+
+
+def _installers() -> list[Callable[["MainWindow"], None]]:
+    from mnist_studio.gui import dataset, designer, draw, evaluate, files, runs, training
+
+    return [designer.install, training.install, runs.install, draw.install, evaluate.install, dataset.install,
+            files.install]
 
 
 class MainWindow(QMainWindow):
@@ -17,36 +30,50 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setWindowTitle("MNIST Studio")
         self.resize(1500, 940)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
         self.session = StudioSession(self)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
+        self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
         status = QStatusBar()
         status.setObjectName("statusBar")
         self.setStatusBar(status)
-        self.session.status.connect(lambda msg: status.showMessage(msg, 8000))
-        self._build_tabs()
-        self._build_docks()
+        self.session.status.connect(lambda msg: status.showMessage(msg, 10000))
+        self.menus = {name: self.menuBar().addMenu(f"&{name}") for name in MENU_NAMES}
+        self.close_hooks: list[Callable[[], None]] = []  # run in closeEvent (stop threads, save settings)
+        self.restore_spec: Callable[[], dict | None] = lambda: None  # the files panel: last session's architecture
+        for install in _installers():
+            install(self)
+        _install_status_summary(self, status)
+        self._arrange_docks()
 
-    # Each panel lives in its own module; these builders are the only place that knows where they go.
-    def _build_tabs(self) -> None:
-        self.tabs.addTab(QLabel("Training plots: to be built"), "Training")
-        self.tabs.addTab(QLabel("Drawing pad: to be built"), "Draw")
-        self.tabs.addTab(QLabel("Evaluation: to be built"), "Evaluate")
-        self.tabs.addTab(QLabel("Dataset explorer: to be built"), "Dataset")
+    def _arrange_docks(self) -> None:
+        """Default dock sizes: the designer on the left and the training controls on the right get room for
+        their forms, the plots keep the rest; a second right dock (the runs list) takes the lower third."""
+        for area, width in ((Qt.DockWidgetArea.LeftDockWidgetArea, 310), (Qt.DockWidgetArea.RightDockWidgetArea, 340)):
+            docks = [d for d in self.findChildren(QDockWidget) if self.dockWidgetArea(d) == area and not d.isFloating()]
+            if not docks:
+                continue
+            self.resizeDocks(docks, [width] * len(docks), Qt.Orientation.Horizontal)
+            if len(docks) > 1:
+                height = self.height() - 120
+                first = int(height * 0.64)
+                rest = max((height - first) // (len(docks) - 1), 120)
+                self.resizeDocks(docks, [first] + [rest] * (len(docks) - 1), Qt.Orientation.Vertical)
 
-    def _build_docks(self) -> None:
-        self.designer_dock = QDockWidget("Architecture", self)
-        self.designer_dock.setObjectName("designerDock")
-        self.designer_dock.setWidget(QLabel("Layer-stack designer: to be built"))
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.designer_dock)
-        self.controls_dock = QDockWidget("Training", self)
-        self.controls_dock.setObjectName("controlsDock")
-        self.controls_dock.setWidget(QLabel("Training controls: to be built"))
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.controls_dock)
+    def add_dock(self, widget: QWidget, title: str, area: Qt.DockWidgetArea, object_name: str) -> QDockWidget:
+        """Dock ``widget``; the dock's objectName lets QSettings restore the layout."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(object_name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.menus["View"].addAction(dock.toggleViewAction())
+        return dock
 
     def open_initial(self, model: str | None = None, preset: str | None = None, spec: str | None = None) -> None:
-        """What the command line asked for (default: the lenet preset); a bad file is reported, not fatal."""
+        """What the command line asked for (default: the lenet preset). A bad file still opens the window with
+        lenet, and says why once the window is up."""
         from mnist_studio.nn.modelfile import ModelFileError, load_model
         from mnist_studio.nn.spec import SpecError, load_preset, load_spec_file
 
@@ -55,11 +82,71 @@ class MainWindow(QMainWindow):
                 loaded = load_model(model)
                 self.session.set_spec(loaded.model.spec)
                 self.session.set_model(loaded.model, source=str(model))
+                self.session.status.emit(f"Opened model {model}")
                 return
             if spec:
                 self.session.set_spec(load_spec_file(spec))
                 return
-            self.session.set_spec(load_preset(preset or "lenet"))
+            restored = None if preset else self.restore_spec()
+            self.session.set_spec(restored if restored is not None else load_preset(preset or "lenet"))
         except (ModelFileError, SpecError) as e:
+            message = str(e)  # `e` itself is cleared when the except block ends, before the timer fires
             self.session.set_spec(load_preset("lenet"))
-            QMessageBox.warning(self, "Could not open", str(e))
+            self.session.status.emit(f"Could not open: {message}")
+            QTimer.singleShot(0, lambda: QMessageBox.warning(self, "Could not open", message))
+
+    def closeEvent(self, event) -> None:
+        for hook in self.close_hooks:
+            hook()
+        super().closeEvent(event)
+
+
+def _install_status_summary(window: MainWindow, status: QStatusBar) -> None:
+    """Permanent status-bar fields: the dataset, the parameter count of the architecture (or model) and the state
+    (idle, running, paused, or how the last run ended)."""
+    from mnist_studio.nn.spec import analyse
+
+    session = window.session
+    labels = {}
+    for name, tip in (("datasetLabel", "The dataset used for training and evaluation"),
+                      ("paramsLabel", "Trainable parameters of the current architecture"),
+                      ("stateLabel", "Training state")):
+        lab = QLabel()
+        lab.setObjectName(name)
+        lab.setToolTip(tip)
+        lab.setContentsMargins(8, 0, 8, 0)
+        status.addPermanentWidget(lab)
+        labels[name] = lab
+
+    def show_dataset(ds) -> None:
+        n = len(ds.train_images) + len(ds.test_images)
+        labels["datasetLabel"].setText(f"{ds.name} · {n:,} images")
+
+    def show_spec(spec) -> None:
+        if spec is None:
+            labels["paramsLabel"].setText("no architecture")
+            return
+        try:
+            a = analyse(spec)
+        except Exception:
+            a = None
+        if a is None or not a.ok:
+            labels["paramsLabel"].setText("architecture has an error")
+        else:
+            labels["paramsLabel"].setText(f"{spec.get('name') or 'custom'} · {a.total_params:,} parameters")
+
+    colours = {"running": "#1e7d32", "paused": "#a15c00", "diverged": "#b3261e"}
+
+    def show_state(state: str) -> None:
+        lab = labels["stateLabel"]
+        lab.setText(f"● {state}")
+        lab.setStyleSheet(f"color: {colours.get(state, '#555')}; font-weight: bold;")
+
+    session.datasetChanged.connect(show_dataset)
+    session.specChanged.connect(show_spec)
+    session.stateChanged.connect(show_state)
+    session.runRecorded.connect(lambda rec: show_state(rec.status or "finished") if session.state == "idle" else None)
+    show_dataset(session.dataset)
+    show_spec(session.spec)
+    show_state(session.state)
+

@@ -1,0 +1,40 @@
+"""The training panel: the "Training" tab (live loss and accuracy plots, weights view) and the "Training" dock
+(hyperparameters, Start / Pause / Stop / +1 epoch, progress). ``install(window)`` puts them in the main window and
+registers the worker thread's shutdown as a close hook."""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QAction, QKeySequence
+
+from mnist_studio.gui.training.panel import TrainingPanel
+
+CONTROLS_WIDTH = 330
+
+
+def install(window) -> TrainingPanel:
+    panel = TrainingPanel(window.session, window)
+    window.training_panel = panel
+    window.tabs.insertTab(0, panel.tab, "Training")
+    window.tabs.setCurrentIndex(0)
+    panel.controls.setMinimumWidth(290)
+    dock = window.add_dock(panel.controls, "Training", Qt.DockWidgetArea.RightDockWidgetArea, "trainingDock")
+    dock.setMinimumWidth(300)
+    window.training_dock = dock
+
+    menu = window.menus["Train"]
+    c = panel.controls
+    actions = {}
+    for text, shortcut, button in (("Start", "Ctrl+Return", c.start_button),
+                                   ("Pause", "Ctrl+P", c.pause_button),
+                                   ("Stop", "Ctrl+.", c.stop_button),
+                                   ("+1 epoch", "Ctrl+Shift+Return", c.more_button)):
+        act = QAction(text, window)
+        act.setShortcut(QKeySequence(shortcut))
+        act.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        act.triggered.connect(button.click)
+        menu.addAction(act)
+        actions[act] = button
+    panel.bind_actions(actions)
+    window.close_hooks.append(panel.shutdown)
+    return panel

@@ -1,0 +1,356 @@
+"""The training panel's controller: it owns the worker thread and wires the controls, plots and weights view to it
+and to the session.
+
+States: ``idle`` → Start → ``starting`` (job queued) → ``running`` ⇄ ``paused`` → (finish, stop or divergence)
+→ ``idle``; Stop passes through ``stopping`` until the worker confirms. The session hears "running", "paused"
+or "idle". A run ends with a :class:`RunRecord` handed to the session (the runs list picks it up); "+1 epoch"
+continues the last run and hands an updated record with the same id.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+from PyQt6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, QTimer
+from PyQt6.QtWidgets import QSplitter, QVBoxLayout, QWidget
+
+from mnist_studio.data.datasets import to_float
+from mnist_studio.gui.session import StudioSession
+from mnist_studio.gui.training.banner import Banner
+from mnist_studio.gui.training.controls import TrainingControls
+from mnist_studio.gui.training.plots import TrainingPlots
+from mnist_studio.gui.training.progress import format_duration
+from mnist_studio.gui.training.weights_view import WeightsView
+from mnist_studio.gui.training.worker import (BatchPacket, RunFinished, RunStarted, Snapshot, TrainingWorker,
+                                              TrainJob)
+from mnist_studio.nn.model import Model
+from mnist_studio.nn.spec import analyse
+from mnist_studio.training import EpochEnd, TrainConfig, Trainer, TrainingControl
+from mnist_studio.training.inspect import DEAD_PROBE_IMAGES
+from mnist_studio.training.runs import RunRecord
+
+SESSION_STATE = {"idle": "idle", "starting": "running", "running": "running", "paused": "paused",
+                 "stopping": "running"}
+PREVIEW_DELAY_MS = 150
+
+
+def _training_key(spec: dict | None) -> str:
+    return json.dumps((spec or {}).get("training") or {}, sort_keys=True)
+
+
+class TrainingPanel(QObject):
+    def __init__(self, session: StudioSession, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.state = "idle"
+        self.control = TrainingControl()  # one for every run: a continued run's trainer keeps using it
+        self.thread: QThread | None = None  # the current (or last) run's thread
+        self.worker: TrainingWorker | None = None
+        self.trainer: Trainer | None = None  # the last run's trainer, only to hand to a "+1 epoch" worker
+        self._duration = 0.0
+        self.packets = 0  # batch packets received in this run (the benchmark reports it)
+        self._closed = False
+        self._actions: dict = {}
+
+        self.controls = TrainingControls()
+        self.plots = TrainingPlots()
+        self.weights = WeightsView(probe=self._probe_images)
+        self.banner = Banner()
+        self.tab = QWidget()
+        self.tab.setObjectName("trainingTab")
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.plots)
+        split.addWidget(self.weights)
+        split.setStretchFactor(0, 11)
+        split.setStretchFactor(1, 9)
+        split.setChildrenCollapsible(False)
+        lay = QVBoxLayout(self.tab)
+        lay.setContentsMargins(6, 6, 6, 4)
+        lay.addWidget(self.banner)
+        lay.addWidget(split, 1)
+
+        self._run_no = 0
+        self._run: dict | None = None  # name, id, created, dataset, spec of the run in progress or last run
+        self._gui_model: Model | None = None  # the GUI-thread copy we gave the session
+        self._can_continue = False
+        self._applied_training: str | None = None
+        self._preview_timer = QTimer(self)
+        self._preview_timer.setSingleShot(True)
+        self._preview_timer.setInterval(PREVIEW_DELAY_MS)
+        self._preview_timer.timeout.connect(self._show_preview)
+
+        c = self.controls
+        c.startRequested.connect(self.start)
+        c.pauseRequested.connect(self.toggle_pause)
+        c.stopRequested.connect(self.stop)
+        c.moreRequested.connect(self.one_more_epoch)
+        c.lrEdited.connect(self._on_lr_edited)
+        session.specChanged.connect(self._on_spec)
+        session.modelChanged.connect(self._on_model)
+        session.weightsUpdated.connect(self._on_weights_updated)
+        session.overlaysChanged.connect(self.plots.set_overlays)
+        session.trainRequested.connect(self.train)
+        self._set_state("idle")
+        if session.spec is not None:
+            self._on_spec(session.spec)
+
+    # -- user actions ----------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start a new run from the session's architecture and the controls' settings."""
+        if self.state != "idle":
+            return
+        spec = self.session.spec
+        reason = self._spec_problem(spec)
+        if reason:
+            self.banner.show_message(f"Cannot train: {reason}", "error")
+            return
+        try:
+            config = self.controls.config()
+        except ValueError as e:
+            self.banner.show_message(f"Cannot train: {e}", "error")
+            return
+        self._start_job(spec, config)
+
+    def train(self, spec: dict, config: TrainConfig) -> None:
+        """session.trainRequested: show this architecture and these settings, then start (e.g. re-running a past
+        run from the runs list)."""
+        if self.state != "idle":
+            self.banner.show_message("A run is in progress: stop it before starting another.", "warning")
+            return
+        if spec != self.session.spec:
+            self.session.set_spec(copy.deepcopy(spec))
+        self._applied_training = _training_key(spec)
+        self.controls.set_config(config)
+        reason = self._spec_problem(spec)
+        if reason:
+            self.banner.show_message(f"Cannot train: {reason}", "error")
+            return
+        self._start_job(spec, config)
+
+    def toggle_pause(self) -> None:
+        if self.state in ("starting", "running"):
+            self.control.pause()
+            self._set_state("paused")
+            self.session.status.emit("Paused: the run waits after the current batch; press Resume to go on.")
+        elif self.state == "paused":
+            self.control.resume()
+            self._set_state("running")
+
+    def stop(self) -> None:
+        if self.state in ("starting", "running", "paused"):
+            self.control.stop()
+            self._set_state("stopping")
+            self.session.status.emit("Stopping after the current batch…")
+
+    def one_more_epoch(self) -> None:
+        """Continue the last run for one epoch, with its weights and optimizer state."""
+        if self.state != "idle" or not self._can_continue or self._run is None:
+            return
+        self.banner.hide()
+        self._set_state("starting")
+        self._launch(TrainJob(self._run["spec"], self._run["config"], self.session.dataset, self._run["name"],
+                              more_epochs=1), self.trainer, self._duration)
+
+    def shutdown(self) -> None:
+        """Stop the run and the thread (the window is closing). Returns within a batch or an evaluation chunk;
+        a run that ends here is still recorded (its queued result is delivered before returning)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._preview_timer.stop()
+        self.control.stop()
+        if self.thread is not None:
+            self.thread.quit()
+            self.thread.wait()
+        # deliver the worker's queued last signals (the run's record) now: PyQt's slot proxies, not this object,
+        # receive them, hence every pending queued call rather than this object's events
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.MetaCall.value)
+
+    # -- helpers ---------------------------------------------------------------------------------------------------
+    @staticmethod
+    def _spec_problem(spec: dict | None) -> str | None:
+        if spec is None:
+            return "no architecture yet"
+        try:
+            a = analyse(spec)
+        except Exception as e:  # a spec so broken that the analysis itself fails
+            return str(e)
+        if a.error is not None:
+            return str(a.error)
+        return None
+
+    def _start_job(self, spec: dict, config: TrainConfig) -> None:
+        self._run_no += 1
+        spec = copy.deepcopy(spec)
+        ds = self.session.dataset
+        self._run = {"name": f"Run {self._run_no} · {spec.get('name') or 'custom'}", "id": uuid.uuid4().hex[:12],
+                     "created": time.time(), "dataset": ds.name, "spec": spec, "config": config}
+        self._can_continue = False
+        self.banner.hide()
+        self.plots.clear(config.epochs)
+        self._set_state("starting")
+        self.session.status.emit(f"Starting {self._run['name']}…")
+        self._launch(TrainJob(spec, config, ds, self._run["name"]))
+
+    def _launch(self, job: TrainJob, trainer: Trainer | None = None, duration: float = 0.0) -> None:
+        """A new worker in a new thread for this run; the previous thread (if any) has finished or is returning."""
+        if self.thread is not None:
+            self.thread.wait()
+        self.control.reset()
+        self.packets = 0
+        worker = TrainingWorker(self.control, job, trainer, duration)
+        thread = QThread()
+        thread.setObjectName("trainingThread")
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.started.connect(self._on_started)
+        worker.batches.connect(self._on_batches)
+        worker.epochEnded.connect(self._on_epoch)
+        worker.lrChanged.connect(self._on_lr_changed)
+        worker.snapshot.connect(self._on_snapshot)
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        self.worker, self.thread = worker, thread
+        thread.start()
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        self.controls.set_state(state, self._can_continue)
+        session_state = SESSION_STATE[state]
+        if self.session.state != session_state:
+            self.session.set_state(session_state)
+        for action, button in self._actions.items():
+            action.setEnabled(button.isEnabled())
+            action.setText(button.text().replace("▶", "").replace("■", "").strip())
+
+    def bind_actions(self, actions: dict) -> None:
+        """Menu actions mirror the buttons' enabled state and text: {QAction: QPushButton}."""
+        self._actions = actions
+        self._set_state(self.state)
+
+    def _probe_images(self) -> np.ndarray:
+        return to_float(self.session.dataset.test_images[:DEAD_PROBE_IMAGES])
+
+    # -- session → panel -------------------------------------------------------------------------------------------
+    def _on_spec(self, spec: dict | None) -> None:
+        reason = self._spec_problem(spec)
+        self.controls.set_blocked(reason)
+        if spec is None:
+            return
+        self.controls.set_default_init_name(str(spec.get("init", "he")))
+        key = _training_key(spec)
+        if key != self._applied_training and self.state == "idle":
+            # a new preset or file: its suggested hyperparameters (a layer edit keeps the user's settings)
+            self._applied_training = key
+            try:
+                self.controls.set_config(TrainConfig.for_spec(spec))
+            except (ValueError, TypeError) as e:
+                self.session.status.emit(f"The architecture's training settings were ignored: {e}")
+        if self.session.model is None or self.session.model_source == "preview":
+            self._preview_timer.start()
+
+    def _show_preview(self) -> None:
+        """No trained model yet: show the initial weights the current architecture would start from."""
+        spec = self.session.spec
+        if self.session.model is not None and self.session.model_source != "preview":
+            return
+        if spec is None or self._spec_problem(spec):
+            self.weights.set_model(None, "")
+            return
+        seed = self.controls.seed.value()
+        try:
+            model = Model(spec, seed=seed, init=self.controls.init.currentData())
+        except Exception as e:  # the analysis passed but building failed: say so, never crash
+            self.weights.set_model(None, f"cannot build the architecture: {e}")
+            return
+        self.weights.set_model(model, f"untrained {spec.get('name') or 'network'}: initial weights (seed {seed})")
+
+    def _on_model(self, model: Model | None) -> None:
+        if model is None:
+            self._preview_timer.start()
+            return
+        if model is self._gui_model:
+            self.weights.set_model(model, f"{self._run['name']} · training", compute_stats=False)
+            return
+        src = self.session.model_source
+        label = f"loaded {Path(src).name}" if src and src not in ("training", "preview") else (src or "model")
+        self.weights.set_model(model, label, compute_stats=True, count_dead=True)
+
+    def _on_weights_updated(self, model: Model) -> None:
+        self.weights.refresh(model)
+
+    # -- worker → panel ---------------------------------------------------------------------------------------------
+    def _on_started(self, rs: RunStarted) -> None:
+        if self.state == "starting":
+            self._set_state("running")
+        if rs.continuing:
+            self.plots.set_total_epochs(rs.begin.start_epoch + rs.begin.epochs)
+        if not rs.continuing or self.session.model is not self._gui_model:
+            self._gui_model = rs.model
+            self.session.set_model(rs.model, "training")
+        self.controls.progress.begin(rs.begin, rs.start_step, rs.job.config.batch_size)
+        what = "continues for one more epoch" if rs.continuing else "started"
+        self.session.status.emit(f"{rs.job.name} {what}: {rs.begin.train_size:,} training images, "
+                                 f"{rs.begin.num_params:,} parameters")
+
+    def _on_batches(self, p: BatchPacket) -> None:
+        self.packets += 1
+        self.plots.add_batches(p.epoch, p.loss, p.accuracy)
+        self.controls.progress.update(p.last)
+
+    def _on_epoch(self, e: EpochEnd) -> None:
+        self.plots.add_epoch(e)
+        val = f", validation {e.val_accuracy:.2%} (loss {e.val_loss:.4f})" if e.val_accuracy is not None else ""
+        name = self._run["name"] if self._run else "run"
+        self.session.status.emit(f"{name}: epoch {e.epoch} done, train accuracy {e.train_accuracy:.2%}{val}")
+
+    def _on_lr_changed(self, epoch: float, lr: float) -> None:
+        self.plots.mark_lr(epoch, lr)
+        self.session.status.emit(f"Learning rate set to {lr:g} at epoch {epoch:.2f}")
+
+    def _on_snapshot(self, s: Snapshot) -> None:
+        if self._gui_model is not None and self.session.model is self._gui_model:
+            self.session.update_weights(s.state)
+            self.weights.set_stats(s.stats)
+
+    def _on_lr_edited(self, lr: float) -> None:
+        if self.state in ("starting", "running", "paused"):
+            try:
+                self.control.set_lr(lr)
+            except ValueError as e:
+                self.banner.show_message(str(e), "error")
+
+    def _on_finished(self, r: RunFinished) -> None:
+        self.plots.flush()
+        if self._gui_model is not None and self.session.model is self._gui_model:
+            self.session.update_weights(r.state)
+            self.weights.set_stats(r.stats)
+        run = self._run or {"name": r.job.name, "id": uuid.uuid4().hex[:12], "created": time.time(),
+                            "dataset": r.job.dataset.name}
+        record = RunRecord(name=run["name"], spec=copy.deepcopy(r.job.spec), config=r.config, history=r.history,
+                           status=r.end.status, message=r.end.message, metrics=dict(r.metrics),
+                           duration=r.duration, created=run["created"], dataset=run["dataset"], id=run["id"])
+        self.trainer, self._duration = r.trainer, r.duration
+        self._can_continue = r.trainer is not None
+        self.controls.progress.finish(r.end.status, r.duration)
+        self._set_state("idle")
+        if r.end.status == "diverged":
+            self.banner.show_message(
+                f"<b>{run['name']} diverged.</b> {r.end.message[0].upper()}{r.end.message[1:]}. "
+                "The weights shown are the last good ones; lower the learning rate and start again.", "error")
+        acc = r.metrics.get("val_accuracy")
+        tail = f", validation accuracy {acc:.2%}" if acc is not None else ""
+        self.session.status.emit(f"{run['name']} {r.end.status} after {format_duration(r.duration)}{tail}")
+        self.session.record_run(record)
+
+    def _on_failed(self, message: str) -> None:
+        if not self.control.stop_requested:
+            self.banner.show_message(message, "error")
+        self.session.status.emit(message)
+        self.controls.progress.reset()
+        self._set_state("idle")

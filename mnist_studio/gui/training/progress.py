@@ -1,0 +1,102 @@
+"""Progress of the current run: the batch within the epoch, the whole run, samples per second and time left."""
+
+from __future__ import annotations
+
+import time
+
+from PyQt6.QtWidgets import QGridLayout, QLabel, QProgressBar, QWidget
+
+from mnist_studio.training import BatchEnd, FitBegin
+
+UPDATE_INTERVAL = 0.25  # seconds
+
+
+def format_duration(seconds: float) -> str:
+    """``75`` → ``1:15``; ``3725`` → ``1:02:05``."""
+    s = max(0, int(round(seconds)))
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class ProgressView(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.epoch_bar = QProgressBar()
+        self.epoch_bar.setObjectName("epochProgress")
+        self.overall_bar = QProgressBar()
+        self.overall_bar.setObjectName("overallProgress")
+        for bar in (self.epoch_bar, self.overall_bar):
+            bar.setTextVisible(True)
+            bar.setMaximumHeight(18)
+        self.rate_label = QLabel()
+        self.rate_label.setObjectName("rateLabel")
+        lay = QGridLayout(self)
+        lay.setContentsMargins(0, 4, 0, 4)
+        lay.setVerticalSpacing(3)
+        lay.addWidget(QLabel("Epoch"), 0, 0)
+        lay.addWidget(self.epoch_bar, 0, 1)
+        lay.addWidget(QLabel("Run"), 1, 0)
+        lay.addWidget(self.overall_bar, 1, 1)
+        lay.addWidget(self.rate_label, 2, 0, 1, 2)
+        self._total_steps = 1
+        self._first_epoch = 0
+        self._epochs_total = 0
+        self._batch_size = 1
+        self._rate = 0.0
+        self._t0 = time.perf_counter()
+        self._shown = 0.0
+        self.reset()
+
+    def reset(self) -> None:
+        self.epoch_bar.setRange(0, 1)
+        self.epoch_bar.setValue(0)
+        self.epoch_bar.setFormat("no run yet")
+        self.overall_bar.setRange(0, 1)
+        self.overall_bar.setValue(0)
+        self.overall_bar.setFormat("")
+        self.rate_label.setText("Press Start to train.")
+
+    def begin(self, e: FitBegin, start_step: int, batch_size: int) -> None:
+        per = max(e.batches_per_epoch, 1)
+        self._first_epoch = e.start_epoch
+        self._epochs_total = e.start_epoch + e.epochs
+        self._per_epoch = per
+        self._start_step = start_step
+        self._total_steps = max(self._epochs_total * per, 1)
+        self._batch_size = batch_size
+        self._rate = 0.0
+        self._t0 = time.perf_counter()
+        self.epoch_bar.setRange(0, per)
+        self.epoch_bar.setValue(0)
+        self.epoch_bar.setFormat(f"epoch {e.start_epoch + 1}/{self._epochs_total} · batch 0/{per:,}")
+        self.overall_bar.setRange(0, self._total_steps)
+        self.overall_bar.setValue(start_step)
+        self.overall_bar.setFormat("%p%")
+        self.rate_label.setText(f"{e.train_size:,} training images, {e.val_size:,} for validation")
+
+    def update(self, e: BatchEnd) -> None:
+        """Show the newest batch; at most ~4 times a second (each change repaints the dock), except an epoch's
+        last batch."""
+        now = time.perf_counter()
+        if now - self._shown < UPDATE_INTERVAL and e.batch != e.batches_per_epoch:
+            return
+        self._shown = now
+        epoch_no = min(int(e.epoch - 1e-9) + 1, self._epochs_total)
+        self.epoch_bar.setRange(0, e.batches_per_epoch)
+        self.epoch_bar.setValue(e.batch)
+        self.epoch_bar.setFormat(f"epoch {epoch_no}/{self._epochs_total} · batch {e.batch:,}/{e.batches_per_epoch:,}")
+        self.overall_bar.setValue(min(e.step, self._total_steps))
+        rate = e.samples_per_second
+        self._rate = rate if self._rate == 0 else 0.7 * self._rate + 0.3 * rate
+        left = (self._total_steps - e.step) * self._batch_size / max(self._rate, 1e-9)
+        elapsed = time.perf_counter() - self._t0
+        self.rate_label.setText(f"{self._rate:,.0f} images/s · ETA {format_duration(left)} · "
+                                f"elapsed {format_duration(elapsed)}")
+
+    def finish(self, status: str, seconds: float) -> None:
+        if status == "finished":
+            self.epoch_bar.setValue(self.epoch_bar.maximum())
+            self.overall_bar.setValue(self.overall_bar.maximum())
+        self.epoch_bar.setFormat(f"{status}")
+        self.rate_label.setText(f"{status} after {format_duration(seconds)} of training")

@@ -1,0 +1,307 @@
+"""Looking inside a model while it learns: weight histograms, weight and gradient norms, dead ReLU units, weight
+tiles, and the smoothed curves the plots draw. Pure NumPy.
+
+The studio's training worker calls :func:`layer_stats` between two batches (in its own thread) and sends the result
+to the GUI, which only draws it; the same functions describe a model loaded from a file. Keeping the numbers here
+means they are tested without a window and the widgets stay thin.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mnist_studio.nn.layers import Conv2D, Dense, ReLU, shape_str
+from mnist_studio.nn.model import Model
+
+HISTOGRAM_BINS = 41
+DEAD_PROBE_IMAGES = 128  # a unit counts as dead when silent for every probe image: too few would overstate it
+EMA_BLOCK = 256  # values smoothed per matrix product in smooth_ema
+
+
+# -- per-layer statistics ------------------------------------------------------------------------------------------
+
+@dataclass
+class WeightStats:
+    """One weighted layer's main array (a Dense matrix, a convolution kernel, BatchNorm's scale)."""
+
+    index: int  # position in model.layers
+    label: str  # "7 · Dense 3136→128"
+    layer_type: str
+    param: str  # which array: "W" or "gamma"
+    shape: tuple[int, ...]
+    weight_norm: float  # L2 norm of the array
+    grad_norm: float  # L2 norm of its gradient from the last batch (0 for a model that never trained)
+    mean_abs: float
+    counts: np.ndarray  # histogram counts (HISTOGRAM_BINS)
+    edges: np.ndarray  # histogram edges (HISTOGRAM_BINS + 1), symmetric around 0
+
+
+@dataclass
+class DeadUnits:
+    """A ReLU layer's units that gave 0 for every image of a probe batch (and so pass back no gradient)."""
+
+    index: int  # the ReLU's position in model.layers
+    after: int | None  # the weighted layer feeding it, if any
+    units: int  # units counted: Dense outputs, or a convolution's channels
+    dead: int
+
+    @property
+    def share(self) -> float:
+        return self.dead / self.units if self.units else 0.0
+
+
+@dataclass
+class LayerStats:
+    weights: list[WeightStats] = field(default_factory=list)
+    dead: list[DeadUnits] = field(default_factory=list)
+
+    def weight(self, index: int) -> WeightStats | None:
+        return next((w for w in self.weights if w.index == index), None)
+
+    def dead_after(self, index: int) -> DeadUnits | None:
+        """The dead-unit count of the ReLU that follows weighted layer ``index`` (e.g. for one table row)."""
+        return next((d for d in self.dead if d.after == index), None)
+
+
+def layer_label(model: Model, index: int) -> str:
+    """How a layer is named to people: "0 · Conv2D 32×5×5", "7 · Dense 3136→128"."""
+    layer = model.layers[index]
+    name = type(layer).__name__
+    w = layer.params.get("W")
+    if isinstance(layer, Conv2D) and w is not None:
+        return f"{index} · {name} {w.shape[3]}×{w.shape[0]}×{w.shape[1]}"
+    if isinstance(layer, Dense) and w is not None:
+        return f"{index} · {name} {w.shape[0]}→{w.shape[1]}"
+    return f"{index} · {name}"
+
+
+def _main_param(layer) -> str | None:
+    if "W" in layer.params:
+        return "W"
+    return next(iter(layer.params), None)
+
+
+NICE_STEPS = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0)
+
+
+def nice_limit(value: float) -> float:
+    """The smallest of 1, 1.5, 2, 3, 4, 5, 7 × 10^k that is ≥ ``value``: scales and histogram ranges then stay put
+    while the weights drift a little (a live view that rescales on every snapshot flickers, and costs redraws)."""
+    if not (value > 0 and math.isfinite(value)):
+        return 1.0
+    k = math.floor(math.log10(value))
+    for m in NICE_STEPS:
+        nice = m * 10.0 ** k
+        if nice >= value * (1 - 1e-6):  # float32 rounding must not push 0.3 up to 0.4
+            return nice
+    return 10.0 ** (k + 1)
+
+
+def histogram(values: np.ndarray, bins: int = HISTOGRAM_BINS) -> tuple[np.ndarray, np.ndarray]:
+    """Counts over bins symmetric around zero, spanning a "nice" ±limit that covers every value (so left and
+    right compare, and the range only changes when the weights outgrow it)."""
+    v = np.asarray(values, dtype=np.float32).ravel()
+    lim = nice_limit(float(np.max(np.abs(v)))) if v.size else 1.0
+    counts, edges = np.histogram(v, bins=bins, range=(-lim, lim))
+    return counts.astype(np.int64), edges
+
+
+def weight_stats(model: Model, bins: int = HISTOGRAM_BINS) -> list[WeightStats]:
+    out = []
+    for i, layer in enumerate(model.layers):
+        name = _main_param(layer)
+        if name is None:
+            continue
+        w = layer.params[name]
+        g = layer.grads.get(name)
+        counts, edges = histogram(w, bins)
+        out.append(WeightStats(
+            index=i, label=layer_label(model, i), layer_type=type(layer).__name__, param=name, shape=tuple(w.shape),
+            weight_norm=float(np.linalg.norm(w.ravel())), grad_norm=float(np.linalg.norm(g.ravel())) if g is not None else 0.0,
+            mean_abs=float(np.mean(np.abs(w))) if w.size else 0.0, counts=counts, edges=edges,
+        ))
+    return out
+
+
+def dead_share(activation: np.ndarray) -> tuple[int, int]:
+    """(dead units, units) of one ReLU output: a unit (the last axis: a neuron or a channel) is dead when it is 0
+    for every image and every position of the batch."""
+    a = np.asarray(activation)
+    alive = (a > 0).reshape(-1, a.shape[-1]).any(axis=0)
+    return int(alive.size - np.count_nonzero(alive)), int(alive.size)
+
+
+def dead_relu_units(model: Model, probe: np.ndarray) -> list[DeadUnits]:
+    """Dead units of every ReLU layer on ``probe`` images (evaluation mode; the weights are not touched)."""
+    relus = [i for i, layer in enumerate(model.layers) if isinstance(layer, ReLU)]
+    if not relus or len(probe) == 0:
+        return []
+    outs = model.activations(probe)
+    result = []
+    for i in relus:
+        dead, units = dead_share(outs[i])
+        after = next((j for j in range(i - 1, -1, -1) if model.layers[j].params), None)
+        result.append(DeadUnits(index=i, after=after, units=units, dead=dead))
+    return result
+
+
+def layer_stats(model: Model, probe: np.ndarray | None = None, bins: int = HISTOGRAM_BINS) -> LayerStats:
+    """Everything the weights view shows about every layer; dead units only when a probe batch is given."""
+    dead = dead_relu_units(model, probe) if probe is not None else []
+    return LayerStats(weight_stats(model, bins), dead)
+
+
+# -- weights as pictures -------------------------------------------------------------------------------------------
+
+def input_dense_index(model: Model) -> int | None:
+    """The first Dense layer fed (through Flatten, Dropout and the like) directly by the input pixels: its columns
+    are images, one per unit."""
+    pixels = math.prod(model.input_shape)
+    for i, layer in enumerate(model.layers):
+        if isinstance(layer, Dense):
+            return i if layer.params["W"].shape[0] == pixels else None
+        if layer.params:
+            return None
+    return None
+
+
+def dense_tiles(w: np.ndarray, image_shape: tuple[int, ...], max_tiles: int) -> np.ndarray:
+    """Unit j's incoming weights as an image: ``W[:, j]`` reshaped to the input (channels averaged), for the
+    first ``max_tiles`` units. Returns (tiles, height, width)."""
+    k = min(w.shape[1], max_tiles)
+    h, wd = image_shape[0], image_shape[1]
+    tiles = np.ascontiguousarray(w[:, :k].T).reshape(k, h, wd, -1)
+    return tiles.mean(axis=3) if tiles.shape[3] > 1 else tiles[..., 0]
+
+
+def conv_tiles(w: np.ndarray, channel: int | None = None, max_tiles: int | None = None) -> np.ndarray:
+    """A (kh, kw, cin, cout) kernel as (cout, kh, kw) pictures: input channel ``channel``, or the mean over the
+    input channels when None."""
+    k = w[:, :, channel, :] if channel is not None else w.mean(axis=2)
+    tiles = np.transpose(k, (2, 0, 1))
+    return tiles[:max_tiles] if max_tiles else tiles
+
+
+def tile_grid(tiles: np.ndarray, columns: int | None = None, gap: int = 1) -> np.ndarray:
+    """Lay (n, h, w) tiles out in a grid, row by row, with ``gap`` pixels of NaN between them (drawn transparent,
+    so the tiles stand apart whatever the colour map). ``columns`` defaults to a near-square grid."""
+    n, h, w = tiles.shape
+    if n == 0:
+        return np.full((h, w), np.nan, dtype=np.float32)
+    cols = columns or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    padded = np.full((rows * cols, h, w), np.nan, dtype=np.float32)
+    padded[:n] = tiles
+    # (rows, cols, h, w) -> (rows, h, cols, w): the whole layout is one transpose, no per-tile loop
+    view = np.full((rows, h + gap, cols, w + gap), np.nan, dtype=np.float32)
+    view[:, :h, :, :w] = padded.reshape(rows, cols, h, w).transpose(0, 2, 1, 3)
+    return view.reshape(rows * (h + gap), cols * (w + gap))[: rows * (h + gap) - gap, : cols * (w + gap) - gap].copy()
+
+
+def symmetric_limit(values: np.ndarray, percentile: float = 99.5) -> float:
+    """A colour-scale limit centred on zero: the ``percentile`` of |values| (a few outliers do not wash the
+    picture out) rounded up by :func:`nice_limit`; never 0."""
+    v = np.abs(np.asarray(values, dtype=np.float32))
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return 1.0
+    lim = float(np.percentile(v, percentile))
+    return nice_limit(lim if lim > 0 else float(v.max()) or 1.0)
+
+
+@dataclass
+class WeightPicture:
+    """What the weights view draws for one layer."""
+
+    image: np.ndarray  # 2-D float32, NaN between tiles
+    limit: float  # colour scale runs from -limit to +limit
+    note: str  # e.g. "first 100 of 128 units"
+    tile_shape: tuple[int, int] | None  # (h, w) of one tile, None for a plain matrix
+
+
+def weight_picture(model: Model, index: int, max_tiles: int = 100, channel: int | None = None) -> WeightPicture:
+    """Layer ``index`` as a picture: the input Dense layer as 28×28 tiles, a convolution as its kernels, any other
+    Dense layer as its matrix (one row per unit)."""
+    layer = model.layers[index]
+    w = layer.params.get("W")
+    if w is None:
+        p = _main_param(layer)
+        arr = layer.params[p].reshape(1, -1).astype(np.float32) if p else np.zeros((1, 1), np.float32)
+        return WeightPicture(arr, symmetric_limit(arr), f"{p}: {arr.size} values", None)
+    if isinstance(layer, Conv2D):
+        tiles = conv_tiles(w, channel, max_tiles)
+        cout, cin = w.shape[3], w.shape[2]
+        src = "mean over input channels" if channel is None and cin > 1 else (
+            f"input channel {channel + 1} of {cin}" if cin > 1 else "")
+        shown = f"first {len(tiles)} of {cout} filters" if len(tiles) < cout else f"{cout} filters"
+        note = f"{shown}, {w.shape[0]}×{w.shape[1]}" + (f" · {src}" if src else "")
+        return WeightPicture(tile_grid(tiles), symmetric_limit(tiles), note, (w.shape[0], w.shape[1]))
+    if index == input_dense_index(model):
+        shape = model.input_shape
+        tiles = dense_tiles(w, shape, max_tiles)
+        units = w.shape[1]
+        shown = f"first {len(tiles)} of {units} units" if len(tiles) < units else f"{units} units"
+        return WeightPicture(tile_grid(tiles), symmetric_limit(tiles),
+                             f"{shown}: each tile is the {shape_str(shape[:2])} input pattern that excites one unit",
+                             (shape[0], shape[1]))
+    mat = np.ascontiguousarray(w.T, dtype=np.float32)
+    return WeightPicture(mat, symmetric_limit(mat), f"matrix: {w.shape[1]} units (rows) × {w.shape[0]} inputs", None)
+
+
+def picture_layers(model: Model) -> list[int]:
+    """Indices of the layers :func:`weight_picture` can draw (those with weights)."""
+    return [i for i, layer in enumerate(model.layers) if layer.params]
+
+
+# -- smoothing ------------------------------------------------------------------------------------------------------
+
+def _ema_raw(x: np.ndarray, w: float, carry: float) -> tuple[np.ndarray, float]:
+    """``e_t = w·e_{t-1} + (1-w)·x_t`` from ``e_{-1} = carry``, in blocks: each block is one matrix product with a
+    lower-triangular matrix of powers of ``w``, and only the block ends are chained in Python."""
+    n = len(x)
+    b = min(EMA_BLOCK, n)
+    j = np.arange(b)
+    lag = j[:, None] - j[None, :]
+    m = np.where(lag >= 0, (1.0 - w) * np.power(w, np.maximum(lag, 0)), 0.0)
+    nb = -(-n // b)
+    xb = np.zeros(nb * b)
+    xb[:n] = x
+    y = xb.reshape(nb, b) @ m.T
+    carry_weights = np.power(w, j + 1.0)
+    for i in range(nb):
+        y[i] += carry_weights * carry
+        carry = y[i, -1]
+    y = y.ravel()[:n]
+    return y, float(y[-1])
+
+
+def smooth_ema(values: np.ndarray, weight: float) -> np.ndarray:
+    """TensorBoard's smoothing: an exponential moving average with bias correction, so the curve starts at the
+    first value instead of climbing from zero. ``weight`` 0 returns the values; 0.99 is very smooth."""
+    return EmaSmoother(weight).extend(values)
+
+
+class EmaSmoother:
+    """The same smoothing, fed piece by piece: a live plot smooths only the new points of each update."""
+
+    def __init__(self, weight: float) -> None:
+        if not 0.0 <= weight < 1.0:
+            raise ValueError(f"the smoothing weight must be in [0, 1), got {weight}")
+        self.weight = float(weight)
+        self._carry = 0.0
+        self.count = 0
+
+    def extend(self, values: np.ndarray) -> np.ndarray:
+        x = np.asarray(values, dtype=np.float64).ravel()
+        if x.size == 0:
+            return x.copy()
+        if self.weight == 0.0:
+            self.count += x.size
+            return x.copy()
+        raw, self._carry = _ema_raw(x, self.weight, self._carry)
+        t = np.arange(self.count + 1, self.count + x.size + 1, dtype=np.float64)
+        self.count += x.size
+        return raw / (1.0 - np.power(self.weight, t))

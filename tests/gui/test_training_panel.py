@@ -1,0 +1,436 @@
+"""The training panel in a real MainWindow frame (only the training panel installed): controls, the worker thread,
+live plots, the weights view, pause / stop / live learning rate, and shutting down mid-run. Runs use a few hundred
+images and tiny presets, so each test takes a second or two."""
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+
+from mnist_studio.data.datasets import Dataset
+from mnist_studio.gui import main_window, training
+from mnist_studio.gui.training.spinboxes import ladder_step
+from mnist_studio.nn.model import Model
+from mnist_studio.nn.spec import load_preset
+from mnist_studio.training import TrainConfig
+from mnist_studio.training.history import RunHistory
+from mnist_studio.training.runs import RunRecord
+
+INVALID = {"name": "broken", "input_shape": [28, 28, 1],
+           "layers": [{"type": "Dense", "units": 10}, {"type": "Softmax"}]}  # Dense on an image: needs Flatten
+RELU_LINEAR = {"name": "relu-linear", "input_shape": [28, 28, 1], "init": "he",
+               "layers": [{"type": "Flatten"}, {"type": "Dense", "units": 32}, {"type": "ReLU"},
+                          {"type": "Dense", "units": 10}]}
+
+
+@pytest.fixture
+def mini(mnist):
+    return Dataset("mini", mnist.train_images[:700], mnist.train_labels[:700], mnist.test_images[:100],
+                   mnist.test_labels[:100])
+
+
+@pytest.fixture
+def window(qtbot, monkeypatch, mini):
+    monkeypatch.setattr(main_window, "_installers", lambda: [training.install])
+    win = main_window.MainWindow()
+    qtbot.addWidget(win)
+    win.show()  # the weights view redraws only while it is on screen
+    win.session.set_dataset(mini)
+    yield win
+    win.close()  # runs the close hooks: the worker thread must be finished afterwards
+    thread = win.training_panel.thread
+    assert thread is None or thread.isFinished()
+
+
+@pytest.fixture
+def panel(window):
+    return window.training_panel
+
+
+def configure(panel, preset_or_spec, **fields):
+    spec = load_preset(preset_or_spec) if isinstance(preset_or_spec, str) else preset_or_spec
+    panel.session.set_spec(spec)
+    c = panel.controls
+    widgets = {"epochs": c.epochs, "batch_size": c.batch_size, "val_size": c.val_size, "lr": c.lr,
+               "limit": c.limit, "seed": c.seed}
+    for name, value in fields.items():
+        widgets[name].setValue(value)
+
+
+def train(qtbot, panel, timeout=30000):
+    with qtbot.waitSignal(panel.session.runRecorded, timeout=timeout) as blocker:
+        panel.controls.start_button.click()
+    return blocker.args[0]
+
+
+def start_long_run(qtbot, panel, min_steps=20):
+    """Logistic regression, one image per batch, for many epochs: long enough to steer while it runs."""
+    configure(panel, "logistic", epochs=200, batch_size=1, val_size=100)
+    panel.controls.start_button.click()
+    qtbot.waitUntil(lambda: panel.worker is not None and panel.worker.trainer is not None
+                    and panel.worker.trainer.step >= min_steps, timeout=10000)
+    qtbot.waitUntil(lambda: panel.state == "running", timeout=5000)
+    return panel.worker.trainer
+
+
+def stop_and_wait(qtbot, panel):
+    with qtbot.waitSignal(panel.session.runRecorded, timeout=10000) as blocker:
+        panel.controls.stop_button.click()
+    qtbot.waitUntil(lambda: panel.thread.isFinished(), timeout=5000)
+    return blocker.args[0]
+
+
+# -- controls --------------------------------------------------------------------------------------------------------
+
+def test_invalid_spec_disables_start_and_shows_the_engines_message(qtbot, window, panel):
+    c = panel.controls
+    panel.session.set_spec(load_preset("logistic"))
+    assert c.start_button.isEnabled()
+    assert c.blocked_label.isHidden()
+
+    panel.session.set_spec(INVALID)
+    assert not c.start_button.isEnabled()
+    assert not c.blocked_label.isHidden()
+    assert "Flatten" in c.blocked_label.text() and "Layer 1" in c.blocked_label.text()
+    assert "Flatten" in c.start_button.toolTip()
+    c.start_button.click()  # disabled: nothing happens
+    assert panel.state == "idle" and panel.thread is None
+
+    panel.session.set_spec(load_preset("tiny-mlp"))
+    assert c.start_button.isEnabled() and c.blocked_label.isHidden()
+
+
+def test_defaults_follow_the_specs_training_block_but_layer_edits_keep_the_users_settings(window, panel):
+    c = panel.controls
+    panel.session.set_spec(load_preset("logistic"))  # sgd, lr 0.1, batch 64, 5 epochs
+    assert (c.optimizer.currentData(), c.lr.value(), c.batch_size.value(), c.epochs.value()) == ("sgd", 0.1, 64, 5)
+    c.lr.setValue(0.05)
+    edited = load_preset("logistic")
+    edited["layers"][1]["units"] = 10  # same training block: a designer edit
+    edited["layers"].insert(1, {"type": "Dropout", "rate": 0.1})
+    panel.session.set_spec(edited)
+    assert c.lr.value() == pytest.approx(0.05)
+    panel.session.set_spec(load_preset("lenet"))  # another preset: its own suggestions
+    assert (c.optimizer.currentData(), c.lr.value(), c.epochs.value()) == ("adam", 0.001, 3)
+    cfg = c.config()
+    assert cfg.optimizer == "adam" and cfg.lr == pytest.approx(0.001) and cfg.limit is None
+
+
+def test_config_round_trips_through_the_fields(window, panel):
+    cfg = TrainConfig(optimizer="momentum", lr=0.02, momentum=0.8, nesterov=True, weight_decay=5e-4,
+                      batch_size=48, epochs=7, loss="mse", schedule="step", step_epochs=2.0, gamma=0.3,
+                      min_lr_factor=0.1, init="xavier", seed=42, augment=True, val_size=2000, limit=3000)
+    panel.controls.set_config(cfg)
+    assert panel.controls.config() == cfg
+    assert panel.controls.momentum.isEnabled() and panel.controls.nesterov.isEnabled()
+    assert not panel.controls.gamma.isHidden() and panel.controls.min_lr.isHidden()
+    panel.controls.optimizer.setCurrentIndex(panel.controls.optimizer.findData("adam"))
+    assert not panel.controls.momentum.isEnabled()
+
+
+def test_log_spin_box_walks_a_1_2_5_ladder():
+    assert ladder_step(0.001, 1, 1e-6, 10, False) == pytest.approx(0.002)
+    assert ladder_step(0.002, 2, 1e-6, 10, False) == pytest.approx(0.01)
+    assert ladder_step(0.003, -1, 1e-6, 10, False) == pytest.approx(0.002)
+    assert ladder_step(1e-6, -1, 1e-6, 1, True) == 0.0
+    assert ladder_step(0.0, 1, 1e-6, 1, True) == pytest.approx(1e-6)
+    assert ladder_step(5.0, 3, 1e-6, 10, False) == pytest.approx(10.0)
+
+
+# -- a short run -----------------------------------------------------------------------------------------------------
+
+def test_short_training_feeds_the_plots_and_changes_the_weight_images(qtbot, window, panel):
+    configure(panel, "logistic", epochs=2, batch_size=32, val_size=100)
+    qtbot.waitUntil(lambda: panel.weights.picture is not None, timeout=3000)  # the untrained preview
+    before = np.array(panel.weights.image_item.image, copy=True)
+    assert before.shape == (3 * 28 + 2, 4 * 28 + 3)  # 10 units as 28×28 tiles: 3 rows of 4, 1 px gaps
+    assert "untrained" in panel.weights.source_label.text()
+
+    rec = train(qtbot, panel)
+    per_epoch = -(-600 // 32)  # 700 images - 100 for validation
+    assert rec.status == "finished" and rec.name == "Run 1 · logistic" and rec.dataset == "mini"
+    assert rec.config.epochs == 2 and rec.config.batch_size == 32
+    assert len(rec.history.epochs) == 2 and len(rec.history.series("loss")) == 2 * per_epoch
+    assert set(rec.metrics) == {"val_accuracy", "val_loss", "train_accuracy", "train_loss"}
+    assert rec.metrics["val_accuracy"] > 0.5
+
+    panel.plots.flush()
+    loss_plot = window.findChild(pg.PlotWidget, "lossPlot")
+    acc_plot = window.findChild(pg.PlotWidget, "accuracyPlot")
+    assert loss_plot is panel.plots.loss_plot and acc_plot is panel.plots.acc_plot
+    x, y = panel.plots.curve_data("loss")
+    assert len(x) == 2 * per_epoch and np.all(np.isfinite(y))
+    assert x[-1] == pytest.approx(2.0) and np.all(np.diff(x) > 0)  # the x axis is in epochs
+    xs, ys = panel.plots.curve_data("loss_smooth")
+    assert len(ys) == len(y) and ys[-1] < ys[0]  # it learned
+    assert len(panel.plots.curve_data("val_loss")[0]) == 2
+    ax, ay = panel.plots.curve_data("accuracy")
+    assert len(ax) == 2 * per_epoch and 0 <= ay.min() and ay.max() <= 100
+    assert np.allclose(panel.plots.curve_data("val_accuracy")[1], [e["val_accuracy"] * 100 for e in rec.history.epochs])
+
+    after = panel.weights.image_item.image
+    assert after.shape == before.shape
+    assert not np.allclose(np.nan_to_num(after), np.nan_to_num(before))  # the weights the view shows have moved
+    assert np.array_equal(np.isnan(after), np.isnan(before))  # same tile layout
+    lo, hi = panel.weights.colorbar.levels()
+    assert lo == pytest.approx(-hi) and hi > 0  # diverging map centred on zero
+    assert panel.session.model is not None and panel.session.model_source == "training"
+    trained = panel.worker.trainer.model.state_dict()
+    for k, v in panel.session.model.state_dict().items():
+        assert np.array_equal(v, trained[k])  # the final weights reached the GUI copy
+    assert panel.session.model is not panel.worker.trainer.model  # ... as a copy
+    table = panel.weights.table
+    assert table.rowCount() == 1 and table.item(0, 2).text() not in ("", "—")  # a gradient norm
+    assert panel.controls.progress.overall_bar.value() == panel.controls.progress.overall_bar.maximum()
+    assert panel.thread.wait(5000) and not panel.thread.isRunning()
+    assert window.findChild(type(panel.controls), "trainingControls").more_button.isEnabled()
+
+
+def test_batch_metrics_are_throttled_but_every_point_arrives(qtbot, window, panel):
+    configure(panel, "logistic", epochs=2, batch_size=1, val_size=100)  # 1,200 batches in about a second
+    rec = train(qtbot, panel)
+    assert len(rec.history.series("loss")) == 1200
+    assert panel.plots.point_count() == 1200
+    assert 0 < panel.packets < 1200  # condensed into packets (at most ~30 a second)
+
+
+def test_one_more_epoch_continues_the_same_run(qtbot, window, panel):
+    configure(panel, "logistic", epochs=1, batch_size=64, val_size=100)
+    first = train(qtbot, panel)
+    steps = len(first.history.series("loss"))
+    with qtbot.waitSignal(panel.session.runRecorded, timeout=30000) as blocker:
+        panel.controls.more_button.click()
+    more = blocker.args[0]
+    assert more.id == first.id and more.name == first.name
+    assert len(more.history.epochs) == 2 and more.config.epochs == 2
+    assert more.history.series("step")[-1] == 2 * steps  # the step count went on
+    assert more.duration > first.duration
+    assert panel.plots.point_count() == 2 * steps  # the curve was extended, not restarted
+
+
+def test_train_requested_loads_the_config_and_starts(qtbot, window, panel):
+    cfg = TrainConfig(optimizer="momentum", lr=0.02, momentum=0.8, batch_size=50, epochs=1, val_size=100, seed=3)
+    with qtbot.waitSignal(panel.session.runRecorded, timeout=30000) as blocker:
+        panel.session.request_training(load_preset("tiny-mlp"), cfg)
+    rec = blocker.args[0]
+    assert panel.controls.lr.value() == pytest.approx(0.02)
+    assert panel.controls.optimizer.currentData() == "momentum" and panel.controls.batch_size.value() == 50
+    assert rec.config.lr == pytest.approx(0.02) and rec.config.seed == 3 and rec.spec["name"] == "tiny-mlp"
+    assert panel.session.spec["name"] == "tiny-mlp"
+
+
+# -- steering a running run -----------------------------------------------------------------------------------------
+
+def test_pause_holds_the_step_count_and_resume_continues(qtbot, window, panel):
+    trainer = start_long_run(qtbot, panel)
+    panel.controls.pause_button.click()
+    assert panel.controls.pause_button.text() == "Resume" and panel.session.state == "paused"
+    qtbot.wait(300)  # the batch in flight finishes
+    held = trainer.step
+    qtbot.wait(500)
+    assert trainer.step == held
+    panel.controls.pause_button.click()
+    assert panel.controls.pause_button.text() == "Pause" and panel.session.state == "running"
+    qtbot.waitUntil(lambda: trainer.step > held + 10, timeout=5000)
+    rec = stop_and_wait(qtbot, panel)
+    assert rec.status == "stopped"
+
+
+def test_stop_ends_the_thread_and_keeps_the_weights(qtbot, window, panel):
+    trainer = start_long_run(qtbot, panel)
+    assert panel.thread.isRunning()
+    rec = stop_and_wait(qtbot, panel)
+    assert rec.status == "stopped" and "stopped by the user" in rec.message
+    assert not panel.thread.isRunning()
+    assert panel.state == "idle" and panel.session.state == "idle"
+    assert panel.controls.start_button.isEnabled() and not panel.controls.stop_button.isEnabled()
+    for k, v in panel.session.model.state_dict().items():
+        assert np.array_equal(v, trainer.model.state_dict()[k])
+
+
+def test_changing_the_learning_rate_mid_run_reaches_the_trainer_and_is_marked(qtbot, window, panel):
+    trainer = start_long_run(qtbot, panel)
+    panel.controls.lr.setValue(0.02)
+    qtbot.waitUntil(lambda: len(panel.plots.lr_markers) == 1, timeout=5000)
+    change = trainer.history.lr_changes[0]
+    assert change["lr"] == pytest.approx(0.02) and change["step"] >= 20
+    assert trainer.optimizer.lr == pytest.approx(0.02)
+    epoch, lr, line = panel.plots.lr_markers[0]
+    assert lr == pytest.approx(0.02) and epoch == pytest.approx(change["epoch"])
+    assert line.value() == pytest.approx(epoch) and "0.02" in line.label.toPlainText()
+    assert line in panel.plots.loss_plot.getPlotItem().items
+    qtbot.waitUntil(lambda: panel.plots.point_count() > change["step"] + 5, timeout=5000)
+    stop_and_wait(qtbot, panel)
+
+
+def test_closing_the_window_during_training_stops_cleanly(qtbot, window, panel):
+    recorded = []
+    panel.session.runRecorded.connect(recorded.append)
+    start_long_run(qtbot, panel)
+    thread = panel.thread
+    window.close()
+    assert thread.isFinished() and not thread.isRunning()
+    assert len(recorded) == 1 and recorded[0].status == "stopped"  # the run is still recorded, not lost
+
+
+def test_closing_during_validation_does_not_wait_for_it(qtbot, mnist, window, panel):
+    """Validation on many images is the longest stretch without a batch boundary; a stop cuts it short."""
+    big = Dataset("big", mnist.train_images[:20064], mnist.train_labels[:20064], mnist.test_images[:10],
+                  mnist.test_labels[:10])
+    panel.session.set_dataset(big)
+    configure(panel, "lenet", epochs=1, batch_size=64, val_size=20000)  # one batch, then ~20 s of validation
+    recorded = []
+    panel.session.runRecorded.connect(recorded.append)
+    panel.controls.start_button.click()
+    qtbot.waitUntil(lambda: panel.worker.trainer is not None and panel.worker.trainer.epochs_done == 1,
+                    timeout=20000)  # the batch is trained: now it validates
+    window.close()
+    assert panel.thread.isFinished()
+    assert recorded and recorded[0].status == "stopped" and "validation" in recorded[0].message
+
+
+# -- errors ----------------------------------------------------------------------------------------------------------
+
+def test_a_diverged_run_says_so_and_keeps_the_restored_weights(qtbot, window, panel):
+    configure(panel, RELU_LINEAR, epochs=2, batch_size=32, val_size=100)
+    panel.controls.set_config(TrainConfig(optimizer="sgd", lr=50.0, loss="mse", epochs=2, batch_size=32, val_size=100))
+    rec = train(qtbot, panel)
+    assert rec.status == "diverged"
+    assert not panel.banner.isHidden() and panel.banner.kind == "error"
+    assert "diverged" in panel.banner.text() and "learning rate" in panel.banner.text()
+    state = panel.session.model.state_dict()
+    assert all(np.all(np.isfinite(v)) for v in state.values())
+    for k, v in state.items():
+        assert np.array_equal(v, panel.worker.trainer.model.state_dict()[k])
+    assert panel.state == "idle" and panel.controls.start_button.isEnabled()
+
+
+def test_a_run_that_cannot_start_explains_why(qtbot, window, panel):
+    configure(panel, "logistic", epochs=1, val_size=5000)  # more than the 700 images
+    with qtbot.waitSignal(panel.session.stateChanged, timeout=5000, check_params_cb=lambda s: s == "idle"):
+        panel.controls.start_button.click()
+    assert "validation size" in panel.banner.text()
+    assert panel.state == "idle" and panel.controls.start_button.isEnabled()
+
+
+# -- overlays and the weights view ----------------------------------------------------------------------------------
+
+def fake_record(name, losses):
+    h = RunHistory()
+    from mnist_studio.training.events import BatchEnd, EpochEnd
+
+    n = len(losses)
+    for i, v in enumerate(losses, start=1):
+        h.add_batch(BatchEnd(i, i / 10, i % 10 or 10, 10, v, 1 - v / 3, 0.1, 100.0))
+    h.add_epoch(EpochEnd(1, 10, 1.0, 0.6, 0.9, 0.7, 1.0, 0.1))
+    return RunRecord(name=name, spec=load_preset("tiny-mlp"), config=TrainConfig(), history=h, status="finished")
+
+
+def test_overlays_are_drawn_in_distinct_colours_with_their_names(qtbot, window, panel):
+    recs = [fake_record(n, np.linspace(2.0, 0.5, 30) * k) for n, k in (("relu", 1.0), ("sigmoid", 1.2), ("tanh", 0.8))]
+    panel.session.set_overlays(recs)
+    lp = panel.plots.loss_plot.getPlotItem()
+    legend_names = [label.text for _, label in lp.legend.items]
+    assert {"relu", "sigmoid", "tanh"} <= set(legend_names)
+    named = {item.name(): item for item in lp.listDataItems() if item.name() in ("relu", "sigmoid", "tanh")}
+    colours = {named[n].opts["pen"].color().name() for n in named}
+    assert len(colours) == 3
+    x, y = named["sigmoid"].getData()
+    assert len(x) == 30 and x[-1] == pytest.approx(3.0)
+    assert y[0] == pytest.approx(2.4)  # debiased: the smoothed curve starts at the first value
+    text = panel.plots.hover_text(panel.plots.loss_plot, 1.5)
+    assert "epoch 1.50" in text and "relu" in text and "tanh" in text
+    panel.session.set_overlays(recs[:1])
+    assert [i.name() for i in lp.listDataItems() if i.name() in ("relu", "sigmoid", "tanh")] == ["relu"]
+    panel.session.set_overlays([])
+    assert not [i for i in lp.listDataItems() if i.name() in ("relu", "sigmoid", "tanh")]
+
+
+def test_smoothing_slider_and_log_scale(qtbot, window, panel):
+    configure(panel, "logistic", epochs=1, batch_size=8, val_size=100)
+    train(qtbot, panel)
+    panel.plots.flush()
+    raw = panel.plots.curve_data("loss")[1]
+    panel.plots.smoothing_slider.setValue(0)
+    assert np.allclose(panel.plots.curve_data("loss_smooth")[1], raw)
+    panel.plots.smoothing_slider.setValue(95)
+    smooth = panel.plots.curve_data("loss_smooth")[1]
+    assert np.std(np.diff(smooth)) < 0.5 * np.std(np.diff(raw))
+    panel.plots.log_check.setChecked(True)
+    assert panel.plots.loss_plot.getPlotItem().ctrl.logYCheck.isChecked()
+    lo, hi = panel.plots.loss_plot.getPlotItem().vb.viewRange()[1]
+    assert lo <= np.log10(raw.min()) and hi >= np.log10(raw.max())  # the view covers the data, in log units
+
+
+def test_weights_view_shows_a_loaded_model_and_conv_kernels(qtbot, window, panel):
+    view = window.findChild(type(panel.weights), "weightsView")
+    model = Model(load_preset("tutorial-cnn"), seed=1)  # Conv2D 4×3×3 first
+    panel.session.set_model(model, "/tmp/some/model.npz")
+    assert "model.npz" in view.source_label.text()
+    assert view.current_layer() == 0
+    assert view.image_item.image.shape == (7, 7)  # 4 kernels of 3×3 in a 2×2 grid with 1 px gaps
+    assert np.allclose(view.image_item.image[:3, :3], model.layers[0].params["W"][:, :, 0, 0])
+    assert view.table.rowCount() == 2 and view.table.item(0, 3).text().endswith("%")  # dead-ReLU share measured
+    dense = [view.layer_combo.itemData(i) for i in range(view.layer_combo.count())][-1]
+    view.select_layer(dense)
+    assert view.picture.tile_shape is None  # a deeper Dense layer: its matrix
+    w = model.layers[dense].params["W"]
+    assert view.image_item.image.shape == (w.shape[1], w.shape[0])
+    model.layers[dense].params["W"][...] = 0.5
+    panel.session.weightsUpdated.emit(model)
+    assert np.allclose(view.image_item.image, 0.5)
+
+
+def test_hovering_the_loss_plot_shows_a_crosshair_and_the_values(qtbot, window, panel):
+    from PyQt6.QtCore import QPoint
+    from PyQt6.QtTest import QTest
+
+    configure(panel, "logistic", epochs=1, batch_size=16, val_size=100)
+    train(qtbot, panel)
+    panel.plots.flush()
+    plot = panel.plots.loss_plot
+    vb = plot.getPlotItem().vb
+    centre = plot.mapFromScene(vb.sceneBoundingRect().center())
+    hover = panel.plots._hover[plot]
+    QTest.mouseMove(plot.viewport(), QPoint(centre.x() - 5, centre.y()))
+    QTest.mouseMove(plot.viewport(), QPoint(centre.x(), centre.y()))
+    qtbot.waitUntil(hover.label.isVisible, timeout=3000)
+    x, y = hover.vline.value(), hover.hline.value()
+    (lo, hi), (ylo, yhi) = vb.viewRange()
+    assert lo < x < hi and abs(x - (lo + hi) / 2) < 0.1 * (hi - lo)
+    assert abs(y - (ylo + yhi) / 2) < 0.1 * (yhi - ylo)  # the crosshair follows the pointer
+    text = hover.label.toPlainText()
+    assert f"epoch {x:.2f}" in text and "smoothed" in text
+
+
+def test_a_hidden_weights_view_catches_up_when_shown(qtbot, window, panel):
+    view = panel.weights
+    model = Model(load_preset("logistic"), seed=0)
+    panel.session.set_model(model, "/tmp/m.npz")
+    before = np.array(view.image_item.image, copy=True)
+    view.hide()
+    model.layers[1].params["W"][...] *= -1
+    panel.session.weightsUpdated.emit(model)
+    assert np.allclose(np.nan_to_num(view.image_item.image), np.nan_to_num(before))  # no work while hidden
+    view.show()
+    assert np.allclose(np.nan_to_num(view.image_item.image), -np.nan_to_num(before))
+
+
+def test_100k_points_are_downsampled_for_drawing(qtbot, window, panel):
+    plots = panel.plots
+    plots.clear(20)
+    n = 100_000
+    ep = np.arange(1, n + 1) / 5000
+    loss = 2 * np.exp(-ep) + np.random.default_rng(0).random(n) * 0.3
+    for k in range(0, n, 5000):
+        plots.add_batches(ep[k:k + 5000], loss[k:k + 5000], 1 - loss[k:k + 5000] / 3)
+    plots.flush()
+    qtbot.wait(50)
+    assert plots.point_count() == n
+    width = plots.loss_plot.getPlotItem().vb.width()
+    for name in ("loss", "loss_smooth", "accuracy"):
+        x, y = plots.curve_data(name)
+        assert 0 < len(x) <= 4 * width + 10  # about one bin per pixel is drawn, not 100,000 points
+    x, y = plots.curve_data("loss")
+    assert y.max() == pytest.approx(loss.max(), rel=1e-6)  # peak mode: the worst spike is still drawn
+    p = plots.loss_plot.getPlotItem()
+    assert p.clipToViewMode() and p.downsampleMode()[1]  # clip to view, automatic downsampling
