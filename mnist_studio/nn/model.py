@@ -11,11 +11,30 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from mnist_studio.nn.layers import LAYER_TYPES, Layer, Softmax, softmax
+from mnist_studio.nn.layers import LAYER_TYPES, Layer, MaxPool2D, ReLU, Softmax, softmax
 from mnist_studio.nn.losses import Loss
 from mnist_studio.nn.spec import normalise, validate
 
 PREDICT_CHUNK = 256  # images per forward pass when predicting: bounds im2col memory (10,000 at once is > 6 GB)
+
+
+def execution_order(layers: list[Layer]) -> list[int]:
+    """Layer indices in the order the passes run them: a ReLU directly followed by a MaxPool2D runs after it.
+
+    ReLU is monotonic, so max-pooling commutes with it (max(relu(a), relu(b)) = relu(max(a, b))), and the gradients
+    are the same too (the same window position wins). Pooling first lets ReLU work on a quarter of the values; for
+    LeNet that is 1.2 million fewer per batch. Outputs and gradients are unchanged, and ``activations`` still shows
+    every layer's output in the stack's own order.
+    """
+    order = list(range(len(layers)))
+    i = 0
+    while i < len(order) - 1:
+        if type(layers[order[i]]) is ReLU and type(layers[order[i + 1]]) is MaxPool2D:
+            order[i], order[i + 1] = order[i + 1], order[i]
+            i += 2
+        else:
+            i += 1
+    return order
 
 
 class Model:
@@ -39,6 +58,7 @@ class Model:
         self.output_shape = shape
         weighted = [i for i, layer in enumerate(self.layers) if layer.params]
         self._first_weighted = weighted[0] if weighted else len(self.layers)
+        self._order = execution_order(self.layers)
 
     # -- introspection ---------------------------------------------------------------------------------------------
     @property
@@ -54,6 +74,22 @@ class Model:
 
     def num_params(self) -> int:
         return int(sum(p.size for layer in self.layers for p in layer.params.values()))
+
+    def train_flops_per_sample(self) -> float:
+        """Floating-point operations of one training step per image in the matmuls and convolutions: forward,
+        weight gradient, and input gradient for every weighted layer but the first. (The benchmark reports GFLOP/s
+        from it; the trainer uses it to decide whether a model is heavy enough to split over cores.)"""
+        total, first, shape = 0.0, True, self.input_shape
+        for layer in self.layers:
+            out = layer.output_shape(shape)
+            w = layer.params.get("W")
+            if w is not None:
+                per_output = w.size // w.shape[-1]  # multiply-adds per output value
+                f = 2.0 * per_output * float(np.prod(out))
+                total += f * (2 if first else 3)
+                first = False
+            shape = out
+        return total
 
     def named_params(self) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
         """(name, weights, gradient) for every trainable array, in layer order."""
@@ -122,9 +158,11 @@ class Model:
         return x
 
     def forward(self, x: np.ndarray, training: bool = False, stop: int | None = None) -> np.ndarray:
-        """Run layers ``[0, stop)`` (all by default)."""
-        for layer in self.layers[:stop]:
-            x = layer.forward(x, training)
+        """Run layers ``[0, stop)`` (all by default), in :func:`execution_order`."""
+        end = len(self.layers) if stop is None else stop
+        for i in self._order:
+            if i < end:
+                x = self.layers[i].forward(x, training)
         return x
 
     def backward(self, dy: np.ndarray, start: int | None = None, to_input: bool = False) -> np.ndarray | None:
@@ -132,8 +170,9 @@ class Model:
         layer, or to the input when ``to_input`` (saliency maps need it; training does not)."""
         end = len(self.layers) if start is None else start
         stop = 0 if to_input else self._first_weighted
-        for i in range(end - 1, stop - 1, -1):
-            dy = self.layers[i].backward(dy, need_input_grad=to_input or i > stop)
+        for i in reversed(self._order):
+            if stop <= i < end:
+                dy = self.layers[i].backward(dy, need_input_grad=to_input or i > stop)
         return dy
 
     def loss_and_grads(self, x: np.ndarray, labels: np.ndarray, loss: Loss) -> tuple[float, np.ndarray]:

@@ -25,6 +25,7 @@ from mnist_studio.data.splits import Splits, batches_per_epoch, minibatches
 from mnist_studio.nn.losses import make_loss
 from mnist_studio.nn.model import Model
 from mnist_studio.nn.optim import Optimizer
+from mnist_studio.nn.parallel import DataParallelStep, can_split
 from mnist_studio.training.config import TrainConfig
 from mnist_studio.training.control import TrainingControl
 from mnist_studio.training.events import BatchEnd, Callback, EpochEnd, FitBegin, FitEnd
@@ -101,6 +102,8 @@ class Trainer:
         t_start = time.perf_counter()
         paused = 0.0
         status, message = "finished", f"trained {epochs} epoch{'s' if epochs != 1 else ''}"
+        # both halves of each batch at once on two cores (see nn/parallel.py), when the model allows it
+        self._parallel = DataParallelStep(self.model, self.loss) if can_split(self.model, bs) else None
         try:
             for _ in range(max(0, epochs)):
                 if self.control.stop_requested:
@@ -115,6 +118,10 @@ class Trainer:
                     break
         except Diverged as e:
             status, message = "diverged", str(e)
+        finally:
+            if self._parallel is not None:
+                self._parallel.close()
+                self._parallel = None
         seconds = time.perf_counter() - t_start - paused
         self.train_seconds += seconds
         self.history.status, self.history.message = status, message
@@ -152,7 +159,10 @@ class Trainer:
             if self._augment is not None:
                 x = self._augment(x, self._augment_rng)
             y = s.train_y[idx]
-            value, scores = model.loss_and_grads(model.prepare(x), y, loss)
+            if self._parallel is not None:
+                value, scores = self._parallel(model.prepare(x), y)
+            else:
+                value, scores = model.loss_and_grads(model.prepare(x), y, loss)
             if not math.isfinite(value):
                 good = self._restore_checkpoint()
                 raise Diverged(

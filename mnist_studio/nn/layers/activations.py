@@ -21,11 +21,14 @@ class ReLU(Layer):
         return ""
 
     def forward(self, x, training=False):
-        self._mask = x > 0
-        return np.multiply(x, self._mask, dtype=x.dtype)
+        self._y = np.maximum(x, 0)
+        return self._y
 
     def backward(self, dy, need_input_grad=True):
-        return np.multiply(dy, self._mask, dtype=dy.dtype) if need_input_grad else None
+        if not need_input_grad:
+            return None
+        np.multiply(dy, self._y > 0, out=dy)  # dy is this pass's own array: reuse it
+        return dy
 
 
 class LeakyReLU(Layer):

@@ -128,6 +128,7 @@ class Layer:
         self.grads: dict[str, np.ndarray] = {}
         self.buffers: dict[str, np.ndarray] = {}
         self.input_shape: Shape | None = None
+        self._work: dict[str, np.ndarray] = {}  # reusable scratch arrays of the hot paths
         self.rng: np.random.Generator = np.random.default_rng(0)
 
     # -- configuration -------------------------------------------------------------------------------------------
@@ -189,6 +190,8 @@ class Layer:
 
     def backward(self, dy: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         """Fill ``self.grads`` from the output gradient and return the input gradient.
+
+        ``dy`` belongs to the pass and may be overwritten (ReLU multiplies it in place rather than allocating).
 
         ``need_input_grad=False`` lets the first weighted layer of a model skip the input gradient, which nothing
         uses (for LeNet's first convolution that is a whole col2im pass saved per batch).

@@ -64,6 +64,29 @@ class MaxPool2D(_Pool2D):
             return None
         x, y = self._cache
         ho, wo = y.shape[1:3]
+        p, s = self.config["pool_size"], self._stride
+        if s != p:
+            return self._backward_overlapping(dy, x, y, ho, wo)
+        # Windows tile the input: every input position belongs to one window, so each gets written exactly once
+        # (no zeroing, no accumulation). On ties the first position in the window takes the gradient.
+        exact = x.shape[1] == ho * p and x.shape[2] == wo * p
+        dx = np.empty_like(x) if exact else np.zeros_like(x)
+        unclaimed = None
+        pairs = list(zip(self._windows(x, ho, wo), self._windows(dx, ho, wo)))
+        for k, (xv, dxv) in enumerate(pairs):
+            if k == len(pairs) - 1 and unclaimed is not None:
+                hit = unclaimed  # the max is somewhere: whatever no earlier position claimed is here
+            else:
+                hit = xv == y
+                if unclaimed is None:
+                    unclaimed = ~hit
+                else:
+                    hit &= unclaimed
+                    np.greater(unclaimed, hit, out=unclaimed)  # unclaimed and not hit
+            np.multiply(dy, hit, out=dxv)
+        return dx
+
+    def _backward_overlapping(self, dy, x, y, ho, wo):
         dx = np.zeros_like(x)
         unclaimed = np.ones(y.shape, dtype=bool)  # on ties the first position in the window takes the gradient
         for xv, dxv in zip(self._windows(x, ho, wo), self._windows(dx, ho, wo)):

@@ -1,0 +1,196 @@
+"""Training speed of the NumPy engine, side by side with PyTorch in the same process.
+
+    python benchmarks/bench_train.py                 # speed: mlp-512-256 (SGD) and lenet (Adam), batch 64
+    python benchmarks/bench_train.py --accuracy      # accuracy targets (full epochs; takes a few minutes)
+
+For a fair run unset the machine's OpenBLAS safety settings in that command only, e.g.
+``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_train.py``; the BLAS kernel in use is
+printed. Ours and PyTorch's steps are timed in alternating rounds on the same real MNIST batches, and the median
+round is reported, so a noisy neighbour affects both sides alike. The ratio is our time per batch divided by
+PyTorch's (below 1: we are faster). Achieved GFLOP/s counts the multiply-adds of the matmuls and convolutions
+(forward, weight gradient, and input gradient except for the first weighted layer) against the rate of a plain
+1024×1024 float32 matmul measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import numpy as np
+
+from mnist_studio.data import load_mnist, make_splits, to_float
+from mnist_studio.nn import Model, load_preset, make_loss, make_optimizer
+from mnist_studio.nn.parallel import DataParallelStep, can_split
+from mnist_studio.training import TrainConfig, Trainer, evaluate
+
+BATCH = 64
+
+
+def blas_info() -> str:
+    try:
+        from threadpoolctl import threadpool_info
+
+        return "; ".join(f"{i['internal_api']} {i.get('version', '')} kernel={i.get('architecture', '?')} "
+                         f"threads={i['num_threads']}" for i in threadpool_info() if i["user_api"] == "blas")
+    except ImportError:
+        return "threadpoolctl not installed (pip install threadpoolctl to see the BLAS kernel)"
+
+
+def matmul_gflops(reps: int = 20) -> float:
+    a = np.random.default_rng(0).random((1024, 1024), dtype=np.float32)
+    a @ a
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        a @ a
+        times.append(time.perf_counter() - t)
+    return 2 * 1024 ** 3 / statistics.median(times) / 1e9
+
+
+class Ours:
+    def __init__(self, preset: str, optimizer: str, lr: float):
+        self.model = Model(load_preset(preset), seed=0)
+        self.loss = make_loss("cross_entropy")
+        self.opt = make_optimizer(optimizer, lr)
+        self.params = [p for _, p, _ in self.model.named_params()]
+        self.grads = [g for _, _, g in self.model.named_params()]
+        # the same step the Trainer takes: split over two cores when the model allows it
+        self.parallel = DataParallelStep(self.model, self.loss) if can_split(self.model, BATCH) else None
+
+    def step(self, x: np.ndarray, y: np.ndarray) -> float:
+        if self.parallel is not None:
+            loss, _ = self.parallel(self.model.prepare(x), y)
+        else:
+            loss, _ = self.model.loss_and_grads(self.model.prepare(x), y, self.loss)
+        self.opt.step(self.params, self.grads)
+        return loss
+
+
+class Torch:
+    def __init__(self, preset: str, optimizer: str, lr: float):
+        import torch
+        from torch import nn
+
+        torch.manual_seed(0)
+        if preset == "lenet":
+            self.net = nn.Sequential(nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                                     nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                                     nn.Linear(3136, 128), nn.ReLU(), nn.Dropout(0.25), nn.Linear(128, 10))
+        else:
+            self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
+                                     nn.Linear(256, 10))
+        self.torch = torch
+        self.loss = nn.CrossEntropyLoss()
+        self.opt = (torch.optim.Adam(self.net.parameters(), lr) if optimizer == "adam"
+                    else torch.optim.SGD(self.net.parameters(), lr))
+
+    def step(self, x: np.ndarray, y: np.ndarray) -> float:
+        xt = self.torch.from_numpy(x.reshape(-1, 1, 28, 28))
+        yt = self.torch.from_numpy(y.astype(np.int64))
+        self.opt.zero_grad()
+        loss = self.loss(self.net(xt), yt)
+        loss.backward()
+        self.opt.step()
+        return loss.item()
+
+
+def time_batches(runner, xs, ys) -> float:
+    t = time.perf_counter()
+    for x, y in zip(xs, ys):
+        runner.step(x, y)
+    return (time.perf_counter() - t) / len(xs)
+
+
+def speed(preset: str, optimizer: str, lr: float, batches: int, rounds: int, peak: float) -> dict:
+    ds = load_mnist()
+    rng = np.random.default_rng(0)
+    idx = rng.permutation(len(ds.train_images))[: batches * BATCH]
+    xs = [to_float(ds.train_images[idx[i * BATCH:(i + 1) * BATCH]]) for i in range(batches)]
+    ys = [ds.train_labels[idx[i * BATCH:(i + 1) * BATCH]] for i in range(batches)]
+    ours = Ours(preset, optimizer, lr)
+    try:
+        torch = Torch(preset, optimizer, lr)
+        torch.torch.set_num_threads(torch.torch.get_num_threads())
+    except ImportError:
+        torch = None
+    time_batches(ours, xs, ys)  # warm-up: allocations, BLAS threads, page mappings settle over dozens of batches
+    if torch:
+        time_batches(torch, xs[:5], ys[:5])
+    ours_t, torch_t, ratios = [], [], []
+    for _ in range(rounds):  # alternate, so both sides see the same machine conditions
+        a = time_batches(ours, xs, ys)
+        ours_t.append(a)
+        if torch:
+            b = time_batches(torch, xs, ys)
+            torch_t.append(b)
+            ratios.append(a / b)
+    per_batch = statistics.median(ours_t)
+    flops = ours.model.train_flops_per_sample() * BATCH
+    out = {
+        "preset": preset, "optimizer": optimizer, "batch_size": BATCH, "batches_per_round": batches,
+        "rounds": rounds, "ms_per_batch": round(per_batch * 1e3, 3),
+        "samples_per_second": round(BATCH / per_batch, 1),
+        "epoch_seconds_55k": round(per_batch * 55000 / BATCH, 2),
+        "gflops": round(flops / per_batch / 1e9, 1), "matmul_peak_gflops": round(peak, 1),
+        "data_parallel": ours.parallel is not None,
+    }
+    if torch:
+        out["torch_ms_per_batch"] = round(statistics.median(torch_t) * 1e3, 3)
+        out["ratio_ours_over_torch"] = round(statistics.median(ratios), 3)
+    return out
+
+
+def accuracy(preset: str, epochs: int, optimizer: str | None, lr: float | None) -> dict:
+    spec = load_preset(preset)
+    config = TrainConfig.for_spec(spec, epochs=epochs, optimizer=optimizer, lr=lr)
+    model = Model(spec, seed=config.seed)
+    ds = load_mnist()
+    splits = make_splits(ds, val_size=config.val_size)
+    trainer = Trainer(model, splits, config)
+    trainer.fit()
+    ev = evaluate(model, splits.test_x, splits.test_y)
+    return {"preset": preset, "epochs": epochs, "optimizer": config.optimizer, "lr": config.lr,
+            "test_accuracy": round(ev.accuracy, 4), "train_seconds": round(trainer.train_seconds, 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--accuracy", action="store_true", help="check the accuracy targets instead of speed")
+    ap.add_argument("--batches", type=int, default=0, help="batches per timing round (default per model)")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    print(f"BLAS: {blas_info()}")
+    results = []
+    if args.accuracy:
+        for preset, epochs, opt, lr in (("mlp-512-256", 5, "adam", 0.001), ("lenet", 3, None, None),
+                                        ("tutorial-cnn", 1, None, None)):
+            r = accuracy(preset, epochs, opt, lr)
+            print(f"{r['preset']:<14} {r['epochs']} epoch(s) {r['optimizer']} lr {r['lr']:g}: "
+                  f"test accuracy {r['test_accuracy']:.2%} ({r['train_seconds']} s)")
+            results.append(r)
+    else:
+        peak = matmul_gflops()
+        print(f"1024×1024 float32 matmul: {peak:.1f} GFLOP/s")
+        for preset, opt, lr, batches in (("mlp-512-256", "sgd", 0.01, 200), ("lenet", "adam", 0.001, 30)):
+            r = speed(preset, opt, lr, args.batches or batches, args.rounds, peak)
+            line = (f"{preset:<12} batch {BATCH} {opt:<4}{' (2 threads)' if r['data_parallel'] else ''}: "
+                    f"{r['ms_per_batch']:7.2f} ms/batch, "
+                    f"{r['samples_per_second']:8.0f} samples/s, epoch ≈ {r['epoch_seconds_55k']:.1f} s, "
+                    f"{r['gflops']:.0f} GFLOP/s ({r['gflops'] / peak:.0%} of matmul)")
+            if "ratio_ours_over_torch" in r:
+                line += (f" | PyTorch {r['torch_ms_per_batch']:.2f} ms/batch → ours/PyTorch = "
+                         f"{r['ratio_ours_over_torch']:.2f}x")
+            else:
+                line += " | PyTorch not installed: pip install torch==2.13.0 to compare"
+            print(line)
+            results.append(r)
+    if args.json:
+        print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
