@@ -57,10 +57,8 @@ def explain(model: Model, image: np.ndarray, saliency: bool = True) -> Explanati
     probs = outs[-1][0] if model.ends_with_softmax else softmax(scores)[0]
     top = int(np.argmax(probs))
     sal = None
-    if saliency:
-        d = np.zeros_like(scores)
-        d[0, top] = 1.0
-        grad = model.backward(d, start=stop, to_input=True)
+    if saliency:  # its own pass: the model's passes run layers in execution order, not the stack's display order
+        grad, _ = model.input_gradient(x, classes=np.array([top]))
         sal = np.asarray(grad, dtype=np.float32).reshape(np.asarray(image).shape)
     return Explanation(np.asarray(probs, dtype=np.float32), [o[0] for o in outs], sal, top)
 
