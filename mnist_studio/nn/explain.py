@@ -1,8 +1,8 @@
 """Why a network answered what it did, for one image: probabilities, every layer's activations, saliency maps.
 
-The drawing pad recomputes all of this on every stroke, so :func:`explain` does it in one forward pass (keeping
-each layer's output) and one backward pass to the input (the gradient saliency), instead of three separate
-passes. Occlusion — grey out a patch, see how much the answer drops — needs one forward pass per patch; it is
+The drawing pad recomputes all of this on every stroke, so :func:`explain` does it in one forward pass in the
+stack's order (keeping each layer's output, which gives the probabilities too) and one forward and backward pass to
+the input (the gradient saliency). Occlusion — grey out a patch, see how much the answer drops — needs one forward pass per patch; it is
 batched into a single ``predict_proba`` call and is offered as the slower, easier-to-read alternative.
 
 Helpers at the bottom lay activations out as images (a mosaic of feature maps for conv layers, a heat strip for
