@@ -18,6 +18,7 @@ import numpy as np
 
 from mnist_studio.nn.layers import softmax
 from mnist_studio.nn.model import Model
+from mnist_studio.nn.parallel import single_threaded_blas
 
 # layer types that start a new group in the "inside the network" view; the rest (activations, dropout, batch
 # norm, flatten, softmax) transform the group's output and are shown merged into it
@@ -234,14 +235,19 @@ class Explainer:
             self._stale = False
         return self._copy
 
+    # One image at a time gains nothing from BLAS threads, and waiting for them (busy with a training run on the
+    # other core, or asleep) made the pad's p95 latency 20x its median: these calls use single-threaded BLAS.
     def explain(self, image: np.ndarray, saliency: bool = True) -> Explanation | None:
         m = self.model
-        return None if m is None else explain(m, image, saliency)
+        with single_threaded_blas():
+            return None if m is None else explain(m, image, saliency)
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray | None:
         m = self.model
-        return None if m is None else m.predict_proba(images)
+        with single_threaded_blas():
+            return None if m is None else m.predict_proba(images)
 
     def occlusion(self, image: np.ndarray, target: int | None = None) -> np.ndarray | None:
         m = self.model
-        return None if m is None else occlusion(m, image, target)
+        with single_threaded_blas():
+            return None if m is None else occlusion(m, image, target)

@@ -24,7 +24,7 @@ RUN_COLOR = (31, 119, 180)
 TRAIN_COLOR = "#ff7f0e"
 VAL_COLOR = "#2ca02c"
 OVERLAY_COLORS = ("#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#111111")
-REFRESH_MS = 250  # 4 redraws a second: live enough, and the trainer keeps the CPU (every redraw costs it)
+REFRESH_MS = 500  # 2 redraws a second: live enough, and the trainer keeps the CPU (every redraw costs it)
 DEFAULT_SMOOTHING = 0.6
 
 

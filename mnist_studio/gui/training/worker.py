@@ -1,8 +1,8 @@
 """The training worker: a QObject living in its own QThread that owns the Trainer and speaks only through signals.
 
 The GUI thread never touches the trainer's model. The worker builds it, trains it, and sends out *copies*: batch
-metrics condensed to at most ~30 packets a second (so a 3,000-batches-a-second logistic regression does not flood
-the event queue), and weight snapshots with layer statistics at most ~5 a second. Statistics cost training time,
+metrics condensed to at most ~10 packets a second (so a 3,000-batches-a-second logistic regression does not flood
+the event queue), and weight snapshots with layer statistics at most one a second. Statistics cost training time,
 so they also keep to a small share of it (``STATS_BUDGET``): on a big network they simply come less often.
 
 Pause, resume, stop and the live learning rate go through the thread-safe :class:`TrainingControl`, which the
@@ -28,11 +28,11 @@ from mnist_studio.training import BatchEnd, Callback, EpochEnd, FitBegin, FitEnd
 from mnist_studio.training.history import RunHistory
 from mnist_studio.training.inspect import DEAD_PROBE_IMAGES, DeadUnits, LayerStats, dead_relu_units, weight_stats
 
-BATCH_INTERVAL = 1 / 30  # seconds between two batch packets
-SNAPSHOT_INTERVAL = 0.4  # seconds between two weight snapshots (2.5 per second at most)
+BATCH_INTERVAL = 1 / 10  # seconds between two batch packets (the plots redraw twice a second anyway)
+SNAPSHOT_INTERVAL = 1.0  # seconds between two weight snapshots (each costs the GUI a redraw of the weight views)
 SNAPSHOT_BUDGET = 0.02  # share of training time copying the weights may take
-STATS_BUDGET = 0.01  # share of training time the weight statistics may take
-DEAD_BUDGET = 0.01  # share for the dead-unit probe (a forward pass)
+STATS_BUDGET = 0.005  # share of training time the weight statistics may take
+DEAD_BUDGET = 0.005  # share for the dead-unit probe (a forward pass)
 
 
 @dataclass
