@@ -116,3 +116,18 @@ def test_state_in_the_status_bar_and_closing_mid_run(qtbot, window, mnist):
     thread = panel.thread
     window.close()
     assert thread.isFinished()
+
+
+def test_help_menu_lists_the_real_shortcuts(qtbot):
+    from mnist_studio.gui.help import about_text, shortcut_rows
+    from mnist_studio.gui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    rows = dict(shortcut_rows(win))
+    assert rows["Edit › Undo"].startswith("Ctrl+Z") and "Ctrl+Shift+Z" in rows["Edit › Redo"]
+    assert rows["File › Quit"] == "Ctrl+Q" and "Train › Start" in rows
+    assert [a.text() for a in win.menus["Help"].actions() if not a.isSeparator()] == [
+        "&Keyboard Shortcuts", "&About MNIST Studio"]
+    assert "CC BY-SA 3.0" in about_text()
+    win.close()

@@ -75,7 +75,7 @@ class FileActions(QObject):
             ("export_torch", "Export as &PyTorch Script…", None,
              "Save a Python script that builds the same torch.nn.Sequential, plus its weights (.npz)",
              lambda: self.export_torch()),
-            ("quit", "&Quit", QKeySequence.StandardKey.Quit, "Close the studio", lambda: window.close()),
+            ("quit", "&Quit", QKeySequence("Ctrl+Q"), "Close the studio", lambda: window.close()),
         ):
             act = QAction(text, window)
             act.setObjectName(f"{key}Action")

@@ -1,0 +1,57 @@
+"""The Help menu: keyboard shortcuts (read from the menus themselves, so the list cannot go stale) and About."""
+
+from __future__ import annotations
+
+from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtWidgets import QMenu, QMessageBox
+
+from mnist_studio import __version__
+
+
+def shortcut_rows(window) -> list[tuple[str, str]]:
+    """(menu › action, key) for every menu action that has a keyboard shortcut, in menu order."""
+    rows: list[tuple[str, str]] = []
+
+    def walk(menu: QMenu, path: str) -> None:
+        for action in menu.actions():
+            if action.menu() is not None:
+                walk(action.menu(), f"{path} › {action.menu().title().replace('&', '')}")
+            elif not action.isSeparator() and action.shortcuts():
+                keys = " or ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
+                rows.append((f"{path} › {action.text().replace('&', '').split(chr(9))[0]}", keys))
+
+    for action in window.menuBar().actions():
+        if action.menu() is not None:
+            walk(action.menu(), action.menu().title().replace("&", ""))
+    return rows
+
+
+def about_text() -> str:
+    return (
+        f"<h3>MNIST Studio {__version__}</h3>"
+        "<p>Design a neural network, train it on MNIST with a trainer written in pure NumPy, watch it learn, "
+        "then draw digits for it and see why it answers what it does.</p>"
+        "<p>The built-in MNIST database of handwritten digits is by Yann LeCun, Corinna Cortes and "
+        "Christopher J. C. Burges, available under the Creative Commons Attribution-Share Alike 3.0 licence "
+        "(CC BY-SA 3.0); see <code>resources/mnist/NOTICE</code>.</p>"
+    )
+
+
+def install(window) -> None:
+    menu = window.menus["Help"]
+    keys = QAction("&Keyboard Shortcuts", window)
+    keys.setStatusTip("Every shortcut of the studio's menus")
+
+    def show_keys() -> None:
+        rows = "".join(f"<tr><td>{name}</td><td>&nbsp;&nbsp;<b>{key}</b></td></tr>" for name, key in
+                       shortcut_rows(window))
+        rows += ("<tr><td>Drawing pad › Undo stroke / clear</td><td>&nbsp;&nbsp;<b>Ctrl+Z</b> / "
+                 "<b>Delete, Esc</b>, right-click</td></tr>")
+        QMessageBox.information(window, "Keyboard shortcuts", f"<table>{rows}</table>")
+
+    keys.triggered.connect(show_keys)
+    about = QAction("&About MNIST Studio", window)
+    about.triggered.connect(lambda: QMessageBox.about(window, "About MNIST Studio", about_text()))
+    menu.addAction(keys)
+    menu.addSeparator()
+    menu.addAction(about)
