@@ -5,8 +5,9 @@
 
 For a fair run unset the machine's OpenBLAS safety settings in that command only, e.g.
 ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_train.py``; the BLAS kernel in use is
-printed. Ours and PyTorch's steps are timed in alternating rounds on the same real MNIST batches, and the median
-round is reported, so a noisy neighbour affects both sides alike. The ratio is our time per batch divided by
+printed. Ours and PyTorch's steps are timed in alternating rounds on the same real MNIST batches, each round in a
+fresh process per runtime (see ``speed``), and the median of the rounds' ratios is reported, so a noisy neighbour
+affects both sides alike. The ratio is our time per batch divided by
 PyTorch's (below 1: we are faster). Achieved GFLOP/s counts the multiply-adds of the matmuls and convolutions
 (forward, weight gradient, and input gradient except for the first weighted layer) against the rate of a plain
 1024×1024 float32 matmul measured in the same run.
@@ -17,6 +18,8 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -104,42 +107,65 @@ def time_batches(runner, xs, ys) -> float:
     return (time.perf_counter() - t) / len(xs)
 
 
-def speed(preset: str, optimizer: str, lr: float, batches: int, rounds: int, peak: float) -> dict:
+def batches_for(batches: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
     ds = load_mnist()
-    rng = np.random.default_rng(0)
-    idx = rng.permutation(len(ds.train_images))[: batches * BATCH]
+    idx = np.random.default_rng(0).permutation(len(ds.train_images))[: batches * BATCH]
     xs = [to_float(ds.train_images[idx[i * BATCH:(i + 1) * BATCH]]) for i in range(batches)]
     ys = [ds.train_labels[idx[i * BATCH:(i + 1) * BATCH]] for i in range(batches)]
-    ours = Ours(preset, optimizer, lr)
-    try:
-        torch = Torch(preset, optimizer, lr)
-        torch.torch.set_num_threads(torch.torch.get_num_threads())
-    except ImportError:
-        torch = None
-    time_batches(ours, xs, ys)  # warm-up: allocations, BLAS threads, page mappings settle over dozens of batches
-    if torch:
-        time_batches(torch, xs[:5], ys[:5])
-    ours_t, torch_t, ratios = [], [], []
-    for _ in range(rounds):  # alternate, so both sides see the same machine conditions
-        a = time_batches(ours, xs, ys)
-        ours_t.append(a)
-        if torch:
-            b = time_batches(torch, xs, ys)
-            torch_t.append(b)
-            ratios.append(a / b)
-    per_batch = statistics.median(ours_t)
-    flops = ours.model.train_flops_per_sample() * BATCH
+    return xs, ys
+
+
+def worker(runtime: str, preset: str, optimizer: str, lr: float, batches: int) -> dict:
+    """One timing in this process: warm up, then time ``batches`` real MNIST batches (median of three passes)."""
+    xs, ys = batches_for(batches)
+    runner = Ours(preset, optimizer, lr) if runtime == "ours" else Torch(preset, optimizer, lr)
+    time_batches(runner, xs, ys)  # warm-up: allocations, thread pools, page mappings settle over dozens of batches
+    per_batch = statistics.median(time_batches(runner, xs, ys) for _ in range(3))
+    out = {"ms_per_batch": per_batch * 1e3}
+    if runtime == "ours":
+        out["data_parallel"] = runner.parallel is not None
+        out["flops_per_batch"] = runner.model.train_flops_per_sample() * BATCH
+    return out
+
+
+def run_worker(runtime: str, preset: str, optimizer: str, lr: float, batches: int) -> dict | None:
+    cmd = [sys.executable, __file__, "--worker", runtime, preset, optimizer, str(lr), str(batches)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        if runtime == "torch" and "No module named 'torch'" in r.stderr:
+            return None
+        raise RuntimeError(r.stderr)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def speed(preset: str, optimizer: str, lr: float, batches: int, rounds: int, peak: float) -> dict:
+    """Alternate rounds of ours and PyTorch, each in a fresh process of its own.
+
+    Separate processes, because two runtimes in one process disturb each other: the thread pool of whichever ran
+    last keeps spinning for a while and steals the cores from the other (measured here: our MLP step 1.3 ms before
+    PyTorch's first step in the process, 2.0 ms after it). Alternating rounds still give both the same machine."""
+    ours_t, torch_t, ratios, info = [], [], [], {}
+    for _ in range(rounds):
+        a = run_worker("ours", preset, optimizer, lr, batches)
+        info = a
+        ours_t.append(a["ms_per_batch"])
+        b = run_worker("torch", preset, optimizer, lr, batches)
+        if b is not None:
+            torch_t.append(b["ms_per_batch"])
+            ratios.append(a["ms_per_batch"] / b["ms_per_batch"])
+    per_batch = statistics.median(ours_t) / 1e3
     out = {
         "preset": preset, "optimizer": optimizer, "batch_size": BATCH, "batches_per_round": batches,
         "rounds": rounds, "ms_per_batch": round(per_batch * 1e3, 3),
         "samples_per_second": round(BATCH / per_batch, 1),
         "epoch_seconds_55k": round(per_batch * 55000 / BATCH, 2),
-        "gflops": round(flops / per_batch / 1e9, 1), "matmul_peak_gflops": round(peak, 1),
-        "data_parallel": ours.parallel is not None,
+        "gflops": round(info["flops_per_batch"] / per_batch / 1e9, 1), "matmul_peak_gflops": round(peak, 1),
+        "data_parallel": info["data_parallel"],
     }
-    if torch:
-        out["torch_ms_per_batch"] = round(statistics.median(torch_t) * 1e3, 3)
+    if torch_t:
+        out["torch_ms_per_batch"] = round(statistics.median(torch_t), 3)
         out["ratio_ours_over_torch"] = round(statistics.median(ratios), 3)
+        out["ratio_range"] = [round(min(ratios), 3), round(max(ratios), 3)]
     return out
 
 
@@ -163,7 +189,13 @@ def main() -> None:
     ap.add_argument("--batches", type=int, default=0, help="batches per timing round (default per model)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--worker", nargs=5, metavar=("RUNTIME", "PRESET", "OPTIMIZER", "LR", "BATCHES"),
+                    help=argparse.SUPPRESS)  # internal: one timing in a fresh process
     args = ap.parse_args()
+    if args.worker:
+        runtime, preset, opt, lr, batches = args.worker
+        print(json.dumps(worker(runtime, preset, opt, float(lr), int(batches))))
+        return
     print(f"BLAS: {blas_info()}")
     results = []
     if args.accuracy:
@@ -185,7 +217,7 @@ def main() -> None:
                     f"{r['gflops']:.0f} GFLOP/s ({r['gflops'] / peak:.0%} of matmul)")
             if "ratio_ours_over_torch" in r:
                 line += (f" | PyTorch {r['torch_ms_per_batch']:.2f} ms/batch → ours/PyTorch = "
-                         f"{r['ratio_ours_over_torch']:.2f}x")
+                         f"{r['ratio_ours_over_torch']:.2f}x (rounds {r['ratio_range'][0]:.2f}-{r['ratio_range'][1]:.2f})")
             else:
                 line += " | PyTorch not installed: pip install torch==2.13.0 to compare"
             print(line)

@@ -95,3 +95,19 @@ def test_schedules():
     assert c.factor(5) == pytest.approx(0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi / 2)))
     with pytest.raises(ValueError):
         Schedule("exponential")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_axpy_contiguous_and_strided(dtype):
+    from mnist_studio.nn.blas import axpy
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(30, 7)).astype(dtype)
+    y = rng.normal(size=(30, 7)).astype(dtype)
+    want = y + 0.25 * x
+    axpy(0.25, x, y)
+    np.testing.assert_allclose(y, want, rtol=1e-6)
+    ys = rng.normal(size=(30, 14)).astype(dtype)[:, ::2]  # not contiguous: the NumPy path
+    want = ys + -2.0 * x
+    axpy(-2.0, x, ys)
+    np.testing.assert_allclose(ys, want, rtol=1e-6)

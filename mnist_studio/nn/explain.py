@@ -18,7 +18,7 @@ import numpy as np
 
 from mnist_studio.nn.layers import softmax
 from mnist_studio.nn.model import Model
-from mnist_studio.nn.parallel import single_threaded_blas
+from mnist_studio.nn.blas import single_threaded_blas
 
 # layer types that start a new group in the "inside the network" view; the rest (activations, dropout, batch
 # norm, flatten, softmax) transform the group's output and are shown merged into it

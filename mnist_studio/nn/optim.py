@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from mnist_studio.nn.blas import axpy
+
 OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
 DESCRIPTIONS = {
     "sgd": "plain stochastic gradient descent: w -= lr·g",
@@ -94,8 +96,7 @@ class SGD(Optimizer):
     name = "sgd"
 
     def _update(self, i, p, g, tmp):
-        np.multiply(g, self.lr, out=tmp)
-        p -= tmp
+        axpy(-self.lr, g, p)  # one pass, no temporary (nn/blas.py)
 
 
 class Momentum(Optimizer):
@@ -120,12 +121,10 @@ class Momentum(Optimizer):
         v *= self.momentum
         v += g
         if self.nesterov:
-            np.multiply(v, self.momentum, out=tmp)
-            tmp += g
-            tmp *= self.lr
+            axpy(-self.lr, g, p)
+            axpy(-self.lr * self.momentum, v, p)
         else:
-            np.multiply(v, self.lr, out=tmp)
-        p -= tmp
+            axpy(-self.lr, v, p)
 
 
 class RMSprop(Optimizer):

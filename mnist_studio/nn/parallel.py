@@ -19,15 +19,12 @@ from __future__ import annotations
 
 import concurrent.futures
 import copy
-import ctypes
-import glob
 import os
 import threading
-from contextlib import contextmanager
-from typing import Callable
 
 import numpy as np
 
+from mnist_studio.nn.blas import HAVE_LOCAL_THREADS, single_threaded_blas
 from mnist_studio.nn.layers import BatchNorm
 from mnist_studio.nn.losses import Loss, make_loss
 from mnist_studio.nn.model import Model
@@ -36,47 +33,10 @@ MIN_HALF = 16  # smallest half-batch worth a thread
 MIN_FLOPS = 10e6  # per image and step: lighter models (an MLP) lose more to the threads' overhead than they gain
 
 
-def _find_local_thread_setter() -> Callable[[int], int] | None:
-    """OpenBLAS's ``openblas_set_num_threads_local`` from the library NumPy uses, or None if unavailable."""
-    libs_dir = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
-    candidates = sorted(glob.glob(os.path.join(libs_dir, "*openblas*")))
-    try:
-        with open("/proc/self/maps", encoding="ascii", errors="ignore") as maps:
-            candidates += sorted({line.split()[-1] for line in maps if "openblas" in line.lower()})
-    except OSError:
-        pass
-    for path in candidates:
-        try:
-            lib = ctypes.CDLL(path)
-            fn = lib.openblas_set_num_threads_local
-        except (OSError, AttributeError):
-            continue
-        fn.argtypes = [ctypes.c_int]
-        fn.restype = ctypes.c_int
-        return fn
-    return None
-
-
-_set_local_threads = _find_local_thread_setter()
-
-
-@contextmanager
-def single_threaded_blas():
-    """Make this thread's BLAS calls single-threaded for the duration (other threads are unaffected)."""
-    if _set_local_threads is None:
-        yield
-        return
-    previous = _set_local_threads(1)
-    try:
-        yield
-    finally:
-        _set_local_threads(previous)
-
-
 def can_split(model: Model, batch_size: int) -> bool:
     """Whether :class:`DataParallelStep` would run this model and batch size on several cores."""
     return (
-        _set_local_threads is not None
+        HAVE_LOCAL_THREADS
         and (os.cpu_count() or 1) >= 2
         and batch_size >= 2 * MIN_HALF
         and model.train_flops_per_sample() >= MIN_FLOPS
