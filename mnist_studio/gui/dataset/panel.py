@@ -18,23 +18,9 @@ from mnist_studio.data.datasets import Dataset, load_idx_folder, load_mnist, to_
 from mnist_studio.data.idx import DatasetError
 from mnist_studio.data.stats import DatasetStats, dataset_stats
 from mnist_studio.gui.dataset.views import TEST_COLOUR, TRAIN_COLOUR, ClassCounts, ClassTiles, MeanImages
+from mnist_studio.gui.labels import note_label, title_label
 
 SAMPLES_PER_CLASS = 12
-
-
-def _title(text: str) -> QLabel:
-    lab = QLabel(text)
-    f = lab.font()
-    f.setBold(True)
-    lab.setFont(f)
-    return lab
-
-
-def _note(text: str) -> QLabel:
-    lab = QLabel(text)
-    lab.setWordWrap(True)
-    lab.setStyleSheet("color: #555;")
-    return lab
 
 
 class DatasetPanel(QWidget):
@@ -89,13 +75,13 @@ class DatasetPanel(QWidget):
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
-        lv.addWidget(_title("Random training images of each class"))
-        lv.addWidget(_note("Click an image to see in the Draw tab what the current model makes of it."))
+        lv.addWidget(title_label("Random training images of each class"))
+        lv.addWidget(note_label("Click an image to see in the Draw tab what the current model makes of it."))
         lv.addWidget(scroll, 1)
 
         self.counts = ClassCounts()
         self.means = MeanImages()
-        self.counts_note = _note("")
+        self.counts_note = note_label("")
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)
@@ -106,7 +92,7 @@ class DatasetPanel(QWidget):
         rv.addWidget(self.counts, 1)
         rv.addWidget(self.counts_note)
         rv.addSpacing(6)
-        rv.addWidget(_title("Mean training image of each class"))
+        rv.addWidget(title_label("Mean training image of each class"))
         rv.addWidget(self.means)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)

@@ -25,6 +25,7 @@ from mnist_studio.gui.evaluate.gallery import GalleryDialog, ImageGrid, scrollin
 from mnist_studio.gui.evaluate.matrix import ConfusionMatrixView
 from mnist_studio.gui.evaluate.robustness_view import RobustnessView
 from mnist_studio.gui.evaluate.worker import EVALUATE, ROBUSTNESS, EvaluationRunner
+from mnist_studio.gui.labels import note_label, title_label
 from mnist_studio.training.metrics import Evaluation
 from mnist_studio.training.review import cell_indices, confident_mistakes, most_confused_with, threshold_summary
 from mnist_studio.training.robustness import subset_indices, typical_example
@@ -48,21 +49,6 @@ METRIC_COLUMNS = {  # header: its tooltip
 
 def percent(x: float) -> str:
     return f"{x:.1%}"
-
-
-def _title(text: str) -> QLabel:
-    lab = QLabel(text)
-    f = lab.font()
-    f.setBold(True)
-    lab.setFont(f)
-    return lab
-
-
-def _note(text: str) -> QLabel:
-    lab = QLabel(text)
-    lab.setWordWrap(True)
-    lab.setStyleSheet("color: #555;")
-    return lab
 
 
 def model_description(model, source: str) -> str:
@@ -147,8 +133,8 @@ class EvaluatePanel(QWidget):
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
-        lv.addWidget(_title("Confusion matrix"))
-        lv.addWidget(_note("Rows: the true class; columns: the model's answer. Click a cell to see its images."))
+        lv.addWidget(title_label("Confusion matrix"))
+        lv.addWidget(note_label("Rows: the true class; columns: the model's answer. Click a cell to see its images."))
         lv.addWidget(self.matrix, 1)
 
         self.views = QTabWidget()
@@ -191,7 +177,7 @@ class EvaluatePanel(QWidget):
         w = QWidget()
         v = QVBoxLayout(w)
         v.addWidget(self.class_table, 1)
-        v.addWidget(_note("Precision: of the images the model called this class, the share that are. Recall: of "
+        v.addWidget(note_label("Precision: of the images the model called this class, the share that are. Recall: of "
                           "the images of this class, the share it found. F1: their harmonic mean."))
         return w
 
@@ -201,7 +187,7 @@ class EvaluatePanel(QWidget):
         self.mistakes.imageClicked.connect(lambda i: self.inspect_index(int(self.mistake_indices[i])))
         w = QWidget()
         v = QVBoxLayout(w)
-        self.mistakes_note = _note("")
+        self.mistakes_note = note_label("")
         v.addWidget(self.mistakes_note)
         v.addWidget(scrolling(self.mistakes), 1)
         return w
@@ -251,7 +237,7 @@ class EvaluatePanel(QWidget):
         v.addLayout(row)
         v.addWidget(self.coverage_sentence)
         v.addWidget(self.coverage_plot, 1)
-        v.addWidget(_note("Raising the threshold makes the model say \"not sure\" more often and be right more "
+        v.addWidget(note_label("Raising the threshold makes the model say \"not sure\" more often and be right more "
                           "often when it does answer. Drag the dashed line or the slider."))
         return w
 
@@ -271,7 +257,7 @@ class EvaluatePanel(QWidget):
         self.robustness_progress.setObjectName("robustnessProgress")
         self.robustness_progress.setMaximumWidth(200)
         self.robustness_progress.hide()
-        self.robustness_status = _note("")
+        self.robustness_status = note_label("")
         self.robustness_status.setObjectName("robustnessStatus")
         self.robustness_status.setMinimumHeight(2 * self.robustness_status.fontMetrics().lineSpacing() + 4)
         self.robustness_view = RobustnessView()
