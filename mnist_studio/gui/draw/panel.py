@@ -18,8 +18,8 @@ from PyQt6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMessa
 from mnist_studio.data.idx import DatasetError
 from mnist_studio.data.preprocess import Stages, load_ink, preprocess_picture, preprocess_strokes
 from mnist_studio.gui.draw.pad import CANVAS, PEN_WIDTH, DrawingPad
-from mnist_studio.gui.draw.views import (ActivationsView, AnswerView, PictureResults, SaliencyView, StageStrip,
-                                         section_title)
+from mnist_studio.gui.draw.views import ActivationsView, AnswerView, PictureResults, SaliencyView, StageStrip
+from mnist_studio.gui.labels import title_label
 from mnist_studio.nn.explain import Explainer, layer_groups, normalise_signed
 
 LIVE_INTERVAL_MS = 66  # ≤ 15 updates per second while a stroke is being drawn
@@ -95,15 +95,15 @@ class DrawPanel(QWidget):
 
         left = QVBoxLayout()
         left.setSpacing(4)
-        left.addWidget(section_title("Draw a digit"))
+        left.addWidget(title_label("Draw a digit"))
         left.addWidget(self.pad)
         left.addLayout(buttons)
         left.addWidget(self.caption)
-        left.addWidget(section_title("What the network sees"))
+        left.addWidget(title_label("What the network sees"))
         left.addWidget(self.stage_strip)
         self.results = PictureResults()
         self.results.selected.connect(self.select_picture_digit)
-        self.results_title = section_title("Digits in the picture (click one)")
+        self.results_title = title_label("Digits in the picture (click one)")
         left.addWidget(self.results_title)
         left.addWidget(self.results)
         left.addStretch(1)
@@ -131,13 +131,13 @@ class DrawPanel(QWidget):
         self.saliency_help.setWordWrap(True)
         self.saliency_help.setStyleSheet("color: #555; font-size: 11px;")
         head = QHBoxLayout()
-        head.addWidget(section_title("Why: saliency"))
+        head.addWidget(title_label("Why: saliency"))
         head.addStretch(1)
         head.addWidget(self.saliency_mode)
 
         right = QVBoxLayout()
         right.setSpacing(4)
-        right.addWidget(section_title("The answer"))
+        right.addWidget(title_label("The answer"))
         right.addWidget(self.answer, 0)
         right.addLayout(head)
         right.addWidget(self.saliency_view, 1)
@@ -153,7 +153,7 @@ class DrawPanel(QWidget):
         outer.setContentsMargins(8, 6, 8, 6)
         outer.setSpacing(4)
         outer.addLayout(top, 0)
-        outer.addWidget(section_title("Why: every layer's activations for this digit"))
+        outer.addWidget(title_label("Why: every layer's activations for this digit"))
         outer.addWidget(self.activations, 1)
         self.results.hide()
         self.results_title.hide()

@@ -40,14 +40,6 @@ def _caption(text: str) -> QLabel:
     return lab
 
 
-def section_title(text: str) -> QLabel:
-    lab = QLabel(text)
-    f = lab.font()
-    f.setBold(True)
-    lab.setFont(f)
-    return lab
-
-
 class StageStrip(QWidget):
     """raw → cropped → 20 px → centred 28×28: the steps that turn a drawing into the network's input."""
 
