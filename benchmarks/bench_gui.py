@@ -87,7 +87,7 @@ def in_gui(window, app, spec: dict, config: TrainConfig) -> tuple[float, list[fl
     window.session.runRecorded.disconnect(done.append)
     if not done:
         raise SystemExit("the GUI run did not finish in 10 minutes")
-    trainer = panel.trainer
+    trainer = panel.worker.trainer  # read once the run is over (its worker idles)
     return trainer.samples_seen / trainer.train_seconds, lateness, panel.packets
 
 

@@ -9,8 +9,9 @@ from mnist_studio.nn.model import Model
 from mnist_studio.nn.spec import load_preset
 from mnist_studio.training.metrics import Evaluation, confusion_matrix, evaluate
 from mnist_studio.training import review
-from mnist_studio.training.robustness import (SWEEPS, Cancelled, damage, noise_accuracy, robustness_report,
+from mnist_studio.training.robustness import (SWEEPS, damage, noise_accuracy, robustness_report,
                                               rotation_accuracy, shift_accuracy, subset_indices, thickness_accuracy)
+from mnist_studio.training.stop import Stopped, StopToken
 
 
 def template_model(ds, scale=5.0):
@@ -87,12 +88,19 @@ def test_report_covers_every_sweep_reports_progress_and_is_deterministic(setup):
         assert np.array_equal(again.curves[s.name].accuracy, rep.curves[s.name].accuracy)
 
 
-def test_report_can_be_cancelled_between_points(setup):
+def test_report_can_be_stopped_between_points(setup):
     model, x, y = setup
     seen = []
-    with pytest.raises(Cancelled):
-        robustness_report(model, x, y, progress=lambda r, d, t: seen.append(d), should_stop=lambda: len(seen) >= 3)
-    assert len(seen) == 3
+    token = StopToken()
+
+    def on_point(report, done, total):
+        seen.append(done)
+        if done == 3:
+            token.stop()
+
+    with pytest.raises(Stopped):
+        robustness_report(model, x, y, progress=on_point, stop=token)
+    assert seen == [1, 2, 3]
 
 
 def test_subset_indices():
@@ -125,8 +133,10 @@ def test_evaluate_in_parts_equals_one_evaluation(setup):
     assert parts.loss == pytest.approx(whole.loss, rel=1e-6)
     assert np.array_equal(parts.confusion, whole.confusion)
     assert np.allclose(parts.probabilities, whole.probabilities, rtol=1e-4, atol=1e-6)
-    with pytest.raises(Cancelled):
-        review.evaluate_in_parts(model, x, y, should_stop=lambda: True)
+    token = StopToken()
+    token.stop()
+    with pytest.raises(Stopped):
+        review.evaluate_in_parts(model, x, y, stop=token)
 
 
 def test_cells_mistakes_threshold_and_most_confused():

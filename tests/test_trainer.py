@@ -1,5 +1,5 @@
-"""The fit loop: learning, events, pause / resume / stop from another thread, divergence, determinism,
-live learning-rate changes, and evaluation metrics."""
+"""The fit loop: learning, events, pause / resume / stop from another thread (also during validation), divergence,
+determinism, live learning-rate changes as commands and events, and evaluation metrics (stoppable too)."""
 
 import threading
 import time
@@ -10,13 +10,14 @@ import pytest
 from mnist_studio.data.splits import make_splits
 from mnist_studio.nn.model import Model
 from mnist_studio.nn.spec import load_preset
-from mnist_studio.training import Callback, TrainConfig, Trainer, TrainingControl, evaluate
+from mnist_studio.training import (Callback, SetLearningRate, Stopped, StopToken, TrainConfig, Trainer, evaluate)
+from mnist_studio.training.history import RunHistory
 from mnist_studio.training.metrics import confusion_matrix
 
 
 class Recorder(Callback):
     def __init__(self):
-        self.batches, self.epochs, self.begin, self.end = [], [], None, None
+        self.batches, self.epochs, self.changes, self.begin, self.end = [], [], [], None, None
 
     def on_fit_begin(self, e):
         self.begin = e
@@ -30,12 +31,15 @@ class Recorder(Callback):
     def on_fit_end(self, e):
         self.end = e
 
+    def on_setting_changed(self, e):
+        self.changes.append(e)
 
-def make_trainer(mnist, preset="logistic", limit=600, callbacks=(), control=None, **cfg):
+
+def make_trainer(mnist, preset="logistic", limit=600, callbacks=(), **cfg):
     spec = load_preset(preset)
     config = TrainConfig.for_spec(spec, limit=limit, **cfg)
     model = Model(spec, seed=config.seed)
-    return Trainer(model, make_splits(mnist, limit=limit), config, callbacks, control)
+    return Trainer(model, make_splits(mnist, limit=limit), config, callbacks)
 
 
 def test_short_mlp_run_beats_85_percent(mnist):
@@ -70,7 +74,7 @@ def test_same_seed_same_run_different_seed_different_run(mnist):
 
 
 def test_pause_resume_and_stop_from_another_thread(mnist):
-    control = TrainingControl()
+    control = StopToken()
     steps = []
 
     class Slow(Callback):
@@ -78,9 +82,9 @@ def test_pause_resume_and_stop_from_another_thread(mnist):
             steps.append(e.step)
             time.sleep(0.002)
 
-    t = make_trainer(mnist, limit=50000, epochs=5, batch_size=16, callbacks=[Slow()], control=control)
+    t = make_trainer(mnist, limit=50000, epochs=5, batch_size=16, callbacks=[Slow()])
     result = {}
-    th = threading.Thread(target=lambda: result.setdefault("end", t.fit()))
+    th = threading.Thread(target=lambda: result.setdefault("end", t.fit(stop=control)))
     th.start()
     while len(steps) < 5:
         time.sleep(0.005)
@@ -101,10 +105,10 @@ def test_pause_resume_and_stop_from_another_thread(mnist):
 
 
 def test_stop_while_paused_ends_the_run(mnist):
-    control = TrainingControl()
+    control = StopToken()
     control.pause()
-    t = make_trainer(mnist, epochs=1, control=control)
-    th = threading.Thread(target=t.fit)
+    t = make_trainer(mnist, epochs=1)
+    th = threading.Thread(target=lambda: t.fit(stop=control))
     th.start()
     time.sleep(0.2)
     control.stop()
@@ -124,19 +128,52 @@ def test_divergence_stops_and_restores_good_weights(mnist):
 
 
 def test_learning_rate_change_between_batches(mnist):
-    control = TrainingControl()
     rec = Recorder()
 
     class Changer(Callback):
         def on_batch_end(self, e):
             if e.step == 3:
-                control.set_lr(0.02)
+                t.send(SetLearningRate(0.02))  # as another thread would; applied before the next batch
 
-    t = make_trainer(mnist, epochs=1, limit=640, batch_size=64, optimizer="sgd", lr=0.1, control=control,
-                     callbacks=[Changer(), rec])
+    t = make_trainer(mnist, epochs=1, limit=640, batch_size=64, optimizer="sgd", lr=0.1, callbacks=[Changer(), rec])
     t.fit()
     assert [b.lr for b in rec.batches] == [0.1] * 3 + [0.02] * 7
     assert t.history.lr_changes == [{"step": 3, "epoch": 0.3, "lr": 0.02}]
+    assert [(c.step, c.epoch, c.setting, c.value) for c in rec.changes] == [(3, 0.3, "lr", 0.02)]
+
+
+def test_commands_are_checked_when_made_and_applied_in_order(mnist):
+    for bad in (0, -0.1, 100, float("nan")):
+        with pytest.raises(ValueError, match="learning rate"):
+            SetLearningRate(bad)
+    with pytest.raises(TypeError):
+        make_trainer(mnist).send(0.02)
+    rec = Recorder()
+    t = make_trainer(mnist, epochs=2, limit=640, batch_size=64, optimizer="sgd", lr=0.1, schedule="step",
+                     step_epochs=1, gamma=0.5, callbacks=[rec])
+    t.send(SetLearningRate(0.5))  # sent before the fit: the first batch already uses the last of these
+    t.send(SetLearningRate(0.04))
+    t.fit()
+    assert [(c.step, c.value) for c in rec.changes] == [(0, 0.5), (0, 0.04)]
+    assert [b.lr for b in rec.batches] == pytest.approx([0.04] * 10 + [0.02] * 10)  # the schedule goes on from it
+
+
+def test_a_stop_during_validation_cuts_it_short_and_keeps_the_steps(mnist):
+    token = StopToken()
+    rec = Recorder()
+
+    class StopAtEpochEnd(Callback):
+        def on_batch_end(self, e):
+            if e.batch == e.batches_per_epoch:
+                token.stop()  # the loop is done with its batches: the stop lands in the validation pass
+
+    t = make_trainer(mnist, epochs=3, limit=640, batch_size=64, callbacks=[StopAtEpochEnd(), rec])
+    end = t.fit(stop=token)
+    assert end.status == "stopped" and "during validation after epoch 1" in end.message
+    assert t.step == 10 and t.epochs_done == 1 and rec.epochs == [] and rec.end is end
+    assert t.history.status == "stopped"
+    assert t.fit(1, stop=StopToken()).status == "finished"  # the next fit has its own token and goes on
+    assert t.step == 20 and [e["epoch"] for e in t.history.epochs] == [2]
 
 
 def test_schedule_drives_the_learning_rate(mnist):
@@ -152,6 +189,29 @@ def test_fit_can_continue_for_one_more_epoch(mnist):
     t.fit()
     t.fit(epochs=1)
     assert t.epochs_done == 2 and t.step == 20 and [e["epoch"] for e in t.history.epochs] == [1, 2]
+
+
+def test_evaluation_stops_between_chunks(mnist):
+    token = StopToken()
+    calls = []
+
+    class Counting(Model):
+        def predict_proba(self, x, batch_size=500):
+            calls.append(len(x))
+            if len(calls) == 2:
+                token.stop()
+            return super().predict_proba(x, batch_size)
+
+    model = Counting(load_preset("logistic"), seed=0)
+    with pytest.raises(Stopped):
+        evaluate(model, mnist.test_images[:1000], mnist.test_labels[:1000], batch_size=200, stop=token)
+    assert calls == [200, 200]  # the chunk in flight finished, no further one started
+    calls.clear()
+    whole = evaluate(model, mnist.test_images[:1000], mnist.test_labels[:1000], batch_size=200, stop=StopToken())
+    one = evaluate(Model(load_preset("logistic"), seed=0), mnist.test_images[:1000], mnist.test_labels[:1000],
+                   batch_size=1000)
+    assert calls == [200] * 5 and whole.accuracy == one.accuracy
+    np.testing.assert_allclose(whole.probabilities, one.probabilities, rtol=1e-5, atol=1e-7)
 
 
 def test_evaluation_metrics():
@@ -173,3 +233,24 @@ def test_evaluate_precision_recall(mnist):
     np.testing.assert_allclose(ev.probabilities.sum(axis=1), 1, rtol=1e-5)
     cov, acc = ev.coverage_curve(np.array([0.0, 0.999999]))
     assert cov[0] == 1.0 and acc[0] == pytest.approx(ev.accuracy) and cov[1] < 1.0
+
+
+def test_a_runs_record_is_a_snapshot_of_its_trainer(mnist):
+    from mnist_studio.training.runs import final_metrics, record_of
+
+    t = make_trainer(mnist, epochs=2, limit=640, batch_size=64)
+    spec = load_preset("logistic")
+    t.fit(1)
+    rec = record_of(t, spec, name="Run 7", run_id="abc", created=12.0, dataset="MNIST", duration=3.5)
+    last = t.history.epochs[-1]
+    assert rec.metrics == {k: last[k] for k in ("val_accuracy", "val_loss", "train_accuracy", "train_loss")}
+    assert (rec.name, rec.id, rec.created, rec.dataset, rec.duration) == ("Run 7", "abc", 12.0, "MNIST", 3.5)
+    assert rec.status == "finished" and rec.config.epochs == 1 and t.config.epochs == 2
+    t.fit(1)  # the trainer goes on; the record made earlier does not change with it
+    assert len(rec.history.epochs) == 1 and len(rec.history.series("loss")) == 10
+    assert rec.spec == spec and rec.spec is not spec
+    assert final_metrics(RunHistory()) == {}
+    from mnist_studio.training.events import SettingChanged
+
+    with pytest.raises(ValueError, match="momentum"):
+        RunHistory().add_change(SettingChanged(1, 0.1, "momentum", 0.5))

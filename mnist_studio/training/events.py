@@ -47,6 +47,16 @@ class EpochEnd:
 
 
 @dataclass
+class SettingChanged:
+    """A live change (a :mod:`~mnist_studio.training.commands` command) took effect before batch ``step + 1``."""
+
+    step: int  # optimizer steps taken before the change
+    epoch: float  # progress in epochs where it took effect
+    setting: str  # what changed: "lr"
+    value: float  # its new value
+
+
+@dataclass
 class FitEnd:
     status: str  # "finished", "stopped" or "diverged"
     message: str
@@ -63,5 +73,7 @@ class Callback:
     def on_batch_end(self, event: BatchEnd) -> None: ...
 
     def on_epoch_end(self, event: EpochEnd) -> None: ...
+
+    def on_setting_changed(self, event: SettingChanged) -> None: ...
 
     def on_fit_end(self, event: FitEnd) -> None: ...

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from mnist_studio.training.events import BatchEnd, EpochEnd
+from mnist_studio.training.events import BatchEnd, EpochEnd, SettingChanged
 
 SERIES = ("step", "epoch", "loss", "accuracy", "lr")
 SAVED_BATCH_POINTS = 20000  # longer series are thinned (every k-th point) when saved
@@ -46,6 +46,12 @@ class RunHistory:
 
     def add_epoch(self, e: EpochEnd) -> None:
         self.epochs.append(e.to_dict())
+
+    def add_change(self, e: SettingChanged) -> None:
+        """Record a live change (a new live setting adds its own list beside ``lr_changes``, saved the same way)."""
+        if e.setting != "lr":
+            raise ValueError(f"no record is kept for live changes of {e.setting!r}")
+        self.lr_changes.append({"step": e.step, "epoch": e.epoch, "lr": e.value})
 
     def series(self, name: str) -> np.ndarray:
         return self.batches[name].view()

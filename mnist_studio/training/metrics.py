@@ -1,7 +1,8 @@
 """Evaluation: accuracy, loss, confusion matrix, per-class precision / recall / F1, probabilities.
 
-Images are pushed through the model in chunks (``Model.predict_proba``), so evaluating 10,000 images through a
-CNN never builds a multi-gigabyte im2col matrix.
+Images are pushed through the model in chunks, so evaluating 10,000 images through a CNN never builds a
+multi-gigabyte im2col matrix, and a :class:`~mnist_studio.training.stop.StopToken` is looked at between two chunks
+(a stop raises :class:`~mnist_studio.training.stop.Stopped`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 from mnist_studio.data.datasets import to_float
 from mnist_studio.nn.losses import one_hot
 from mnist_studio.nn.model import Model
+from mnist_studio.training.stop import StopToken
 
 EPS = 1e-7
 
@@ -72,13 +74,18 @@ def loss_from_probabilities(probs: np.ndarray, labels: np.ndarray, loss: str = "
 
 
 def evaluate(model: Model, images: np.ndarray, labels: np.ndarray, loss: str = "cross_entropy",
-             batch_size: int = 500) -> Evaluation:
-    """Evaluate on uint8 or float images; labels are 0-9."""
+             batch_size: int = 500, stop: StopToken | None = None) -> Evaluation:
+    """Evaluate on uint8 or float images; labels are 0-9. ``stop`` is checked before each chunk of ``batch_size``."""
     if len(images) == 0:
         return Evaluation(float("nan"), float("nan"), np.zeros((10, 10), np.int64), np.zeros((0, 10), np.float32),
                           labels, labels)
     x = to_float(images) if images.dtype == np.uint8 else images
-    probs = model.predict_proba(x, batch_size)
+    chunks = []
+    for s in range(0, len(x), batch_size):
+        if stop is not None:
+            stop.check()
+        chunks.append(model.predict_proba(x[s:s + batch_size], batch_size))
+    probs = np.concatenate(chunks)
     pred = probs.argmax(axis=1)
     labels = labels.astype(np.int64)
     return Evaluation(

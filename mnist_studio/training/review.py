@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 
 from mnist_studio.training.metrics import Evaluation, confusion_matrix, evaluate
-from mnist_studio.training.robustness import Cancelled
+from mnist_studio.training.stop import StopToken
 
 
 def merge_evaluations(parts: list[Evaluation]) -> Evaluation:
@@ -33,18 +33,17 @@ def merge_evaluations(parts: list[Evaluation]) -> Evaluation:
 
 def evaluate_in_parts(model, images: np.ndarray, labels: np.ndarray, parts: int = 10,
                       progress: Callable[[int, int], None] | None = None,
-                      should_stop: Callable[[], bool] | None = None) -> Evaluation:
-    """:func:`evaluate` over ``parts`` consecutive slices; ``progress(done images, total)`` after each slice and
-    ``should_stop()`` before each (raises :class:`Cancelled`). The result equals one whole-set evaluation."""
+                      stop: StopToken | None = None) -> Evaluation:
+    """:func:`evaluate` over ``parts`` consecutive slices; ``progress(done images, total)`` after each slice. A stop
+    (``stop``) raises :class:`~mnist_studio.training.stop.Stopped` between two chunks. The result equals one
+    whole-set evaluation."""
     n = len(labels)
     if n == 0:
         return evaluate(model, images, labels)
     bounds = np.linspace(0, n, min(parts, n) + 1).astype(int)
     results = []
     for a, b in zip(bounds[:-1], bounds[1:]):
-        if should_stop is not None and should_stop():
-            raise Cancelled
-        results.append(evaluate(model, images[a:b], labels[a:b]))
+        results.append(evaluate(model, images[a:b], labels[a:b], stop=stop))
         if progress is not None:
             progress(int(b), n)
     return merge_evaluations(results)

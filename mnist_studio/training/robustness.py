@@ -18,6 +18,7 @@ from mnist_studio.data.augment import add_noise, affine, change_thickness
 from mnist_studio.data.datasets import to_float
 from mnist_studio.nn.model import Model
 from mnist_studio.training.metrics import evaluate
+from mnist_studio.training.stop import StopToken
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,6 @@ class RobustnessReport:
     plain_accuracy: float
     curves: dict[str, RobustnessCurve] = field(default_factory=dict)
     images: int = 0
-
-
-class Cancelled(Exception):
-    """Raised inside a computation when its ``should_stop`` says so (a newer request or the window closing)."""
 
 
 def _as_float(images: np.ndarray) -> np.ndarray:
@@ -96,14 +93,13 @@ def damage(images: np.ndarray, kind: str, value: float, seed: int = 0) -> np.nda
 
 
 def accuracy_curve(model: Model, images: np.ndarray, labels: np.ndarray, kind: str, values, seed: int = 0,
-                   should_stop: Callable[[], bool] | None = None) -> np.ndarray:
-    """Accuracy of ``model`` for each strength in ``values`` of one kind of damage."""
+                   stop: StopToken | None = None) -> np.ndarray:
+    """Accuracy of ``model`` for each strength in ``values`` of one kind of damage (``stop``: see
+    :func:`robustness_report`)."""
     x = _as_float(images)
     out = np.empty(len(values), np.float64)
     for i, v in enumerate(values):
-        if should_stop is not None and should_stop():
-            raise Cancelled
-        out[i] = evaluate(model, damage(x, kind, v, seed), labels).accuracy
+        out[i] = evaluate(model, damage(x, kind, v, seed), labels, stop=stop).accuracy
     return out
 
 
@@ -129,22 +125,23 @@ def _is_identity(kind: str, value: float) -> bool:
 
 def robustness_report(model: Model, images: np.ndarray, labels: np.ndarray, sweeps: tuple[Sweep, ...] = SWEEPS,
                       seed: int = 0, progress: Callable[[RobustnessReport, int, int], None] | None = None,
-                      should_stop: Callable[[], bool] | None = None) -> RobustnessReport:
+                      stop: StopToken | None = None) -> RobustnessReport:
     """All curves for one model. ``progress(report so far, done, total)`` is called after every point so a view
-    can draw the curves as they grow; ``should_stop()`` is checked between points and raises :class:`Cancelled`."""
+    can draw the curves as they grow; a stop (``stop``) raises :class:`~mnist_studio.training.stop.Stopped`
+    between two points or two chunks of one."""
     x = _as_float(images)
     labels = np.asarray(labels)
-    plain = evaluate(model, x, labels).accuracy
+    plain = evaluate(model, x, labels, stop=stop).accuracy
     report = RobustnessReport(plain, {s.name: RobustnessCurve(s, np.full(len(s.values), np.nan)) for s in sweeps},
                               len(x))
     todo = [(s, i, v) for s in sweeps for i, v in enumerate(s.values)]
     for done, (s, i, v) in enumerate(todo, 1):
-        if should_stop is not None and should_stop():
-            raise Cancelled
+        if stop is not None:
+            stop.check()
         if _is_identity(s.name, v):
             acc = plain
         else:
-            acc = evaluate(model, damage(x, s.name, v, seed), labels).accuracy
+            acc = evaluate(model, damage(x, s.name, v, seed), labels, stop=stop).accuracy
         report.curves[s.name].accuracy[i] = acc
         if progress is not None:
             progress(report, done, len(todo))

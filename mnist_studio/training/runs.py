@@ -1,18 +1,37 @@
 """A training run as a record: what was trained, how, and how it went. Pure data, JSON-able.
 
-The studio makes one when a run ends (finished, stopped or diverged); the runs panel lists, overlays, renames and
-persists them; re-running one with its seed reproduces its curve.
+The studio makes one (:func:`record_of`) each time a fit of a run ends (finished, stopped or diverged; "+1 epoch"
+makes an updated one with the same id); the runs panel lists, overlays, renames and persists them; re-running one
+with its seed reproduces its curve.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mnist_studio.training.config import TrainConfig
 from mnist_studio.training.history import RunHistory
+
+if TYPE_CHECKING:
+    from mnist_studio.training.trainer import Trainer
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def final_metrics(history: RunHistory) -> dict[str, float]:
+    """The last epoch's numbers (what the runs list shows); only those that were measured."""
+    if not history.epochs:
+        return {}
+    last = history.epochs[-1]
+    keys = ("val_accuracy", "val_loss", "train_accuracy", "train_loss")
+    return {k: float(last[k]) for k in keys if last.get(k) is not None}
 
 
 @dataclass
@@ -27,7 +46,7 @@ class RunRecord:
     duration: float = 0.0  # seconds of training, pauses excluded
     created: float = field(default_factory=time.time)  # Unix time the run started
     dataset: str = "MNIST"
-    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    id: str = field(default_factory=new_run_id)
     model_path: str | None = None  # the saved model file, once persisted
 
     def summary(self) -> str:
@@ -53,6 +72,18 @@ class RunRecord:
             history=RunHistory.from_dict(d.get("history")), status=str(d.get("status", "")),
             message=str(d.get("message", "")), metrics={k: float(v) for k, v in (d.get("metrics") or {}).items()},
             duration=float(d.get("duration", 0.0)), created=float(d.get("created", 0.0)),
-            dataset=str(d.get("dataset", "MNIST")), id=str(d.get("id") or uuid.uuid4().hex[:12]),
+            dataset=str(d.get("dataset", "MNIST")), id=str(d.get("id") or new_run_id()),
             model_path=d.get("model_path"),
         )
+
+
+def record_of(trainer: "Trainer", spec: dict[str, Any], *, name: str, run_id: str, created: float, dataset: str,
+              duration: float) -> RunRecord:
+    """The record of ``trainer``'s run as it stands after a fit: copies of its history and settings (``epochs`` =
+    the epochs trained in all), how the last fit ended, and the last epoch's metrics. Made in the thread that owns
+    the trainer, so the record can travel to another thread."""
+    history = copy.deepcopy(trainer.history)
+    return RunRecord(name=name, spec=copy.deepcopy(spec),
+                     config=dataclasses.replace(trainer.config, epochs=max(trainer.epochs_done, 1)),
+                     history=history, status=history.status, message=history.message,
+                     metrics=final_metrics(history), duration=duration, created=created, dataset=dataset, id=run_id)

@@ -4,11 +4,13 @@ One :class:`Trainer` owns a model, its optimizer, the data splits and the run's 
 shuffled mini-batches and reports through callbacks; it can be called again to continue (the studio's "+1 epoch"),
 with the optimizer's moments and the step counter carried over.
 
-Between two batches it honours the :class:`TrainingControl` (pause, resume, stop, a new learning rate), so any
-thread may steer it. A NaN or infinite loss stops the run as *diverged*: the weights and optimizer state from the
-last checkpoint with a finite loss (taken every ``CHECKPOINT_EVERY`` steps and at every epoch start) are restored,
-so the model is left usable. The same seed gives the same run: the model's initial weights, the shuffling, the
-dropout masks and the augmentation all draw from generators derived from it.
+Two things reach a running fit from other threads, both looked at between two batches only: the fit's
+:class:`~mnist_studio.training.stop.StopToken` (pause, resume, stop; the validation pass looks at it between chunks
+too) and live changes sent as :mod:`~mnist_studio.training.commands` with :meth:`Trainer.send`, whose effects come
+back as ``on_setting_changed`` events. A NaN or infinite loss stops the run as *diverged*: the weights and
+optimizer state from the last checkpoint with a finite loss (taken every ``CHECKPOINT_EVERY`` steps and at every
+epoch start) are restored, so the model is left usable. The same seed gives the same run: the model's initial
+weights, the shuffling, the dropout masks and the augmentation all draw from generators derived from it.
 """
 
 from __future__ import annotations
@@ -26,11 +28,12 @@ from mnist_studio.nn.losses import make_loss
 from mnist_studio.nn.model import Model
 from mnist_studio.nn.optim import Optimizer
 from mnist_studio.nn.parallel import DataParallelStep, can_split
+from mnist_studio.training.commands import Command, CommandQueue
 from mnist_studio.training.config import TrainConfig
-from mnist_studio.training.control import TrainingControl
-from mnist_studio.training.events import BatchEnd, Callback, EpochEnd, FitBegin, FitEnd
+from mnist_studio.training.events import BatchEnd, Callback, EpochEnd, FitBegin, FitEnd, SettingChanged
 from mnist_studio.training.history import RunHistory
 from mnist_studio.training.metrics import evaluate
+from mnist_studio.training.stop import Stopped, StopToken
 
 CHECKPOINT_EVERY = 100  # steps between snapshots of known-good weights
 
@@ -41,12 +44,12 @@ class Diverged(RuntimeError):
 
 class Trainer:
     def __init__(self, model: Model, splits: Splits, config: TrainConfig, callbacks: Iterable[Callback] = (),
-                 control: TrainingControl | None = None, optimizer: Optimizer | None = None) -> None:
+                 optimizer: Optimizer | None = None, commands: CommandQueue | None = None) -> None:
         self.model = model
         self.splits = splits
         self.config = config
         self.callbacks = list(callbacks)
-        self.control = control or TrainingControl()
+        self.commands = commands or CommandQueue()  # live changes waiting for the next batch (see send)
         self.optimizer = optimizer or config.make_optimizer()
         self.base_lr = self.optimizer.lr
         self.schedule = config.make_schedule()
@@ -89,9 +92,27 @@ class Trainer:
     def _lr_for(self, epoch: float) -> float:
         return self.base_lr * self.schedule.factor(epoch)
 
+    # -- live changes ----------------------------------------------------------------------------------------------
+    def send(self, command: Command) -> None:
+        """Queue a live change from any thread; it takes effect before the next batch (see :mod:`.commands`)."""
+        self.commands.put(command)
+
+    def set_learning_rate(self, lr: float, epoch: float) -> None:
+        """Make ``lr`` the rate at ``epoch``; the schedule goes on from it (its later factors scale it)."""
+        self.base_lr = lr / self.schedule.factor(epoch)
+
+    def _apply_commands(self, epoch: float) -> None:
+        for command in self.commands.take_all():
+            value = command.apply(self, epoch)
+            change = SettingChanged(self.step, epoch, command.setting, value)
+            self.history.add_change(change)
+            self._emit("on_setting_changed", change)
+
     # -- the loop --------------------------------------------------------------------------------------------------
-    def fit(self, epochs: int | None = None) -> FitEnd:
-        """Train ``epochs`` more epochs (default: up to ``config.epochs`` in all); returns how the run ended."""
+    def fit(self, epochs: int | None = None, stop: StopToken | None = None) -> FitEnd:
+        """Train ``epochs`` more epochs (default: up to ``config.epochs`` in all); returns how the run ended.
+        ``stop`` pauses or ends it from another thread (a token serves one fit: give the next its own)."""
+        stop = stop or StopToken()
         epochs = (self.config.epochs - self.epochs_done) if epochs is None else epochs
         s = self.splits
         n = len(s.train_x)
@@ -106,11 +127,11 @@ class Trainer:
         self._parallel = DataParallelStep(self.model, self.loss) if can_split(self.model, bs) else None
         try:
             for _ in range(max(0, epochs)):
-                if self.control.stop_requested:
+                if stop.stopped:
                     status, message = "stopped", "stopped before the next epoch"
                     break
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # divergence is checked below
-                    stopped, waited = self._run_epoch(n, bs, per_epoch)
+                    stopped, waited = self._run_epoch(n, bs, per_epoch, stop)
                 paused += waited
                 if stopped:
                     status = "stopped"
@@ -118,6 +139,8 @@ class Trainer:
                     break
         except Diverged as e:
             status, message = "diverged", str(e)
+        except Stopped:  # during the validation pass, which the stop cut short: the epoch's steps are kept
+            status, message = "stopped", f"stopped by the user during validation after epoch {self.epochs_done}"
         finally:
             if self._parallel is not None:
                 self._parallel.close()
@@ -129,9 +152,9 @@ class Trainer:
         self._emit("on_fit_end", end)
         return end
 
-    def _run_epoch(self, n: int, bs: int, per_epoch: int) -> tuple[bool, float]:
-        """One epoch; returns (stopped early, seconds spent paused)."""
-        model, opt, loss, ctl = self.model, self.optimizer, self.loss, self.control
+    def _run_epoch(self, n: int, bs: int, per_epoch: int, stop: StopToken) -> tuple[bool, float]:
+        """One epoch; returns (stopped early, seconds spent paused). A stop during validation raises Stopped."""
+        model, opt, loss = self.model, self.optimizer, self.loss
         s = self.splits
         self._take_checkpoint()
         t0 = time.perf_counter()
@@ -140,19 +163,16 @@ class Trainer:
         window_t, window_n = time.perf_counter(), 0
         rate = 0.0
         for b, idx in enumerate(minibatches(n, bs, self._shuffle_rng), start=1):
-            if ctl.stop_requested:
+            if stop.stopped:
                 return True, paused
-            if ctl.paused:
-                paused += ctl.wait_while_paused()
+            if stop.paused:
+                paused += stop.wait_while_paused()
                 window_t = time.perf_counter()
                 window_n = 0
-                if ctl.stop_requested:
+                if stop.stopped:
                     return True, paused
-            new_lr = ctl.take_lr()
             epoch_pos = self.epochs_done + (b - 1) / per_epoch
-            if new_lr is not None:
-                self.base_lr = new_lr / self.schedule.factor(epoch_pos)
-                self.history.lr_changes.append({"step": self.step, "epoch": epoch_pos, "lr": new_lr})
+            self._apply_commands(epoch_pos)
             opt.lr = self._lr_for(epoch_pos)
 
             x = to_float(s.train_x[idx])
@@ -196,7 +216,7 @@ class Trainer:
         train_seconds = time.perf_counter() - t0 - paused
         val_loss = val_acc = None
         if len(s.val_x):
-            ev = evaluate(model, s.val_x, s.val_y, self.config.loss)
+            ev = evaluate(model, s.val_x, s.val_y, self.config.loss, stop=stop)
             val_loss, val_acc = ev.loss, ev.accuracy
         end = EpochEnd(self.epochs_done, self.step, loss_sum / max(seen, 1), correct / max(seen, 1), val_loss, val_acc,
                        train_seconds, opt.lr)

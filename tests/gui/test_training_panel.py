@@ -75,7 +75,7 @@ def start_long_run(qtbot, panel, min_steps=20):
 def stop_and_wait(qtbot, panel):
     with qtbot.waitSignal(panel.session.runRecorded, timeout=10000) as blocker:
         panel.controls.stop_button.click()
-    qtbot.waitUntil(lambda: panel.thread.isFinished(), timeout=5000)
+    assert panel.state == "idle"
     return blocker.args[0]
 
 
@@ -181,7 +181,7 @@ def test_short_training_feeds_the_plots_and_changes_the_weight_images(qtbot, win
     table = panel.weights.table
     assert table.rowCount() == 1 and table.item(0, 2).text() not in ("", "—")  # a gradient norm
     assert panel.controls.progress.overall_bar.value() == panel.controls.progress.overall_bar.maximum()
-    assert panel.thread.wait(5000) and not panel.thread.isRunning()
+    assert panel.thread.isRunning() and panel.stop_token.stopped is False  # the run's worker waits for "+1 epoch"
     assert window.findChild(type(panel.controls), "trainingControls").more_button.isEnabled()
 
 
@@ -193,13 +193,17 @@ def test_batch_metrics_are_throttled_but_every_point_arrives(qtbot, window, pane
     assert 0 < panel.packets < 1200  # condensed into packets (at most ~30 a second)
 
 
-def test_one_more_epoch_continues_the_same_run(qtbot, window, panel):
+def test_one_more_epoch_continues_the_same_run_in_the_same_worker(qtbot, window, panel):
     configure(panel, "logistic", epochs=1, batch_size=64, val_size=100)
     first = train(qtbot, panel)
     steps = len(first.history.series("loss"))
+    worker, thread, trainer, token = panel.worker, panel.thread, panel.worker.trainer, panel.stop_token
     with qtbot.waitSignal(panel.session.runRecorded, timeout=30000) as blocker:
         panel.controls.more_button.click()
     more = blocker.args[0]
+    assert panel.worker is worker and panel.thread is thread and thread.isRunning()
+    assert worker.trainer is trainer and trainer.step == 2 * steps  # the trainer never left the worker's thread
+    assert panel.stop_token is not token  # each fit has its own stop token
     assert more.id == first.id and more.name == first.name
     assert len(more.history.epochs) == 2 and more.config.epochs == 2
     assert more.history.series("step")[-1] == 2 * steps  # the step count went on
@@ -235,22 +239,27 @@ def test_pause_holds_the_step_count_and_resume_continues(qtbot, window, panel):
     assert rec.status == "stopped"
 
 
-def test_stop_ends_the_thread_and_keeps_the_weights(qtbot, window, panel):
+def test_stop_ends_the_fit_and_keeps_the_weights_a_new_run_gets_a_new_worker(qtbot, window, panel):
     trainer = start_long_run(qtbot, panel)
-    assert panel.thread.isRunning()
+    old_worker, old_thread = panel.worker, panel.thread
     rec = stop_and_wait(qtbot, panel)
     assert rec.status == "stopped" and "stopped by the user" in rec.message
-    assert not panel.thread.isRunning()
+    held = trainer.step
+    qtbot.wait(200)
+    assert trainer.step == held  # the fit is over; its worker idles, ready for "+1 epoch"
     assert panel.state == "idle" and panel.session.state == "idle"
     assert panel.controls.start_button.isEnabled() and not panel.controls.stop_button.isEnabled()
     for k, v in panel.session.model.state_dict().items():
         assert np.array_equal(v, trainer.model.state_dict()[k])
+    configure(panel, "logistic", epochs=1, batch_size=64, val_size=100)
+    train(qtbot, panel)
+    assert panel.worker is not old_worker and old_thread.isFinished()  # the old run's thread was closed
 
 
 def test_changing_the_learning_rate_mid_run_reaches_the_trainer_and_is_marked(qtbot, window, panel):
     trainer = start_long_run(qtbot, panel)
     panel.controls.lr.setValue(0.02)
-    qtbot.waitUntil(lambda: len(panel.plots.lr_markers) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: len(panel.plots.lr_markers) == 1, timeout=5000)  # from the trainer's event
     change = trainer.history.lr_changes[0]
     assert change["lr"] == pytest.approx(0.02) and change["step"] >= 20
     assert trainer.optimizer.lr == pytest.approx(0.02)

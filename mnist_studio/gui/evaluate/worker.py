@@ -3,22 +3,22 @@ curves longer, and the window must never freeze.
 
 One QThread lives as long as the tab (started on the first request). A worker QObject moved into it runs jobs in
 the order they arrive; every job carries a private copy of the model (the session's model keeps changing on the
-GUI thread while training), a generation number and a cancel flag. A newer request of the same kind cancels the
-older one, and :meth:`EvaluationRunner.shutdown` cancels everything, then quits and waits for the thread, so
-closing the window mid-evaluation waits for at most one slice of work (500 images, or one curve point).
+GUI thread while training), a generation number and a :class:`~mnist_studio.training.stop.StopToken`. A newer
+request of the same kind stops the older one, and :meth:`EvaluationRunner.shutdown` stops everything, then quits
+and waits for the thread, so closing the window mid-evaluation waits for at most one slice of work (500 images, or one curve point).
 """
 
 from __future__ import annotations
 
 import copy
-import threading
 from dataclasses import dataclass, field
 
 import numpy as np
 from PyQt6.QtCore import QObject, QThread, pyqtSignal, pyqtSlot
 
 from mnist_studio.training.review import evaluate_in_parts
-from mnist_studio.training.robustness import Cancelled, robustness_report
+from mnist_studio.training.robustness import robustness_report
+from mnist_studio.training.stop import Stopped, StopToken
 
 EVALUATE, ROBUSTNESS = "evaluate", "robustness"
 PART_SIZE = 500  # images per slice: lenet needs about half a second for these, so a cancel waits at most that
@@ -31,7 +31,7 @@ class Job:
     model: object  # a copy of the session's Model, touched only by the worker from now on
     images: np.ndarray
     labels: np.ndarray
-    cancel: threading.Event = field(default_factory=threading.Event)
+    stop: StopToken = field(default_factory=StopToken)
 
 
 class EvaluationWorker(QObject):
@@ -44,22 +44,22 @@ class EvaluationWorker(QObject):
 
     @pyqtSlot(object)
     def run(self, job: Job) -> None:
-        if job.cancel.is_set():
+        if job.stop.stopped:
             return
         try:
             if job.kind == EVALUATE:
                 result = evaluate_in_parts(
                     job.model, job.images, job.labels, parts=max(10, -(-len(job.labels) // PART_SIZE)),
                     progress=lambda done, total: self.progress.emit(job.kind, job.generation, done, total),
-                    should_stop=job.cancel.is_set)
+                    stop=job.stop)
             else:
                 def on_point(report, done, total):
                     self.partial.emit(job.generation, copy.deepcopy(report))
                     self.progress.emit(job.kind, job.generation, done, total)
 
                 result = robustness_report(job.model, job.images, job.labels, progress=on_point,
-                                           should_stop=job.cancel.is_set)
-        except Cancelled:
+                                           stop=job.stop)
+        except Stopped:
             return
         except Exception as e:  # a model that cannot take these images: report it, keep the thread alive
             self.failed.emit(job.kind, job.generation, f"{type(e).__name__}: {e}")
@@ -114,7 +114,7 @@ class EvaluationRunner(QObject):
         for k in [kind] if kind else list(self._current):
             job = self._current.pop(k, None)
             if job is not None:
-                job.cancel.set()
+                job.stop.stop()
 
     def shutdown(self) -> None:
         """Cancel everything, stop the thread and wait for it (the thread must never outlive the window)."""

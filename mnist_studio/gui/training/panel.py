@@ -1,18 +1,18 @@
 """The training panel's controller: it owns the worker thread and wires the controls, plots and weights view to it
 and to the session.
 
-States: ``idle`` → Start → ``starting`` (job queued) → ``running`` ⇄ ``paused`` → (finish, stop or divergence)
+States: ``idle`` → Start → ``starting`` (fit queued) → ``running`` ⇄ ``paused`` → (finish, stop or divergence)
 → ``idle``; Stop passes through ``stopping`` until the worker confirms. The session hears "running", "paused"
-or "idle". A run ends with a :class:`RunRecord` handed to the session (the runs list picks it up); "+1 epoch"
-continues the last run and hands an updated record with the same id.
+or "idle". Each Start makes a new worker in a new thread for the new run (the previous run's worker is closed);
+"+1 epoch" asks the same worker for one more fit. Every fit gets its own stop token. A fit ends with a
+:class:`RunRecord` handed to the session (the runs list picks it up); "+1 epoch" hands an updated record with the
+same id.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import time
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +30,8 @@ from mnist_studio.gui.training.worker import (BatchPacket, RunFinished, RunStart
                                               TrainJob)
 from mnist_studio.nn.model import Model
 from mnist_studio.nn.spec import analyse
-from mnist_studio.training import EpochEnd, TrainConfig, Trainer, TrainingControl
+from mnist_studio.training import EpochEnd, SetLearningRate, SettingChanged, StopToken, TrainConfig
 from mnist_studio.training.inspect import DEAD_PROBE_IMAGES
-from mnist_studio.training.runs import RunRecord
 
 SESSION_STATE = {"idle": "idle", "starting": "running", "running": "running", "paused": "paused",
                  "stopping": "running"}
@@ -48,11 +47,9 @@ class TrainingPanel(QObject):
         super().__init__(parent)
         self.session = session
         self.state = "idle"
-        self.control = TrainingControl()  # one for every run: a continued run's trainer keeps using it
-        self.thread: QThread | None = None  # the current (or last) run's thread
-        self.worker: TrainingWorker | None = None
-        self.trainer: Trainer | None = None  # the last run's trainer, only to hand to a "+1 epoch" worker
-        self._duration = 0.0
+        self.stop_token = StopToken()  # the current (or last) fit's
+        self.thread: QThread | None = None  # the current (or last) run's thread, alive until the next run
+        self.worker: TrainingWorker | None = None  # the current (or last) run's worker; it owns the trainer
         self.packets = 0  # batch packets received in this run (the benchmark reports it)
         self._closed = False
         self._actions: dict = {}
@@ -75,7 +72,7 @@ class TrainingPanel(QObject):
         lay.addWidget(split, 1)
 
         self._run_no = 0
-        self._run: dict | None = None  # name, id, created, dataset, spec of the run in progress or last run
+        self._job: TrainJob | None = None  # the run in progress or the last run
         self._gui_model: Model | None = None  # the GUI-thread copy we gave the session
         self._can_continue = False
         self._applied_training: str | None = None
@@ -134,27 +131,26 @@ class TrainingPanel(QObject):
 
     def toggle_pause(self) -> None:
         if self.state in ("starting", "running"):
-            self.control.pause()
+            self.stop_token.pause()
             self._set_state("paused")
             self.session.status.emit("Paused: the run waits after the current batch; press Resume to go on.")
         elif self.state == "paused":
-            self.control.resume()
+            self.stop_token.resume()
             self._set_state("running")
 
     def stop(self) -> None:
         if self.state in ("starting", "running", "paused"):
-            self.control.stop()
+            self.stop_token.stop()
             self._set_state("stopping")
             self.session.status.emit("Stopping after the current batch…")
 
     def one_more_epoch(self) -> None:
-        """Continue the last run for one epoch, with its weights and optimizer state."""
-        if self.state != "idle" or not self._can_continue or self._run is None:
+        """Continue the last run for one epoch, with its weights and optimizer state (in the same worker)."""
+        if self.state != "idle" or not self._can_continue or self.worker is None:
             return
         self.banner.hide()
         self._set_state("starting")
-        self._launch(TrainJob(self._run["spec"], self._run["config"], self.session.dataset, self._run["name"],
-                              more_epochs=1), self.trainer, self._duration)
+        self._fit(1)
 
     def shutdown(self) -> None:
         """Stop the run and the thread (the window is closing). Returns within a batch or an evaluation chunk;
@@ -163,10 +159,8 @@ class TrainingPanel(QObject):
             return
         self._closed = True
         self._preview_timer.stop()
-        self.control.stop()
-        if self.thread is not None:
-            self.thread.quit()
-            self.thread.wait()
+        self.stop_token.stop()
+        self._close_worker()
         # deliver the worker's queued last signals (the run's record) now: PyQt's slot proxies, not this object,
         # receive them, hence every pending queued call rather than this object's events
         QCoreApplication.sendPostedEvents(None, QEvent.Type.MetaCall.value)
@@ -187,36 +181,40 @@ class TrainingPanel(QObject):
     def _start_job(self, spec: dict, config: TrainConfig) -> None:
         self._run_no += 1
         spec = copy.deepcopy(spec)
-        ds = self.session.dataset
-        self._run = {"name": f"Run {self._run_no} · {spec.get('name') or 'custom'}", "id": uuid.uuid4().hex[:12],
-                     "created": time.time(), "dataset": ds.name, "spec": spec, "config": config}
+        job = TrainJob(spec, config, self.session.dataset, f"Run {self._run_no} · {spec.get('name') or 'custom'}")
+        self._job = job
         self._can_continue = False
         self.banner.hide()
         self.plots.clear(config.epochs)
         self._set_state("starting")
-        self.session.status.emit(f"Starting {self._run['name']}…")
-        self._launch(TrainJob(spec, config, ds, self._run["name"]))
-
-    def _launch(self, job: TrainJob, trainer: Trainer | None = None, duration: float = 0.0) -> None:
-        """A new worker in a new thread for this run; the previous thread (if any) has finished or is returning."""
-        if self.thread is not None:
-            self.thread.wait()
-        self.control.reset()
-        self.packets = 0
-        worker = TrainingWorker(self.control, job, trainer, duration)
+        self.session.status.emit(f"Starting {job.name}…")
+        self._close_worker()
+        worker = TrainingWorker(job)
         thread = QThread()
         thread.setObjectName("trainingThread")
         worker.moveToThread(thread)
-        thread.started.connect(worker.run)
         worker.started.connect(self._on_started)
         worker.batches.connect(self._on_batches)
         worker.epochEnded.connect(self._on_epoch)
-        worker.lrChanged.connect(self._on_lr_changed)
+        worker.settingChanged.connect(self._on_setting_changed)
         worker.snapshot.connect(self._on_snapshot)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         self.worker, self.thread = worker, thread
         thread.start()
+        self._fit(None)
+
+    def _fit(self, epochs: int | None) -> None:
+        """Ask the run's worker for a fit (``None``: the run's first), with a stop token of its own."""
+        self.stop_token = StopToken()
+        self.packets = 0
+        self.worker.fit(epochs, self.stop_token)
+
+    def _close_worker(self) -> None:
+        """End the last run's thread (idle, or finishing a fit that was stopped) and wait for it."""
+        if self.worker is not None and self.thread is not None and self.thread.isRunning():
+            self.worker.close()
+            self.thread.wait()
 
     def _set_state(self, state: str) -> None:
         self.state = state
@@ -275,7 +273,7 @@ class TrainingPanel(QObject):
             self._preview_timer.start()
             return
         if model is self._gui_model:
-            self.weights.set_model(model, f"{self._run['name']} · training", compute_stats=False)
+            self.weights.set_model(model, f"{self._job.name} · training", compute_stats=False)
             return
         src = self.session.model_source
         label = f"loaded {Path(src).name}" if src and src not in ("training", "preview") else (src or "model")
@@ -306,12 +304,13 @@ class TrainingPanel(QObject):
     def _on_epoch(self, e: EpochEnd) -> None:
         self.plots.add_epoch(e)
         val = f", validation {e.val_accuracy:.2%} (loss {e.val_loss:.4f})" if e.val_accuracy is not None else ""
-        name = self._run["name"] if self._run else "run"
+        name = self._job.name if self._job else "run"
         self.session.status.emit(f"{name}: epoch {e.epoch} done, train accuracy {e.train_accuracy:.2%}{val}")
 
-    def _on_lr_changed(self, epoch: float, lr: float) -> None:
-        self.plots.mark_lr(epoch, lr)
-        self.session.status.emit(f"Learning rate set to {lr:g} at epoch {epoch:.2f}")
+    def _on_setting_changed(self, e: SettingChanged) -> None:
+        if e.setting == "lr":
+            self.plots.mark_lr(e.epoch, e.value)
+            self.session.status.emit(f"Learning rate set to {e.value:g} at epoch {e.epoch:.2f}")
 
     def _on_snapshot(self, s: Snapshot) -> None:
         if self._gui_model is not None and self.session.model is self._gui_model:
@@ -319,9 +318,9 @@ class TrainingPanel(QObject):
             self.weights.set_stats(s.stats)
 
     def _on_lr_edited(self, lr: float) -> None:
-        if self.state in ("starting", "running", "paused"):
+        if self.state in ("starting", "running", "paused") and self.worker is not None:
             try:
-                self.control.set_lr(lr)
+                self.worker.send(SetLearningRate(lr))
             except ValueError as e:
                 self.banner.show_message(str(e), "error")
 
@@ -330,26 +329,22 @@ class TrainingPanel(QObject):
         if self._gui_model is not None and self.session.model is self._gui_model:
             self.session.update_weights(r.state)
             self.weights.set_stats(r.stats)
-        run = self._run or {"name": r.job.name, "id": uuid.uuid4().hex[:12], "created": time.time(),
-                            "dataset": r.job.dataset.name}
-        record = RunRecord(name=run["name"], spec=copy.deepcopy(r.job.spec), config=r.config, history=r.history,
-                           status=r.end.status, message=r.end.message, metrics=dict(r.metrics),
-                           duration=r.duration, created=run["created"], dataset=run["dataset"], id=run["id"])
-        self.trainer, self._duration = r.trainer, r.duration
-        self._can_continue = r.trainer is not None
-        self.controls.progress.finish(r.end.status, r.duration)
+        record = r.record
+        self._can_continue = True
+        self.controls.progress.finish(r.end.status, record.duration)
         self._set_state("idle")
         if r.end.status == "diverged":
             self.banner.show_message(
-                f"<b>{run['name']} diverged.</b> {r.end.message[0].upper()}{r.end.message[1:]}. "
+                f"<b>{record.name} diverged.</b> {r.end.message[0].upper()}{r.end.message[1:]}. "
                 "The weights shown are the last good ones; lower the learning rate and start again.", "error")
-        acc = r.metrics.get("val_accuracy")
+        acc = record.metrics.get("val_accuracy")
         tail = f", validation accuracy {acc:.2%}" if acc is not None else ""
-        self.session.status.emit(f"{run['name']} {r.end.status} after {format_duration(r.duration)}{tail}")
+        self.session.status.emit(f"{record.name} {r.end.status} after {format_duration(record.duration)}{tail}")
         self.session.record_run(record)
 
     def _on_failed(self, message: str) -> None:
-        if not self.control.stop_requested:
+        self._can_continue = False
+        if not self.stop_token.stopped:
             self.banner.show_message(message, "error")
         self.session.status.emit(message)
         self.controls.progress.reset()

@@ -1,19 +1,22 @@
-"""The training worker: a QObject living in its own QThread that owns the Trainer and speaks only through signals.
+"""The training worker: one QObject per run, living in its own QThread, that owns the run's Trainer and speaks only
+through signals.
 
-The GUI thread never touches the trainer's model. The worker builds it, trains it, and sends out *copies*: batch
+The worker lives as long as its run: from Start until the next run replaces it or the window closes. Between two
+fits its thread idles in its event loop; "+1 epoch" is one more queued fit on the same trainer, so the Trainer never
+leaves the worker's thread. The GUI thread never touches the trainer's model: the worker sends out *copies*, batch
 metrics condensed to at most ~10 packets a second (so a 3,000-batches-a-second logistic regression does not flood
 the event queue), and weight snapshots with layer statistics at most one a second. Statistics cost training time,
 so they also keep to a small share of it (``STATS_BUDGET``): on a big network they simply come less often.
 
-Pause, resume, stop and the live learning rate go through the thread-safe :class:`TrainingControl`, which the
-trainer reads between two batches; the GUI calls it directly rather than queueing a signal behind a running fit.
-Each run gets its own worker and thread, so "Stop" ends the thread and an idle studio runs no thread at all.
+The GUI steers a running fit without queueing behind it (the worker's thread is busy in ``fit``): each fit gets its
+own :class:`~mnist_studio.training.stop.StopToken` for pause / resume / stop, and live changes are trainer commands
+put straight into the run's thread-safe command queue (:meth:`TrainingWorker.send`). Their effects come back as
+``settingChanged`` events. New kinds of work for the same model (teaching on the user's drawings, say) are further
+request types served by the same slot, with the same stop token.
 """
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -24,9 +27,11 @@ from PyQt6.QtCore import QCoreApplication, QObject, QThread, pyqtSignal, pyqtSlo
 from mnist_studio.data.datasets import Dataset, to_float
 from mnist_studio.data.splits import make_splits
 from mnist_studio.nn.model import Model
-from mnist_studio.training import BatchEnd, Callback, EpochEnd, FitBegin, FitEnd, TrainConfig, Trainer, TrainingControl
-from mnist_studio.training.history import RunHistory
+from mnist_studio.training import (BatchEnd, Callback, Command, EpochEnd, FitBegin, FitEnd, SettingChanged, StopToken,
+                                   TrainConfig, Trainer)
+from mnist_studio.training.commands import CommandQueue
 from mnist_studio.training.inspect import DEAD_PROBE_IMAGES, DeadUnits, LayerStats, dead_relu_units, weight_stats
+from mnist_studio.training.runs import RunRecord, new_run_id, record_of
 
 BATCH_INTERVAL = 1 / 10  # seconds between two batch packets (the plots redraw twice a second anyway)
 SNAPSHOT_INTERVAL = 1.0  # seconds between two weight snapshots (each costs the GUI a redraw of the weight views)
@@ -37,13 +42,22 @@ DEAD_BUDGET = 0.005  # share for the dead-unit probe (a forward pass)
 
 @dataclass
 class TrainJob:
-    """One request to the worker: a new run, or ``more_epochs`` more for the last one."""
+    """One run: what to train, on which data, and the name and id its records carry."""
 
     spec: dict
     config: TrainConfig
     dataset: Dataset
     name: str = ""
-    more_epochs: int = 0  # > 0: continue the last run (same model and optimizer state)
+    run_id: str = field(default_factory=new_run_id)
+    created: float = field(default_factory=time.time)  # Unix time the run started
+
+
+@dataclass
+class FitRequest:
+    """Train the run: its configured epochs the first time (``epochs=None``), then ``epochs`` more."""
+
+    epochs: int | None
+    stop: StopToken
 
 
 @dataclass
@@ -74,31 +88,13 @@ class Snapshot:
 
 @dataclass
 class RunFinished:
+    """A fit ended: how, the run's record as it stands (same id after "+1 epoch"), and the final weights."""
+
     job: TrainJob
     end: FitEnd
-    history: RunHistory  # a deep copy
-    config: TrainConfig  # epochs = epochs trained in all
+    record: RunRecord
     state: dict  # the final (or, after divergence, the restored) weights
     stats: LayerStats
-    duration: float  # seconds of training over every fit of this run, pauses excluded
-    metrics: dict = field(default_factory=dict)
-    trainer: Trainer | None = None  # kept by the panel only to hand to the next "+1 epoch" worker
-
-
-class _Cancelled(Exception):
-    """A stop arrived while the trainer was evaluating the validation set."""
-
-
-class _StoppableModel(Model):
-    """The worker's model: an evaluation pass (the trainer's validation at each epoch end, seconds for a CNN)
-    gives up between two chunks when a stop is requested, so closing the window never waits for it."""
-
-    should_stop = staticmethod(lambda: False)
-
-    def forward(self, x, training=False, stop=None):
-        if not training and self.should_stop():
-            raise _Cancelled
-        return super().forward(x, training, stop)
 
 
 class _Forwarder(Callback):
@@ -111,26 +107,28 @@ class _Forwarder(Callback):
         self.accs: list[float] = []
         self.last_emit = self.last_snapshot = 0.0
         self.next_stats = self.next_dead = 0.0
-        self.lr_seen = len(trainer.history.lr_changes)
         self.last: BatchEnd | None = None
         self.dead: list[DeadUnits] = []
         self.stats = LayerStats()
+        self.continuing = False  # set by the worker before each fit
+
+    def on_fit_begin(self, e: FitBegin) -> None:
+        t = self.trainer
+        self.w.started.emit(RunStarted(self.w.job, e, t.model.copy(), t.step, self.continuing))
 
     def on_batch_end(self, e: BatchEnd) -> None:
         self.epochs.append(e.epoch)
         self.losses.append(e.loss)
         self.accs.append(e.accuracy)
         self.last = e
-        changes = self.trainer.history.lr_changes
-        while self.lr_seen < len(changes):
-            c = changes[self.lr_seen]
-            self.lr_seen += 1
-            self.w.lrChanged.emit(float(c["epoch"]), float(c["lr"]))
         now = time.perf_counter()
         if now - self.last_emit >= BATCH_INTERVAL:
             self.flush(now)
         if now - self.last_snapshot >= SNAPSHOT_INTERVAL:
             self.snapshot(now)
+
+    def on_setting_changed(self, e: SettingChanged) -> None:
+        self.w.settingChanged.emit(e)
 
     def on_epoch_end(self, e: EpochEnd) -> None:
         self.flush(time.perf_counter())
@@ -171,97 +169,90 @@ class _Forwarder(Callback):
 
 
 class TrainingWorker(QObject):
-    """One run (or one "+1 epoch" continuation) in one thread: the panel makes a worker and a QThread per run,
-    connects ``thread.started`` to :meth:`run`, and the thread ends when the run does. A continuation hands the
-    previous run's Trainer (which only worker threads ever use) to the next worker."""
+    """The worker of one run. The panel moves it into a new QThread, starts the thread and asks for fits with
+    :meth:`fit`; :meth:`close` ends the thread once the current fit is over."""
 
     started = pyqtSignal(object)  # RunStarted
     batches = pyqtSignal(object)  # BatchPacket
     epochEnded = pyqtSignal(object)  # EpochEnd
-    lrChanged = pyqtSignal(float, float)  # (epoch position, new learning rate) once the trainer applied it
+    settingChanged = pyqtSignal(object)  # SettingChanged: a live change took effect
     snapshot = pyqtSignal(object)  # Snapshot
     finished = pyqtSignal(object)  # RunFinished
-    failed = pyqtSignal(str)  # a readable message; the run did not start or broke off
+    failed = pyqtSignal(str)  # a readable message; the fit did not start or broke off
+    _requested = pyqtSignal(object)  # FitRequest, or None to close (queued into the worker's thread)
 
-    def __init__(self, control: TrainingControl, job: TrainJob, trainer: Trainer | None = None,
-                 duration: float = 0.0) -> None:
+    def __init__(self, job: TrainJob) -> None:
         super().__init__()  # no parent, or moveToThread would silently refuse
-        self.control = control
         self.job = job
-        self.trainer = trainer
-        self._duration = duration
+        self.trainer: Trainer | None = None  # made by the first fit, in the worker's thread
+        self.commands = CommandQueue()  # the run's live changes, also those sent before its trainer exists
+        self.duration = 0.0  # seconds of training over every fit of this run, pauses excluded
+        self._forwarder: _Forwarder | None = None
+        self._requested.connect(self._serve)
 
-    @pyqtSlot()
-    def run(self) -> None:
-        """Train (in the worker thread) until the run finishes, diverges or is stopped; then end the thread."""
-        try:
-            self._run(self.job)
-        except Exception as e:  # a bug or a dataset surprise must not take the window down
-            detail = traceback.format_exception_only(type(e), e)[-1].strip()
-            self.failed.emit(f"Training failed: {detail}")
-        finally:
+    # -- called from the GUI thread ----------------------------------------------------------------------------------
+    def fit(self, epochs: int | None, stop: StopToken) -> None:
+        """Queue a fit: the run's configured epochs the first time (``None``), then ``epochs`` more."""
+        self._requested.emit(FitRequest(epochs, stop))
+
+    def send(self, command: Command) -> None:
+        """A live change for the running (or next) fit; safe from any thread, takes effect between two batches."""
+        self.commands.put(command)
+
+    def close(self) -> None:
+        """End the thread after the current fit (stop that first with its token, or this waits for it)."""
+        self._requested.emit(None)
+
+    # -- in the worker's thread --------------------------------------------------------------------------------------
+    @pyqtSlot(object)
+    def _serve(self, request: FitRequest | None) -> None:
+        if request is None:
             app = QCoreApplication.instance()
             if app is not None:
                 self.moveToThread(app.thread())  # hand the object back, so the GUI thread may delete it
             QThread.currentThread().quit()
-
-    def _run(self, job: TrainJob) -> None:
-        ctl = self.control
-        if ctl.stop_requested:  # stopped (or the window closed) before the thread got going
-            self.failed.emit("Stopped before the run started")
             return
-        continuing = job.more_epochs > 0 and self.trainer is not None
-        if continuing:
-            trainer = self.trainer
-        else:
-            try:
-                job.config.validate()
-                splits = make_splits(job.dataset, val_size=job.config.val_size, limit=job.config.limit)
-            except ValueError as e:
-                self.failed.emit(f"Cannot start: {e}")
-                return
-            if len(splits.train_x) == 0:
-                self.failed.emit("Cannot start: no training images left after holding out the validation set")
-                return
-            model = _StoppableModel(job.spec, seed=job.config.seed, init=job.config.init)
-            model.should_stop = lambda: ctl.stop_requested
-            trainer = Trainer(model, splits, job.config, control=ctl)
-            self.trainer, self._duration = trainer, 0.0
-        src = trainer.splits.val_x if len(trainer.splits.val_x) else trainer.splits.train_x
-        probe = to_float(src[:DEAD_PROBE_IMAGES])
-        fwd = _Forwarder(self, trainer, probe)
-        start_step = trainer.step
-
-        class _Begin(Callback):
-            def on_fit_begin(_, e: FitBegin) -> None:
-                self.started.emit(RunStarted(job, e, trainer.model.copy(), start_step, continuing))
-
-        trainer.callbacks = [_Begin(), fwd]
-        t0 = time.perf_counter()
         try:
-            end = trainer.fit(job.more_epochs if continuing else None)
-        except _Cancelled:
-            per_epoch = max(1, -(-len(trainer.splits.train_x) // trainer.config.batch_size))
-            msg = f"stopped by the user during validation after epoch {trainer.epochs_done}"
-            trainer.history.status, trainer.history.message = "stopped", msg
-            end = FitEnd("stopped", msg, trainer.step / per_epoch, trainer.step, time.perf_counter() - t0)
-        finally:
-            trainer.callbacks = []
-        self._duration += end.seconds
+            self._fit(request)
+        except Exception as e:  # a bug or a dataset surprise must not take the window down
+            detail = traceback.format_exception_only(type(e), e)[-1].strip()
+            self.trainer = None  # in an unknown state: the run cannot be continued
+            self.failed.emit(f"Training failed: {detail}")
+
+    def _make_trainer(self) -> Trainer | None:
+        job = self.job
+        try:
+            job.config.validate()
+            splits = make_splits(job.dataset, val_size=job.config.val_size, limit=job.config.limit)
+        except ValueError as e:
+            self.failed.emit(f"Cannot start: {e}")
+            return None
+        if len(splits.train_x) == 0:
+            self.failed.emit("Cannot start: no training images left after holding out the validation set")
+            return None
+        model = Model(job.spec, seed=job.config.seed, init=job.config.init)
+        trainer = Trainer(model, splits, job.config, commands=self.commands)
+        src = splits.val_x if len(splits.val_x) else splits.train_x
+        self._forwarder = _Forwarder(self, trainer, to_float(src[:DEAD_PROBE_IMAGES]))
+        trainer.callbacks = [self._forwarder]
+        return trainer
+
+    def _fit(self, request: FitRequest) -> None:
+        continuing = self.trainer is not None
+        if not continuing:
+            if request.stop.stopped:  # stopped (or the window closed) before the thread got going
+                self.failed.emit("Stopped before the run started")
+                return
+            self.trainer = self._make_trainer()
+            if self.trainer is None:
+                return
+        trainer, fwd = self.trainer, self._forwarder
+        fwd.continuing = continuing
+        end = trainer.fit(request.epochs, stop=request.stop)
+        self.duration += end.seconds
         fwd.flush(time.perf_counter())
         stats = fwd.compute_stats(time.perf_counter(), force=True)
-        self.finished.emit(RunFinished(
-            job=job, end=end, history=copy.deepcopy(trainer.history),
-            config=dataclasses.replace(trainer.config, epochs=max(trainer.epochs_done, 1)),
-            state=trainer.model.state_dict(), stats=stats, duration=self._duration,
-            metrics=final_metrics(trainer.history), trainer=trainer,
-        ))
-
-
-def final_metrics(history: RunHistory) -> dict[str, float]:
-    """The last epoch's numbers (what the runs list shows); only those that were measured."""
-    if not history.epochs:
-        return {}
-    last = history.epochs[-1]
-    keys = ("val_accuracy", "val_loss", "train_accuracy", "train_loss")
-    return {k: float(last[k]) for k in keys if last.get(k) is not None}
+        job = self.job
+        record = record_of(trainer, job.spec, name=job.name, run_id=job.run_id, created=job.created,
+                           dataset=job.dataset.name, duration=self.duration)
+        self.finished.emit(RunFinished(job, end, record, trainer.model.state_dict(), stats))
