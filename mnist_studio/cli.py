@@ -47,6 +47,24 @@ def _spec_from_args(args) -> dict[str, Any]:
     raise UserError("give an architecture with --preset NAME or --spec FILE.json")
 
 
+def _check_outputs(outputs: list[tuple[str, str | Path | None]], inputs: list[tuple[str, str | Path | None]],
+                   size_hint: int = 0) -> None:
+    """Before any work: refuse an output that is one of the inputs (or another output), or that cannot be written
+    (missing or read-only folder, a FIFO or device, too little space for ``size_hint`` bytes)."""
+    from mnist_studio.fileio import UnsafeOutput, check_not_inputs, check_writable
+
+    try:
+        check_not_inputs(outputs, inputs)
+    except UnsafeOutput as e:
+        raise UserError(e.strerror) from None
+    for _, path in outputs:
+        if path:
+            try:
+                check_writable(path, size_hint)
+            except OSError as e:
+                raise UserError(f"cannot write {path}: {e.strerror or e}") from None
+
+
 def _progress_bar(done: int, total: int, width: int = 28) -> str:
     filled = int(width * done / max(total, 1))
     return "[" + "#" * filled + "-" * (width - filled) + "]"
@@ -127,14 +145,14 @@ def cmd_train(args) -> int:
     from mnist_studio.data.splits import make_splits
     from mnist_studio.nn.model import Model
     from mnist_studio.nn.modelfile import save_model
+    from mnist_studio.nn.spec import analyse
     from mnist_studio.training.config import TrainConfig
     from mnist_studio.training.metrics import evaluate
     from mnist_studio.training.trainer import Trainer
 
     spec = _spec_from_args(args)
     out = Path(args.out)
-    if out.parent and not out.parent.exists():
-        raise UserError(f"cannot write {out}: folder {out.parent} does not exist")
+    _check_outputs([("--out", out)], [("the file --spec reads", args.spec), ("the data --data reads", args.data)])
     try:
         config = TrainConfig.for_spec(spec, epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
                                       lr=args.lr, seed=args.seed, limit=args.limit, augment=args.augment,
@@ -146,6 +164,8 @@ def cmd_train(args) -> int:
         splits = make_splits(dataset, val_size=config.val_size, limit=config.limit)
     except ValueError as e:
         raise UserError(str(e)) from None
+    # the weights, up to two optimizer moments and the history: checked now, not after an hour of training
+    _check_outputs([("--out", out)], [], size_hint=12 * analyse(spec).total_params + 4_000_000)
     model = Model(spec, seed=config.seed, init=config.init)
     callbacks = [] if args.quiet else [_make_progress(sys.stderr)]
     trainer = Trainer(model, splits, config, callbacks)
@@ -252,6 +272,13 @@ def cmd_export(args) -> int:
 
     if not (args.onnx or args.torch):
         raise UserError("say what to write: --onnx OUT.onnx and/or --torch OUT.py")
+    outputs = [("--onnx", args.onnx)]
+    if args.torch:
+        from mnist_studio.export.torch_script import torch_export_paths
+
+        script, weights = torch_export_paths(args.torch)
+        outputs += [("--torch", script), ("the PyTorch weights file", weights)]
+    _check_outputs(outputs, [("the model file being exported", args.model)])
     model = load_model(args.model).model
     try:
         if args.onnx:
@@ -350,7 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--onnx", help="write an ONNX graph here (needs the 'onnx' extra)")
     sp.add_argument("--input-layout", choices=("nchw", "nhwc"), default="nchw",
                     help="ONNX input shape: N×1×28×28 (nchw, default) or N×28×28×1 (nhwc)")
-    sp.add_argument("--torch", help="write a PyTorch script here (its weights go next to it, as .npz)")
+    sp.add_argument("--torch", help="write a PyTorch script here (its weights go next to it, as NAME_weights.npz)")
     sp.set_defaults(func=cmd_export)
     return p
 

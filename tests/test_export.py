@@ -151,7 +151,7 @@ def test_torch_script_rebuilds_the_same_network(which, images, trained_cnn, tmp_
     model = {"trained_cnn": lambda: trained_cnn, "every_layer": randomised_every_layer,
              "flat_input": lambda: Model(FLAT_INPUT, seed=5)}[which]()
     script, weights = export_torch_script(model, tmp_path / "net")
-    assert script.name == "net.py" and weights == tmp_path / "net.npz" and weights.is_file()
+    assert script.name == "net.py" and weights == tmp_path / "net_weights.npz" and weights.is_file()
     ns = runpy.run_path(str(script), run_name="exported")
     net = ns["load_weights"](ns["build_model"]())
     import torch
@@ -188,7 +188,7 @@ def test_cli_export(tmp_path, capsys, trained_cnn):
     assert main(["export", str(tmp_path / "cnn.npz"), "--onnx", str(tmp_path / "cnn.onnx"),
                  "--torch", str(tmp_path / "cnn_torch.py")]) == 0
     assert (tmp_path / "cnn.onnx").stat().st_size > 10_000
-    assert (tmp_path / "cnn_torch.py").is_file() and (tmp_path / "cnn_torch.npz").is_file()
+    assert (tmp_path / "cnn_torch.py").is_file() and (tmp_path / "cnn_torch_weights.npz").is_file()
     capsys.readouterr()
     assert main(["export", str(tmp_path / "cnn.npz")]) == 2
     assert main(["export", str(tmp_path / "missing.npz"), "--onnx", str(tmp_path / "x.onnx")]) == 2

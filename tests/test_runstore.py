@@ -207,14 +207,14 @@ def test_rerunning_a_stored_run_with_its_seed_reproduces_its_curve(tmp_path, mni
 
 def test_read_only_folder_is_reported(tmp_path, monkeypatch):
     """chmod does not stop root (tests may run as root), so the read-only file system is simulated."""
-    import tempfile
+    from mnist_studio import fileio
 
     store = RunStore(tmp_path)
 
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, os.strerror(errno.EROFS))
 
-    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    monkeypatch.setattr(fileio, "_create_temp", read_only)
     rec = make_record("cannot stay")
     with pytest.raises(RunStoreError, match=f"{tmp_path}.*Read-only file system"):
         store.save(rec, Model(rec.spec))

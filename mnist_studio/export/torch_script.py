@@ -208,16 +208,24 @@ def torch_script_source(model: Model, weights: str | Path, script_name: str = "m
     )
 
 
-def export_torch_script(model: Model, script_path: str | Path,
-                        weights_path: str | Path | None = None) -> tuple[Path, Path]:
-    """Write the script and, beside it, the weights (``<script stem>.npz`` unless ``weights_path`` is given).
-
-    Returns (script path, weights path). Both files are written atomically; errors are :class:`ExportError`.
-    """
+def torch_export_paths(script_path: str | Path) -> tuple[Path, Path]:
+    """(script, weights) for a script path: ``NAME.py`` and ``NAME_weights.npz`` beside it. The weights never take
+    the plain ``NAME.npz``, which is usually the model file being exported."""
     script_path = Path(script_path)
     if script_path.suffix != ".py":
         script_path = script_path.with_suffix(script_path.suffix + ".py")
-    weights_path = Path(weights_path) if weights_path is not None else script_path.with_suffix(".npz")
+    return script_path, script_path.with_name(f"{script_path.stem}_weights.npz")
+
+
+def export_torch_script(model: Model, script_path: str | Path,
+                        weights_path: str | Path | None = None) -> tuple[Path, Path]:
+    """Write the script and, beside it, the weights (``<script stem>_weights.npz`` unless ``weights_path`` is
+    given).
+
+    Returns (script path, weights path). Both files are written atomically; errors are :class:`ExportError`.
+    """
+    script_path, default_weights = torch_export_paths(script_path)
+    weights_path = Path(weights_path) if weights_path is not None else default_weights
     same_folder = weights_path.resolve().parent == script_path.resolve().parent
     source = torch_script_source(model, weights_path.name if same_folder else weights_path, script_path.name)
     try:

@@ -7,15 +7,14 @@ with the optimizer's moments and the step counter carried over.
 Two things reach a running fit from other threads, both looked at between two batches only: the fit's
 :class:`~mnist_studio.training.stop.StopToken` (pause, resume, stop; the validation pass looks at it between chunks
 too) and live changes sent as :mod:`~mnist_studio.training.commands` with :meth:`Trainer.send`, whose effects come
-back as ``on_setting_changed`` events. A NaN or infinite loss stops the run as *diverged*: the weights and
-optimizer state from the last checkpoint with a finite loss (taken every ``CHECKPOINT_EVERY`` steps and at every
-epoch start) are restored, so the model is left usable. The same seed gives the same run: the model's initial
+back as ``on_setting_changed`` events. A run that blows up (a NaN, or a smoothed loss far above its best for 20
+batches; see :mod:`mnist_studio.training.divergence`) stops as *diverged*, with the weights and optimizer state from
+before the blow-up restored, so the model is left usable. The same seed gives the same run: the model's initial
 weights, the shuffling, the dropout masks and the augmentation all draw from generators derived from it.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Iterable
 
@@ -30,12 +29,11 @@ from mnist_studio.nn.optim import Optimizer
 from mnist_studio.nn.parallel import DataParallelStep, can_split
 from mnist_studio.training.commands import Command, CommandQueue
 from mnist_studio.training.config import TrainConfig
+from mnist_studio.training.divergence import DivergenceGuard
 from mnist_studio.training.events import BatchEnd, Callback, EpochEnd, FitBegin, FitEnd, SettingChanged
 from mnist_studio.training.history import RunHistory
 from mnist_studio.training.metrics import evaluate
 from mnist_studio.training.stop import Stopped, StopToken
-
-CHECKPOINT_EVERY = 100  # steps between snapshots of known-good weights
 
 
 class Diverged(RuntimeError):
@@ -68,18 +66,28 @@ class Trainer:
         self._augment = Augmentation() if config.augment else None
         self._params = [p for _, p, _ in model.named_params()]
         self._grads = [g for _, _, g in model.named_params()]
-        self._checkpoint: tuple[int, dict, dict] | None = None
+        self.guard = DivergenceGuard(config.batch_size)
 
     # -- helpers ---------------------------------------------------------------------------------------------------
     def _emit(self, name: str, event) -> None:
         for cb in self.callbacks:
             getattr(cb, name)(event)
 
-    def _take_checkpoint(self) -> None:
-        self._checkpoint = (self.step, self.model.state_dict(), self.optimizer.state_dict())
+    def _checkpoint(self, epoch_end: bool = False) -> None:
+        """Consult the divergence guard: keep a copy of the weights when it asks for one, after checking that they
+        are finite (checked at every epoch end too, so a last step that broke them is never reported as done)."""
+        if not (epoch_end or self.guard.snapshot_due(self.step)):
+            return
+        if not all(np.isfinite(p).all() for p in self._params):
+            self.guard.weights_went_bad(self.step)
+            raise self._diverged()
+        if self.guard.snapshot_due(self.step, epoch_end):
+            self.guard.keep(self.step, (self.model.state_dict(), self.optimizer.state_dict()))
 
-    def _restore_checkpoint(self) -> int:
-        step, weights, opt_state = self._checkpoint
+    def _diverged(self) -> Diverged:
+        """Restore the weights from before the blow-up; the error to raise says what happened."""
+        snap = self.guard.restore_point()
+        weights, opt_state = snap.state
         self.model.load_state_dict(weights)
         if opt_state.get("t", 0):
             self.optimizer.load_state_dict(opt_state, self._params)
@@ -87,7 +95,10 @@ class Trainer:
             self.optimizer.slots.clear()
             self.optimizer._scratch = []
             self.optimizer.t = 0
-        return step
+        reason = self.guard.reason
+        self.guard.restored(snap)
+        return Diverged(f"diverged: lower the learning rate ({reason}, epoch {self.step / self._per_epoch:.2f}, "
+                        f"with lr {self.optimizer.lr:g}); the weights from step {snap.step} were restored")
 
     def _lr_for(self, epoch: float) -> float:
         return self.base_lr * self.schedule.factor(epoch)
@@ -117,7 +128,7 @@ class Trainer:
         s = self.splits
         n = len(s.train_x)
         bs = self.config.batch_size
-        per_epoch = batches_per_epoch(n, bs)
+        per_epoch = self._per_epoch = batches_per_epoch(n, bs)
         self._emit("on_fit_begin", FitBegin(epochs, self.epochs_done, per_epoch, n, len(s.val_x),
                                             self.model.num_params()))
         t_start = time.perf_counter()
@@ -156,7 +167,7 @@ class Trainer:
         """One epoch; returns (stopped early, seconds spent paused). A stop during validation raises Stopped."""
         model, opt, loss = self.model, self.optimizer, self.loss
         s = self.splits
-        self._take_checkpoint()
+        self._checkpoint()
         t0 = time.perf_counter()
         paused = 0.0
         loss_sum = correct = seen = 0.0
@@ -183,18 +194,12 @@ class Trainer:
                 value, scores = self._parallel(model.prepare(x), y)
             else:
                 value, scores = model.loss_and_grads(model.prepare(x), y, loss)
-            if not math.isfinite(value):
-                good = self._restore_checkpoint()
-                raise Diverged(
-                    f"diverged: lower the learning rate (the loss became {value} at step {self.step + 1}, "
-                    f"epoch {self.epochs_done + b / per_epoch:.2f}, with lr {opt.lr:g}); "
-                    f"the weights from step {good} were restored"
-                )
+            if self.guard.observe(self.step + 1, value):
+                raise self._diverged()
             opt.step(self._params, self._grads)
             self.step += 1
             self.samples_seen += len(idx)
-            if self.step % CHECKPOINT_EVERY == 0:
-                self._take_checkpoint()
+            self._checkpoint()
 
             hits = int(np.count_nonzero(scores.argmax(axis=1) == y))
             loss_sum += value * len(idx)
@@ -212,6 +217,7 @@ class Trainer:
             self.history.add_batch(event)
             self._emit("on_batch_end", event)
 
+        self._checkpoint(epoch_end=True)
         self.epochs_done += 1
         train_seconds = time.perf_counter() - t0 - paused
         val_loss = val_acc = None

@@ -210,6 +210,19 @@ def test_export_actions_write_onnx_and_pytorch(make_window, dialogs, tmp_path, m
     np.testing.assert_allclose(out, model.predict_proba(x), atol=1e-5, rtol=0)
 
     script = fa.export_torch(str(tmp_path / "digits_torch.py"))
-    assert script.is_file() and (tmp_path / "digits_torch.npz").is_file()
+    assert script.is_file() and (tmp_path / "digits_torch_weights.npz").is_file()
     assert "nn.Linear(784, 10)" in script.read_text()
     assert "digits_torch.py" in win.statusBar().currentMessage()
+
+
+def test_an_export_never_replaces_the_model_file_it_came_from(make_window, dialogs, tmp_path):
+    win = make_window()
+    fa = win.file_actions
+    opened = tmp_path / "digits_weights.npz"
+    save_model(opened, Model(load_preset("logistic"), seed=2), history={"test_accuracy": 0.9})
+    before = opened.read_bytes()
+    assert fa.open_model(str(opened))
+    assert fa.export_torch(str(tmp_path / "digits.py")) is None  # its weights would be digits_weights.npz
+    assert "the model file you opened" in dialogs["warn"][-1] and "nothing was written" in dialogs["warn"][-1]
+    assert not (tmp_path / "digits.py").exists()
+    assert opened.read_bytes() == before

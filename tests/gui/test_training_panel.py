@@ -313,6 +313,24 @@ def test_a_diverged_run_says_so_and_keeps_the_restored_weights(qtbot, window, pa
     assert panel.state == "idle" and panel.controls.start_button.isEnabled()
 
 
+def test_a_finite_blow_up_is_shown_as_diverged_like_the_cli_says_it(qtbot, window, panel):
+    """Logistic regression at SGD lr 50 never reaches NaN (its loss wanders in the hundreds): the smoothed-loss
+    rule catches it, and the panel, the status bar and the run record all say "diverged", with the engine's words."""
+    from PyQt6.QtWidgets import QLabel
+
+    configure(panel, "logistic", epochs=3, batch_size=32, val_size=100)
+    panel.controls.set_config(TrainConfig(optimizer="sgd", lr=50.0, epochs=3, batch_size=32, val_size=100))
+    rec = train(qtbot, panel)
+    losses = rec.history.series("loss")
+    assert np.all(np.isfinite(losses)) and losses.max() > 50
+    assert rec.status == "diverged" and rec.message.startswith("diverged: lower the learning rate (the smoothed loss")
+    assert not panel.banner.isHidden() and panel.banner.kind == "error"
+    assert rec.message[1:] in panel.banner.text()  # the engine's message, capitalised
+    assert "diverged" in window.findChild(QLabel, "stateLabel").text()
+    state = panel.session.model.state_dict()
+    assert all(np.all(np.isfinite(v)) for v in state.values())
+
+
 def test_a_run_that_cannot_start_explains_why(qtbot, window, panel):
     configure(panel, "logistic", epochs=1, val_size=5000)  # more than the 700 images
     with qtbot.waitSignal(panel.session.stateChanged, timeout=5000, check_params_cb=lambda s: s == "idle"):

@@ -14,6 +14,7 @@ from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox, QWidget
 
 from mnist_studio.export.layout import ExportError
+from mnist_studio.fileio import UnsafeOutput, check_not_inputs
 from mnist_studio.gui.files import plots, settings
 from mnist_studio.nn.modelfile import ModelFileError, load_model, save_model
 from mnist_studio.nn.spec import SpecError, load_spec_file
@@ -73,7 +74,7 @@ class FileActions(QObject):
              "Save the model as an ONNX graph (input N×1×28×28, pixels in [0, 1]) for onnxruntime, Netron, ...",
              lambda: self.export_onnx()),
             ("export_torch", "Export as &PyTorch Script…", None,
-             "Save a Python script that builds the same torch.nn.Sequential, plus its weights (.npz)",
+             "Save a Python script that builds the same torch.nn.Sequential, plus its weights (NAME_weights.npz)",
              lambda: self.export_torch()),
             ("quit", "&Quit", QKeySequence("Ctrl+Q"), "Close the studio", lambda: window.close()),
         ):
@@ -118,6 +119,17 @@ class FileActions(QObject):
 
     def _status(self, text: str) -> None:
         self.session.status.emit(text)
+
+    def _overwrites_open_model(self, title: str, *outputs: Path) -> bool:
+        """An export must not replace the model file it was made from: say so and write nothing."""
+        source = self.session.model_source
+        try:
+            if source and Path(source).is_file():
+                check_not_inputs([("The export", o) for o in outputs], [("the model file you opened", source)])
+        except UnsafeOutput as e:
+            warn(self.window, title, e.strerror)
+            return True
+        return False
 
     # -- models ----------------------------------------------------------------------------------------------------
     def open_model(self, path: str | None = None) -> bool:
@@ -265,6 +277,8 @@ class FileActions(QObject):
         if not path:
             return None
         target = _with_suffix(path, ".onnx")
+        if self._overwrites_open_model("Cannot export to ONNX", target):
+            return None
         try:
             export_onnx(model, target)
         except ExportError as e:
@@ -278,12 +292,14 @@ class FileActions(QObject):
         model = self._need_model("Export as PyTorch Script")
         if model is None:
             return None
-        from mnist_studio.export.torch_script import export_torch_script
+        from mnist_studio.export.torch_script import export_torch_script, torch_export_paths
 
         name = str(model.spec.get("name") or "model").replace("-", "_")
         path = path or ask_save_path(self.window, "Export as PyTorch Script",
                                      str(Path(settings.last_folder()) / f"{name}_torch.py"), "Python scripts (*.py)")
         if not path:
+            return None
+        if self._overwrites_open_model("Cannot export the PyTorch script", *torch_export_paths(_with_suffix(path, ".py"))):
             return None
         try:
             script, weights = export_torch_script(model, _with_suffix(path, ".py"))
