@@ -1,11 +1,15 @@
 """From our NHWC layout to the NCHW layout of ONNX and PyTorch: the one place that knows how.
 
 Two things differ. Convolution kernels are stored (kh, kw, in, out) here and (out, in, kh, kw) there: a transpose
-of the array. And flattening an image gives height-width-channel order here but channel-height-width order there,
-so the Dense layer after a Flatten would read its inputs in the wrong order. Rather than moving data at run time,
-the exporters permute that Dense layer's weight rows once (:func:`flatten_order`); only when something other than
-element-wise layers sits between the Flatten and the next Dense (a BatchNorm, a Softmax, the output) do they put a
-channels-last transpose in front of the Flatten instead, which is always exact.
+of the array, which the convolution layer does in its own export. And flattening an image gives
+height-width-channel order here but channel-height-width order there, so the layer reading the flattened vector
+would get its inputs in the wrong order. Rather than moving data at run time, :func:`plan` has that layer permute
+its weight rows once (a layer that ``absorbs_input_order``, such as Dense; :func:`flatten_order`); only when
+something else sits between the Flatten and it (anything not ``per_value``: a BatchNorm, a Softmax, the output)
+does the Flatten put a channels-last transpose in front of itself instead, which is always exact.
+
+The plan asks the layers (their declared properties), never their type names; each layer then writes its own ONNX
+nodes and PyTorch modules from its :class:`Step`.
 """
 
 from __future__ import annotations
@@ -16,8 +20,6 @@ import numpy as np
 
 from mnist_studio.nn.layers import Layer
 from mnist_studio.nn.model import Model
-
-ELEMENTWISE = ("Dropout", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Flatten")  # order-preserving on flat vectors
 
 
 class ExportError(Exception):
@@ -32,12 +34,23 @@ class Step:
     layer: Layer
     in_shape: tuple[int, ...]  # without the batch axis
     out_shape: tuple[int, ...]
-    channels_last_flatten: bool = False  # Flatten: transpose NCHW → NHWC first (the permutation was not absorbed)
-    row_order: np.ndarray | None = None  # Dense: take weight rows in this order (absorbs a preceding Flatten)
+    channels_last_flatten: bool = False  # a flattening layer: transpose NCHW → NHWC first (nothing absorbed it)
+    absorbed_flatten: tuple[int, int, int] | None = None  # (h, w, c) of the image whose flattening this layer's
+    # weight rows take in channel-first order
 
     @property
     def kind(self) -> str:
         return self.layer.type_name()
+
+    @property
+    def tag(self) -> str:
+        """The layer's name in exported graphs: ``layer3_Conv2D`` (counted from 1, as the designer does)."""
+        return f"layer{self.index + 1}_{self.kind}"
+
+    @property
+    def row_order(self) -> np.ndarray | None:
+        """The weight rows in the order of the exported graph's input (None: the order is ours)."""
+        return None if self.absorbed_flatten is None else flatten_order(*self.absorbed_flatten)
 
 
 def flatten_order(h: int, w: int, c: int) -> np.ndarray:
@@ -45,13 +58,8 @@ def flatten_order(h: int, w: int, c: int) -> np.ndarray:
     return np.arange(h * w * c).reshape(h, w, c).transpose(2, 0, 1).ravel()
 
 
-def conv_weight_oihw(w: np.ndarray) -> np.ndarray:
-    """(kh, kw, in, out) → (out, in, kh, kw), contiguous."""
-    return np.ascontiguousarray(w.transpose(3, 2, 0, 1))
-
-
 def plan(model: Model) -> list[Step]:
-    """Walk the model once, recording each layer's shapes and the Flatten/Dense fix-ups."""
+    """Walk the model once, recording each layer's shapes and the flatten fix-ups."""
     steps: list[Step] = []
     shape = tuple(model.input_shape)
     for i, layer in enumerate(model.layers):
@@ -59,20 +67,14 @@ def plan(model: Model) -> list[Step]:
         steps.append(Step(i, layer, shape, out))
         shape = out
     for k, step in enumerate(steps):
-        if step.kind != "Flatten" or len(step.in_shape) != 3:
+        if not step.layer.flattens or len(step.in_shape) != 3:
             continue
         h, w, c = step.in_shape
         if c == 1 or h * w == 1:
             continue  # the two orders coincide
-        target = next((s for s in steps[k + 1:] if s.kind not in ELEMENTWISE), None)
-        if target is not None and target.kind == "Dense":
-            target.row_order = flatten_order(h, w, c)
+        target = next((s for s in steps[k + 1:] if not s.layer.per_value), None)
+        if target is not None and target.layer.absorbs_input_order:
+            target.absorbed_flatten = (h, w, c)
         else:
             step.channels_last_flatten = True
     return steps
-
-
-def dense_weight(step: Step) -> np.ndarray:
-    """The Dense layer's (inputs, units) weights with rows in the exported graph's input order."""
-    w = step.layer.params["W"]
-    return np.ascontiguousarray(w if step.row_order is None else w[step.row_order])

@@ -23,9 +23,8 @@ from typing import Any
 import numpy as np
 
 from mnist_studio import __version__
-from mnist_studio.export.layout import ExportError, Step, conv_weight_oihw, dense_weight, plan
+from mnist_studio.export.layout import ExportError, plan
 from mnist_studio.fileio import atomic_write
-from mnist_studio.nn.layers.conv import resolve_padding
 from mnist_studio.nn.model import Model
 
 OPSET = 17
@@ -43,69 +42,26 @@ def _import_onnx():
 
 
 class _GraphBuilder:
-    """Collects nodes and initializers with readable names (what Netron shows)."""
+    """Collects nodes and initializers with readable names (what Netron shows): each layer's are named after it
+    (``layer3_Conv2D``, ``layer3_Conv2D.W``), so a layer's :meth:`~mnist_studio.nn.layers.Layer.onnx_nodes` only
+    says what it adds."""
 
     def __init__(self, onnx) -> None:
         self.onnx = onnx
         self.nodes: list = []
         self.initializers: list = []
+        self.tag = "model"  # the layer being translated
 
-    def const(self, name: str, array: np.ndarray) -> str:
+    def const(self, key: str, array: np.ndarray) -> str:
+        name = f"{self.tag}.{key}"
         self.initializers.append(self.onnx.numpy_helper.from_array(np.ascontiguousarray(array, np.float32), name))
         return name
 
-    def node(self, op: str, inputs: list[str], output: str, name: str, **attrs: Any) -> str:
-        self.nodes.append(self.onnx.helper.make_node(op, inputs, [output], name=name, **attrs))
-        return output
-
-
-def _layer(g: _GraphBuilder, step: Step, x: str) -> str:
-    """Add the nodes for one layer, reading tensor ``x``; returns the output tensor's name."""
-    i, layer, kind = step.index, step.layer, step.kind
-    tag = f"layer{i + 1}_{kind}"
-    cfg = layer.config
-    if kind == "Conv2D":
-        h, w, _ = step.in_shape
-        k, s = cfg["kernel_size"], cfg["stride"]
-        pt, pb, _ = resolve_padding(cfg["padding"], h, k, s)
-        pl, pr, _ = resolve_padding(cfg["padding"], w, k, s)
-        wname = g.const(f"{tag}.W", conv_weight_oihw(layer.params["W"]))
-        bname = g.const(f"{tag}.b", layer.params["b"])
-        return g.node("Conv", [x, wname, bname], tag, tag, kernel_shape=[k, k], strides=[s, s],
-                      pads=[pt, pl, pb, pr])
-    if kind in ("MaxPool2D", "AvgPool2D"):
-        p = cfg["pool_size"]
-        s = cfg["stride"] or p
-        op = "MaxPool" if kind == "MaxPool2D" else "AveragePool"
-        return g.node(op, [x], tag, tag, kernel_shape=[p, p], strides=[s, s])
-    if kind == "Flatten":
-        if len(step.in_shape) == 1:
-            return x
-        if step.channels_last_flatten:
-            x = g.node("Transpose", [x], f"{tag}_channels_last", f"{tag}_channels_last", perm=[0, 2, 3, 1])
-        return g.node("Flatten", [x], tag, tag, axis=1)
-    if kind == "Dense":
-        wname = g.const(f"{tag}.W", dense_weight(step))
-        bname = g.const(f"{tag}.b", layer.params["b"])
-        return g.node("Gemm", [x, wname, bname], tag, tag)
-    if kind == "Dropout":
-        return x  # the identity at inference
-    if kind == "BatchNorm":
-        names = [g.const(f"{tag}.{k}", arr) for k, arr in (
-            ("gamma", layer.params["gamma"]), ("beta", layer.params["beta"]),
-            ("running_mean", layer.buffers["running_mean"]), ("running_var", layer.buffers["running_var"]))]
-        return g.node("BatchNormalization", [x, *names], tag, tag, epsilon=float(cfg["epsilon"]))
-    if kind == "ReLU":
-        return g.node("Relu", [x], tag, tag)
-    if kind == "LeakyReLU":
-        return g.node("LeakyRelu", [x], tag, tag, alpha=float(cfg["alpha"]))
-    if kind == "Sigmoid":
-        return g.node("Sigmoid", [x], tag, tag)
-    if kind == "Tanh":
-        return g.node("Tanh", [x], tag, tag)
-    if kind == "Softmax":
-        return g.node("Softmax", [x], tag, tag, axis=1)  # our last axis is the channel axis, 1 in NCHW
-    raise ExportError(f"layer {i + 1} ({kind}) has no ONNX translation")
+    def node(self, op: str, inputs: list[str], suffix: str = "", **attrs: Any) -> str:
+        """Add one node named (and with an output named) after the current layer, plus ``suffix``."""
+        name = self.tag + suffix
+        self.nodes.append(self.onnx.helper.make_node(op, inputs, [name], name=name, **attrs))
+        return name
 
 
 def _rename_last(g: _GraphBuilder, tensor: str, new: str) -> None:
@@ -124,11 +80,17 @@ def build_onnx(model: Model, input_layout: str = "nchw"):
     in_dims = ["N", 1, 28, 28] if input_layout == "nchw" else ["N", 28, 28, 1]
     x = "image"
     if input_layout == "nhwc":
-        x = g.node("Transpose", [x], "image_nchw", "to_channels_first", perm=[0, 3, 1, 2])
+        g.tag = "image_nchw"
+        x = g.node("Transpose", [x], perm=[0, 3, 1, 2])
     if len(model.input_shape) == 1:  # a flat-input model: one channel, so both flatten orders agree
-        x = g.node("Flatten", [x], "image_flat", "flatten_input", axis=1)
+        g.tag = "image_flat"
+        x = g.node("Flatten", [x], axis=1)
     for step in plan(model):
-        x = _layer(g, step, x)
+        g.tag = step.tag
+        try:
+            x = step.layer.onnx_nodes(g, step, x)
+        except NotImplementedError:
+            raise ExportError(f"layer {step.index + 1} ({step.kind}) has no ONNX translation") from None
     n_out = int(model.output_shape[0])
     probs = [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", n_out])]
     if model.ends_with_softmax:
@@ -136,7 +98,8 @@ def build_onnx(model: Model, input_layout: str = "nchw"):
         outputs = probs
     else:  # expose the raw outputs too, and add the softmax predict_proba applies
         _rename_last(g, x, "scores")
-        g.node("Softmax", ["scores"], "probabilities", "probabilities", axis=1)
+        g.tag = "probabilities"
+        g.node("Softmax", ["scores"], axis=1)
         outputs = probs + [helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["N", n_out])]
     name = str(model.spec.get("name") or "model")
     graph = helper.make_graph(

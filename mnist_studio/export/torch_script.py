@@ -20,69 +20,32 @@ from pathlib import Path
 from mnist_studio import __version__
 from mnist_studio.export.layout import ExportError, Step, plan
 from mnist_studio.fileio import atomic_write_text
-from mnist_studio.nn.layers.conv import resolve_padding
 from mnist_studio.nn.model import Model
 from mnist_studio.nn.modelfile import save_model
 
 
-def _modules(steps: list[Step], flat_input: bool) -> tuple[list[tuple[str, str]], list[tuple[int, int, str]]]:
-    """(code, comment) for each nn module, and (module index, layer index, conversion) for each weighted one."""
+def _modules(steps: list[Step], flat_input: bool) -> tuple[list[tuple[str, str]], list[str], list[str]]:
+    """(code, comment) for each nn module, the lines of ``load_weights`` that fill them, and the helper classes
+    they need, each layer asked for its own modules."""
     code: list[tuple[str, str]] = [("nn.Flatten()", "the input: 784 values per image")] if flat_input else []
-    weights: list[tuple[int, int, str]] = []
+    loads: list[str] = []
+    helpers: list[str] = []
     for step in steps:
-        layer, cfg, i, kind = step.layer, step.layer.config, step.index, step.kind
-        note = f"layer {i + 1}: {kind}" + (f" ({layer.describe()})" if layer.describe() else "")
-        if kind == "Conv2D":
-            h, w, cin = step.in_shape
-            k, s = cfg["kernel_size"], cfg["stride"]
-            pt, pb, _ = resolve_padding(cfg["padding"], h, k, s)
-            pl, pr, _ = resolve_padding(cfg["padding"], w, k, s)
-            if (pt, pl) != (pb, pr):  # 'same' with an even kernel pads one more pixel after than before
-                code.append((f"nn.ZeroPad2d(({pl}, {pr}, {pt}, {pb}))", f"{note}: uneven 'same' padding"))
-                pad = "0"
-            else:
-                pad = f"({pt}, {pl})"
-            code.append((f"nn.Conv2d({cin}, {cfg['filters']}, kernel_size={k}, stride={s}, padding={pad})", note))
-            weights.append((len(code) - 1, i, "conv"))
-        elif kind in ("MaxPool2D", "AvgPool2D"):
-            p = cfg["pool_size"]
-            s = cfg["stride"] or p
-            cls = "MaxPool2d" if kind == "MaxPool2D" else "AvgPool2d"
-            code.append((f"nn.{cls}(kernel_size={p}, stride={s})", note))
-        elif kind == "Flatten":
-            if len(step.in_shape) == 1:
-                continue  # already flat
-            if step.channels_last_flatten:
-                code.append(("ChannelsLast()", f"{note}: height-width-channel order, as trained"))
-            code.append(("nn.Flatten()", note))
-        elif kind == "Dense":
-            fan_in = step.in_shape[0]
-            code.append((f"nn.Linear({fan_in}, {cfg['units']})", note))
-            if step.row_order is not None:
-                h, w, c = next(s.in_shape for s in reversed(steps[:i]) if s.kind == "Flatten")
-                weights.append((len(code) - 1, i, f"linear_after_flatten:{h}x{w}x{c}"))
-            else:
-                weights.append((len(code) - 1, i, "linear"))
-        elif kind == "Dropout":
-            code.append((f"nn.Dropout(p={cfg['rate']!r})", note))
-        elif kind == "BatchNorm":
-            n = step.in_shape[-1]
-            cls = "BatchNorm2d" if len(step.in_shape) == 3 else "BatchNorm1d"
-            code.append((f"nn.{cls}({n}, eps={cfg['epsilon']!r}, momentum={round(1 - cfg['momentum'], 9)!r})", note))
-            weights.append((len(code) - 1, i, "batchnorm"))
-        elif kind == "ReLU":
-            code.append(("nn.ReLU()", note))
-        elif kind == "LeakyReLU":
-            code.append((f"nn.LeakyReLU(negative_slope={cfg['alpha']!r})", note))
-        elif kind == "Sigmoid":
-            code.append(("nn.Sigmoid()", note))
-        elif kind == "Tanh":
-            code.append(("nn.Tanh()", note))
-        elif kind == "Softmax":
-            code.append(("nn.Softmax(dim=1)", note))
-        else:
-            raise ExportError(f"layer {i + 1} ({kind}) has no PyTorch translation")
-    return code, weights
+        layer, i = step.layer, step.index
+        note = f"layer {i + 1}: {step.kind}" + (f" ({layer.describe()})" if layer.describe() else "")
+        try:
+            modules = layer.torch_modules(step)
+        except NotImplementedError:
+            raise ExportError(f"layer {i + 1} ({step.kind}) has no PyTorch translation") from None
+        arrays = {k: f'a["{i}.{k}"]' for d in (layer.params, layer.buffers) for k in d}
+        for m in modules:
+            code.append((m.code, f"{note}: {m.note}" if m.note else note))
+            if m.helper and m.helper not in helpers:
+                helpers.append(m.helper)
+            for tensor, expr in m.loads.items():
+                loads.append(f"model[{len(code) - 1}].{tensor}.copy_(tensor({expr.format_map(arrays)}))"
+                             f"  # layer {i + 1}")
+    return code, loads, helpers
 
 
 TEMPLATE = '''\
@@ -113,49 +76,22 @@ ENDS_WITH_SOFTMAX = {ends_with_softmax!r}
 ARCHITECTURE = {spec_json!r}  # the studio's spec, for reference
 
 
-class ChannelsLast(nn.Module):
-    """N×C×H×W -> N×H×W×C, so the Flatten after it yields the studio's height-width-channel order."""
-
-    def forward(self, x):
-        return x.permute(0, 2, 3, 1)
-
-
-def build_model() -> nn.Sequential:
+{helpers}def build_model() -> nn.Sequential:
     return nn.Sequential(
 {modules}
     )
 
 
-# (index in the Sequential, layer index in the .npz, conversion)
-WEIGHTED = {weighted!r}
+def tensor(array) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
 
 
 def load_weights(model: nn.Sequential, path=WEIGHTS_FILE) -> nn.Sequential:
     """Copy the trained arrays into ``model`` with the layout conversions; returns it in eval mode."""
     with np.load(path, allow_pickle=False) as data:
-        arrays = {{k[len("weights/"):]: data[k] for k in data.files if k.startswith("weights/")}}
-
-    def tensor(a):
-        return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
-
+        a = {{k[len("weights/"):]: data[k] for k in data.files if k.startswith("weights/")}}
     with torch.no_grad():
-        for module_index, layer, how in WEIGHTED:
-            m = model[module_index]
-            if how == "conv":
-                m.weight.copy_(tensor(arrays[f"{{layer}}.W"].transpose(3, 2, 0, 1)))
-                m.bias.copy_(tensor(arrays[f"{{layer}}.b"]))
-            elif how.startswith("linear"):
-                w = arrays[f"{{layer}}.W"]
-                if how.startswith("linear_after_flatten:"):
-                    h, wd, c = (int(v) for v in how.split(":")[1].split("x"))
-                    w = w.reshape(h, wd, c, -1).transpose(2, 0, 1, 3).reshape(h * wd * c, -1)
-                m.weight.copy_(tensor(w.T))
-                m.bias.copy_(tensor(arrays[f"{{layer}}.b"]))
-            elif how == "batchnorm":
-                m.weight.copy_(tensor(arrays[f"{{layer}}.gamma"]))
-                m.bias.copy_(tensor(arrays[f"{{layer}}.beta"]))
-                m.running_mean.copy_(tensor(arrays[f"{{layer}}.running_mean"]))
-                m.running_var.copy_(tensor(arrays[f"{{layer}}.running_var"]))
+{loads}
     return model.eval()
 
 
@@ -196,7 +132,7 @@ def torch_script_source(model: Model, weights: str | Path, script_name: str = "m
     weights = Path(weights)
     weights_expr = (f"Path(__file__).with_name({weights.name!r})" if weights.parent == Path(".")
                     else f"Path({str(weights.resolve())!r})")
-    code, weighted = _modules(plan(model), flat_input=len(model.input_shape) == 1)
+    code, loads, helpers = _modules(plan(model), flat_input=len(model.input_shape) == 1)
     width = max(len(c) for c, _ in code) + 1
     modules = "\n".join(f"        {c + ',':<{width}}  # {n}" for c, n in code)
     name = model.spec.get("name") or "model"
@@ -204,7 +140,8 @@ def torch_script_source(model: Model, weights: str | Path, script_name: str = "m
         title=f"{name}: an MNIST Studio model as a PyTorch script.",
         version=__version__, weights_name=weights.name, weights_expr=weights_expr, script_name=script_name,
         ends_with_softmax=model.ends_with_softmax, spec_json=json.dumps(model.spec, separators=(",", ":")),
-        modules=modules, weighted=weighted,
+        modules=modules, loads="\n".join(f"        {line}" for line in loads) or "        pass",
+        helpers="".join(f"{h}\n\n\n" for h in helpers),
     )
 
 

@@ -20,10 +20,6 @@ from mnist_studio.nn.layers import softmax
 from mnist_studio.nn.model import Model
 from mnist_studio.nn.blas import single_threaded_blas
 
-# layer types that start a new group in the "inside the network" view; the rest (activations, dropout, batch
-# norm, flatten, softmax) transform the group's output and are shown merged into it
-_GROUP_STARTERS = {"Dense", "Conv2D", "MaxPool2D", "AvgPool2D"}
-
 
 @dataclass
 class Explanation:
@@ -120,17 +116,22 @@ class LayerGroup:
 
 
 def layer_groups(model: Model) -> list[LayerGroup]:
-    """Group layers for display; every layer's output belongs to exactly one group (flatten/dropout merge in)."""
-    types = [cfg["type"] for cfg in model.spec["layers"]]
+    """Group layers for display; every layer's output belongs to exactly one group.
+
+    Each layer says how it groups (``activation_group``): weighted and pooling layers start a group, activations
+    join the one before them (their output is what the group shows), and layers that change nothing worth seeing
+    (Flatten, Dropout) are merged in without a name.
+    """
+    layers = model.layers
     shapes = []
     shape = model.input_shape
-    for layer in model.layers:
+    for layer in layers:
         shape = layer.output_shape(shape)
         shapes.append(tuple(shape))
     groups: list[list[int]] = []
-    lead: list[int] = []  # layers before the first weighted/pooling layer (e.g. an MLP's Flatten) join it
-    for i, t in enumerate(types):
-        if t in _GROUP_STARTERS:
+    lead: list[int] = []  # layers before the first group starter (e.g. an MLP's Flatten) join it
+    for i, layer in enumerate(layers):
+        if layer.activation_group == "starts":
             groups.append(lead + [i])
             lead = []
         elif groups:
@@ -141,25 +142,10 @@ def layer_groups(model: Model) -> list[LayerGroup]:
         groups.append(lead)
     out = []
     for g in groups:
-        names = []
-        for i in g:
-            if types[i] in ("Flatten", "Dropout"):
-                continue
-            names.append(_short_name(types[i], model.spec["layers"][i]))
-        shown = [i for i in g if types[i] not in ("Flatten", "Dropout")] or g
-        out.append(LayerGroup(g[0], shown[-1], " → ".join(names) or types[g[-1]], shapes[shown[-1]]))
+        shown = [i for i in g if layers[i].activation_group != "hidden"] or g
+        names = [layers[i].short_name() for i in g if layers[i].activation_group != "hidden"]
+        out.append(LayerGroup(g[0], shown[-1], " → ".join(names) or layers[g[-1]].type_name(), shapes[shown[-1]]))
     return out
-
-
-def _short_name(layer_type: str, cfg: dict) -> str:
-    if layer_type == "Conv2D":
-        k = cfg.get("kernel_size", "")
-        return f"Conv {cfg.get('filters', '')}@{k}×{k}"
-    if layer_type == "Dense":
-        return f"Dense {cfg.get('units', '')}"
-    if layer_type in ("MaxPool2D", "AvgPool2D"):
-        return f"{layer_type[:3]}Pool {cfg.get('pool_size', '')}"
-    return layer_type
 
 
 def tile_maps(act: np.ndarray, cols: int | None = None, gap: int = 1) -> np.ndarray:

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from mnist_studio.nn.layers import LAYER_TYPES, Layer
+from mnist_studio.nn.layers import Layer
 from mnist_studio.nn.losses import make_loss
 from mnist_studio.nn.model import Model
 
@@ -129,7 +129,3 @@ def check_model(spec: dict[str, Any], loss_name: str = "cross_entropy", batch: i
         results.append(GradCheckResult(f"{name} ({model.layers[idx].type_name()})", relative_error(analytic, num),
                                        len(coords)))
     return results
-
-
-def layer_for_check(type_name: str, **config: Any) -> Layer:
-    return LAYER_TYPES[type_name](**config)

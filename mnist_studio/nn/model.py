@@ -6,12 +6,13 @@ model files store them and how the studio picks a layer to display.
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any, Iterator
 
 import numpy as np
 
-from mnist_studio.nn.layers import LAYER_TYPES, Layer, MaxPool2D, ReLU, Softmax, softmax
+from mnist_studio.nn.layers import Layer, from_config, softmax
 from mnist_studio.nn.losses import Loss
 from mnist_studio.nn.spec import normalise, validate
 
@@ -19,7 +20,8 @@ PREDICT_CHUNK = 256  # images per forward pass when predicting: bounds im2col me
 
 
 def execution_order(layers: list[Layer]) -> list[int]:
-    """Layer indices in the order the passes run them: a ReLU directly followed by a MaxPool2D runs after it.
+    """Layer indices in the order the passes run them: a layer that ``commutes_with_max`` (ReLU) directly followed
+    by a ``window_max`` layer (MaxPool2D) runs after it.
 
     ReLU is monotonic, so max-pooling commutes with it (max(relu(a), relu(b)) = relu(max(a, b))), and the gradients
     are the same too (the same window position wins). Pooling first lets ReLU work on a quarter of the values; for
@@ -29,7 +31,7 @@ def execution_order(layers: list[Layer]) -> list[int]:
     order = list(range(len(layers)))
     i = 0
     while i < len(order) - 1:
-        if type(layers[order[i]]) is ReLU and type(layers[order[i + 1]]) is MaxPool2D:
+        if layers[order[i]].commutes_with_max and layers[order[i + 1]].window_max:
             order[i], order[i + 1] = order[i + 1], order[i]
             i += 2
         else:
@@ -51,7 +53,7 @@ class Model:
         self.layers: list[Layer] = []
         shape = self.input_shape
         for cfg in self.spec["layers"]:
-            layer = LAYER_TYPES[cfg["type"]](**{k: v for k, v in cfg.items() if k != "type"})
+            layer = from_config(cfg)
             layer.build(shape, rng, self.spec["init"], dtype)
             shape = layer.output_shape(shape)
             self.layers.append(layer)
@@ -63,7 +65,8 @@ class Model:
     # -- introspection ---------------------------------------------------------------------------------------------
     @property
     def ends_with_softmax(self) -> bool:
-        return isinstance(self.layers[-1], Softmax)
+        """Whether the last layer gives probabilities (a Softmax): the fused loss and saliency stop before it."""
+        return self.layers[-1].gives_probabilities
 
     @property
     def dtype(self):
@@ -81,14 +84,11 @@ class Model:
         from it; the trainer uses it to decide whether a model is heavy enough to split over cores.)"""
         total, first, shape = 0.0, True, self.input_shape
         for layer in self.layers:
-            out = layer.output_shape(shape)
-            w = layer.params.get("W")
-            if w is not None:
-                per_output = w.size // w.shape[-1]  # multiply-adds per output value
-                f = 2.0 * per_output * float(np.prod(out))
+            f = layer.forward_flops(shape)
+            if f:
                 total += f * (2 if first else 3)
                 first = False
-            shape = out
+            shape = layer.output_shape(shape)
         return total
 
     def named_params(self) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
@@ -139,6 +139,13 @@ class Model:
         other = Model(self.spec, seed=self.seed, dtype=self.dtype)
         other.load_state_dict(self.state_dict())
         return other
+
+    def replica(self) -> "Model":
+        """A model sharing this one's weight arrays, with its own gradients, caches and random streams (each
+        layer's :meth:`~mnist_studio.nn.layers.Layer.replica`): a second thread trains half of a batch on it."""
+        twin = copy.copy(self)
+        twin.layers = [layer.replica() for layer in self.layers]
+        return twin
 
     def astype(self, dtype) -> "Model":
         for layer in self.layers:

@@ -18,14 +18,12 @@ a millisecond, and the hand-over between threads costs more than it saves), nor 
 from __future__ import annotations
 
 import concurrent.futures
-import copy
 import os
 import threading
 
 import numpy as np
 
 from mnist_studio.nn.blas import HAVE_LOCAL_THREADS, single_threaded_blas
-from mnist_studio.nn.layers import BatchNorm
 from mnist_studio.nn.losses import Loss, make_loss
 from mnist_studio.nn.model import Model
 
@@ -40,21 +38,8 @@ def can_split(model: Model, batch_size: int) -> bool:
         and (os.cpu_count() or 1) >= 2
         and batch_size >= 2 * MIN_HALF
         and model.train_flops_per_sample() >= MIN_FLOPS
-        and not any(isinstance(layer, BatchNorm) for layer in model.layers)
+        and all(layer.splits_over_batch for layer in model.layers)
     )
-
-
-def replica(model: Model) -> Model:
-    """A model sharing ``model``'s weight arrays, with its own gradients, caches and random streams."""
-    twin = copy.copy(model)
-    twin.layers = []
-    for layer in model.layers:
-        c = copy.copy(layer)  # params dict (and its arrays) shared; everything else replaced below
-        c.grads = {k: np.zeros_like(v) for k, v in layer.grads.items()}
-        c._work = {}
-        c.rng = np.random.default_rng(layer.rng.integers(2**63))
-        twin.layers.append(c)
-    return twin
 
 
 class DataParallelStep:
@@ -67,7 +52,7 @@ class DataParallelStep:
     def __init__(self, model: Model, loss: Loss) -> None:
         self.model = model
         self.loss = loss
-        self.twin = replica(model)
+        self.twin = model.replica()
         self.twin_loss = make_loss(loss.name)
         self._pairs = [(g, t) for (_, _, g), (_, _, t) in zip(model.named_params(), self.twin.named_params())]
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="half-batch")

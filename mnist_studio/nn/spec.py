@@ -3,8 +3,10 @@
 A spec looks like::
 
     {"name": "lenet", "description": "...", "input_shape": [28, 28, 1], "init": "he",
-     "layers": [{"type": "Conv2D", "filters": 32, "kernel_size": 5, "padding": "same"}, {"type": "ReLU"}, ...],
+     "layers": [{"type": <a name in LAYER_TYPES>, <its parameters>}, ...],
      "training": {"optimizer": "adam", "lr": 0.001, "batch_size": 64, "epochs": 3}}
+
+(the README shows a whole one; every file in ``resources/presets/`` is another).
 
 :func:`analyse` walks the stack once, giving every layer's output shape and parameter count, and stops at the first
 problem, which it reports in words a student understands, naming the layer by its position (counted from 1, as
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from mnist_studio.nn.init import INITIALISERS
-from mnist_studio.nn.layers import LAYER_TYPES, LayerConfigError, LayerShapeError, Shape, shape_str
+from mnist_studio.nn.layers import LayerConfigError, LayerShapeError, Shape, from_config, shape_str
 
 NUM_CLASSES = 10
 DEFAULT_INPUT_SHAPE: Shape = (28, 28, 1)
@@ -92,16 +94,12 @@ def analyse(spec: dict[str, Any]) -> Analysis:
             result.error = SpecError("each layer must be an object with a 'type'", i)
             return result
         kind = cfg["type"]
-        cls = LAYER_TYPES.get(kind)
-        if cls is None:
-            result.error = SpecError(f"unknown layer type {kind!r} (known: {', '.join(LAYER_TYPES)})", i, str(kind))
-            return result
         try:
-            layer = cls(**{k: v for k, v in cfg.items() if k != "type"})
+            layer = from_config(cfg)
             out = layer.output_shape(shape)
             count = layer.param_count(shape)
         except (LayerConfigError, LayerShapeError) as e:
-            result.error = SpecError(str(e), i, kind)
+            result.error = SpecError(str(e), i, str(kind))
             return result
         trainable = trainable or count > 0
         result.rows.append(LayerRow(i, kind, layer.describe(), out, count))
@@ -136,9 +134,7 @@ def normalise(spec: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(spec)
     out["input_shape"] = list(_input_shape(spec))
     out["init"] = spec.get("init", "he")
-    out["layers"] = [
-        LAYER_TYPES[c["type"]](**{k: v for k, v in c.items() if k != "type"}).get_config() for c in spec["layers"]
-    ]
+    out["layers"] = [from_config(c).get_config() for c in spec["layers"]]
     return out
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from mnist_studio.nn.init import INITIALISERS
-from mnist_studio.nn.layers import LAYER_TYPES, LayerConfigError
+from mnist_studio.nn.layers import LayerConfigError, from_config, layer_class
 from mnist_studio.nn.spec import DEFAULT_INPUT_SHAPE, Analysis, analyse
 
 LayerConfig = dict[str, Any]
@@ -230,17 +230,17 @@ class LayerStack:
         self._check_index(index)
         cfg = self.layers[index]
         kind = cfg.get("type")
-        cls = LAYER_TYPES.get(kind)
-        if cls is None:
-            raise LayerConfigError(f"layer {index + 1} has unknown type {kind!r}; its parameters cannot be edited")
+        try:
+            cls = layer_class(kind)
+        except LayerConfigError:
+            raise LayerConfigError(f"layer {index + 1} has unknown type {kind!r}; its parameters cannot be edited") \
+                from None
         params = {p.name: p for p in cls.schema}
         if name not in params:
             raise LayerConfigError(f"{kind} has no parameter {name!r}" +
                                    (f" (it takes {', '.join(params)})" if params else " (it takes none)"))
         value = params[name].coerce(value)
-        trial = {k: v for k, v in cfg.items() if k != "type"}
-        trial[name] = value
-        cls(**trial)  # cross-parameter checks; raises LayerConfigError
+        from_config({**cfg, name: value})  # cross-parameter checks; raises LayerConfigError
         old = cfg.get(name, _MISSING)
         if old is not _MISSING and old == value and type(old) is type(value):
             return
@@ -357,10 +357,7 @@ class LayerStack:
             cfg = {"type": cfg}
         if not isinstance(cfg, dict) or "type" not in cfg:
             raise LayerConfigError("a layer must be given as a type name or a dict with a 'type'")
-        cls = LAYER_TYPES.get(cfg["type"])
-        if cls is None:
-            raise LayerConfigError(f"unknown layer type {cfg['type']!r} (known: {', '.join(LAYER_TYPES)})")
-        return cls(**{k: v for k, v in cfg.items() if k != "type"}).get_config()
+        return from_config(cfg).get_config()
 
     def _state(self) -> dict[str, Any]:
         return self.to_spec()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mnist_studio.nn.layers import Conv2D, Dense, ReLU, shape_str
+from mnist_studio.nn.layers import shape_str
 from mnist_studio.nn.model import Model
 
 HISTOGRAM_BINS = 41
@@ -30,7 +30,7 @@ class WeightStats:
     index: int  # position in model.layers
     label: str  # "7 · Dense 3136→128"
     layer_type: str
-    param: str  # which array: "W" or "gamma"
+    param: str  # which array: the layer's main_weight() ("W", "gamma")
     shape: tuple[int, ...]
     weight_norm: float  # L2 norm of the array
     grad_norm: float  # L2 norm of its gradient from the last batch (0 for a model that never trained)
@@ -67,21 +67,16 @@ class LayerStats:
 
 
 def layer_label(model: Model, index: int) -> str:
-    """How a layer is named to people: "0 · Conv2D 32×5×5", "7 · Dense 3136→128"."""
+    """How a layer is named to people: "0 · Conv2D 32×5×5", "7 · Dense 3136→128" (from the shape of the weights
+    the layer says it draws as kernels or as units)."""
     layer = model.layers[index]
-    name = type(layer).__name__
-    w = layer.params.get("W")
-    if isinstance(layer, Conv2D) and w is not None:
-        return f"{index} · {name} {w.shape[3]}×{w.shape[0]}×{w.shape[1]}"
-    if isinstance(layer, Dense) and w is not None:
-        return f"{index} · {name} {w.shape[0]}→{w.shape[1]}"
-    return f"{index} · {name}"
-
-
-def _main_param(layer) -> str | None:
-    if "W" in layer.params:
-        return "W"
-    return next(iter(layer.params), None)
+    name = layer.main_weight()
+    w = layer.params[name] if name is not None else None
+    if layer.weight_picture == "kernels" and w is not None:
+        return f"{index} · {layer.type_name()} {w.shape[3]}×{w.shape[0]}×{w.shape[1]}"
+    if layer.weight_picture == "units" and w is not None:
+        return f"{index} · {layer.type_name()} {w.shape[0]}→{w.shape[1]}"
+    return f"{index} · {layer.type_name()}"
 
 
 NICE_STEPS = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0)
@@ -112,14 +107,14 @@ def histogram(values: np.ndarray, bins: int = HISTOGRAM_BINS) -> tuple[np.ndarra
 def weight_stats(model: Model, bins: int = HISTOGRAM_BINS) -> list[WeightStats]:
     out = []
     for i, layer in enumerate(model.layers):
-        name = _main_param(layer)
+        name = layer.main_weight()
         if name is None:
             continue
         w = layer.params[name]
         g = layer.grads.get(name)
         counts, edges = histogram(w, bins)
         out.append(WeightStats(
-            index=i, label=layer_label(model, i), layer_type=type(layer).__name__, param=name, shape=tuple(w.shape),
+            index=i, label=layer_label(model, i), layer_type=layer.type_name(), param=name, shape=tuple(w.shape),
             weight_norm=float(np.linalg.norm(w.ravel())), grad_norm=float(np.linalg.norm(g.ravel())) if g is not None else 0.0,
             mean_abs=float(np.mean(np.abs(w))) if w.size else 0.0, counts=counts, edges=edges,
         ))
@@ -135,8 +130,9 @@ def dead_share(activation: np.ndarray) -> tuple[int, int]:
 
 
 def dead_relu_units(model: Model, probe: np.ndarray) -> list[DeadUnits]:
-    """Dead units of every ReLU layer on ``probe`` images (evaluation mode; the weights are not touched)."""
-    relus = [i for i, layer in enumerate(model.layers) if isinstance(layer, ReLU)]
+    """Dead units of every layer whose units can die (``counts_dead_units``: ReLU) on ``probe`` images (evaluation
+    mode; the weights are not touched)."""
+    relus = [i for i, layer in enumerate(model.layers) if layer.counts_dead_units]
     if not relus or len(probe) == 0:
         return []
     outs = model.activations(probe)
@@ -157,14 +153,14 @@ def layer_stats(model: Model, probe: np.ndarray | None = None, bins: int = HISTO
 # -- weights as pictures -------------------------------------------------------------------------------------------
 
 def input_dense_index(model: Model) -> int | None:
-    """The first Dense layer fed (through Flatten, Dropout and the like) directly by the input pixels: its columns
-    are images, one per unit."""
+    """The first weighted layer, when it draws its weights as units and reads the input pixels directly (through
+    Flatten, Dropout and the like): its columns are images, one per unit."""
     pixels = math.prod(model.input_shape)
     for i, layer in enumerate(model.layers):
-        if isinstance(layer, Dense):
-            return i if layer.params["W"].shape[0] == pixels else None
-        if layer.params:
-            return None
+        name = layer.main_weight()
+        if name is not None:
+            w = layer.params[name]
+            return i if layer.weight_picture == "units" and w.ndim == 2 and w.shape[0] == pixels else None
     return None
 
 
@@ -223,15 +219,13 @@ class WeightPicture:
 
 
 def weight_picture(model: Model, index: int, max_tiles: int = 100, channel: int | None = None) -> WeightPicture:
-    """Layer ``index`` as a picture: the input Dense layer as 28×28 tiles, a convolution as its kernels, any other
-    Dense layer as its matrix (one row per unit)."""
+    """Layer ``index`` as the picture it declares (``weight_picture``): kernels as tiles, units as 28×28 tiles when
+    the layer reads the input pixels and as a matrix (one row per unit) otherwise, any other array as a strip."""
     layer = model.layers[index]
-    w = layer.params.get("W")
-    if w is None:
-        p = _main_param(layer)
-        arr = layer.params[p].reshape(1, -1).astype(np.float32) if p else np.zeros((1, 1), np.float32)
-        return WeightPicture(arr, symmetric_limit(arr), f"{p}: {arr.size} values", None)
-    if isinstance(layer, Conv2D):
+    p = layer.main_weight()
+    w = layer.params[p] if p is not None else None
+    kind = layer.weight_picture
+    if kind == "kernels" and w is not None:
         tiles = conv_tiles(w, channel, max_tiles)
         cout, cin = w.shape[3], w.shape[2]
         src = "mean over input channels" if channel is None and cin > 1 else (
@@ -239,16 +233,28 @@ def weight_picture(model: Model, index: int, max_tiles: int = 100, channel: int 
         shown = f"first {len(tiles)} of {cout} filters" if len(tiles) < cout else f"{cout} filters"
         note = f"{shown}, {w.shape[0]}×{w.shape[1]}" + (f" · {src}" if src else "")
         return WeightPicture(tile_grid(tiles), symmetric_limit(tiles), note, (w.shape[0], w.shape[1]))
-    if index == input_dense_index(model):
-        shape = model.input_shape
-        tiles = dense_tiles(w, shape, max_tiles)
-        units = w.shape[1]
-        shown = f"first {len(tiles)} of {units} units" if len(tiles) < units else f"{units} units"
-        return WeightPicture(tile_grid(tiles), symmetric_limit(tiles),
-                             f"{shown}: each tile is the {shape_str(shape[:2])} input pattern that excites one unit",
-                             (shape[0], shape[1]))
-    mat = np.ascontiguousarray(w.T, dtype=np.float32)
-    return WeightPicture(mat, symmetric_limit(mat), f"matrix: {w.shape[1]} units (rows) × {w.shape[0]} inputs", None)
+    if kind == "units" and w is not None:
+        if index == input_dense_index(model):
+            shape = model.input_shape
+            tiles = dense_tiles(w, shape, max_tiles)
+            units = w.shape[1]
+            shown = f"first {len(tiles)} of {units} units" if len(tiles) < units else f"{units} units"
+            return WeightPicture(tile_grid(tiles), symmetric_limit(tiles),
+                                 f"{shown}: each tile is the {shape_str(shape[:2])} input pattern that excites one "
+                                 "unit", (shape[0], shape[1]))
+        mat = np.ascontiguousarray(w.T, dtype=np.float32)
+        return WeightPicture(mat, symmetric_limit(mat), f"matrix: {w.shape[1]} units (rows) × {w.shape[0]} inputs",
+                             None)
+    arr = w.reshape(1, -1).astype(np.float32) if w is not None else np.zeros((1, 1), np.float32)
+    return WeightPicture(arr, symmetric_limit(arr), f"{p}: {arr.size} values", None)
+
+
+def picture_channels(model: Model, index: int) -> int:
+    """How many input channels layer ``index``'s picture can be shown for, one at a time (a convolution's kernel
+    slices); 1 when there is no such choice."""
+    layer = model.layers[index]
+    p = layer.main_weight()
+    return int(layer.params[p].shape[2]) if layer.weight_picture == "kernels" and p is not None else 1
 
 
 def picture_layers(model: Model) -> list[int]:

@@ -11,7 +11,7 @@ from PyQt6.QtCore import QAbstractTableModel, QByteArray, QMimeData, QModelIndex
 from PyQt6.QtGui import QColor, QFont, QFontMetrics, QPalette
 from PyQt6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from mnist_studio.nn.layers import LAYER_TYPES, shape_str
+from mnist_studio.nn.layers import LAYER_TYPES, from_config, shape_str
 from mnist_studio.nn.spec import Analysis
 from mnist_studio.nn.stack import LayerStack
 
@@ -172,9 +172,8 @@ class LayerStackModel(QAbstractTableModel):
 
 def _describe(cfg: dict) -> str:
     """Key parameters of a layer the analysis did not reach (at or after the first error), if it can be built."""
-    cls = LAYER_TYPES.get(cfg.get("type"))
     try:
-        return cls(**{k: v for k, v in cfg.items() if k != "type"}).describe() if cls else ""
+        return from_config(cfg).describe()
     except ValueError:
         return ""
 

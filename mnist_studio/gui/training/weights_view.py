@@ -20,7 +20,7 @@ from PyQt6.QtWidgets import (QAbstractItemView, QComboBox, QGraphicsItem, QHBoxL
 from mnist_studio.gui.training.plots import StickyYRange, cache_axes
 from mnist_studio.nn.model import Model
 from mnist_studio.training.inspect import (LayerStats, WeightPicture, input_dense_index, layer_label, layer_stats,
-                                          picture_layers, weight_picture)
+                                          picture_channels, picture_layers, weight_picture)
 
 MAX_TILES = 64  # 8×8 tiles stay legible in a panel a few hundred pixels wide
 DIVERGING = pg.ColorMap(
@@ -229,8 +229,7 @@ class WeightsView(QWidget):
         self.channel_combo.blockSignals(True)
         self.channel_combo.clear()
         idx = self.current_layer()
-        w = self.model.layers[idx].params.get("W") if self.model is not None and idx is not None else None
-        cin = w.shape[2] if w is not None and w.ndim == 4 else 1
+        cin = picture_channels(self.model, idx) if self.model is not None and idx is not None else 1
         if cin > 1:
             self.channel_combo.addItem("mean of input channels", None)
             for c in range(cin):

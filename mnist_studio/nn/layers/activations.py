@@ -2,13 +2,15 @@
 
 They have no weights, so each is a forward formula and its derivative. ReLU and LeakyReLU keep only a mask (not
 their input) for the backward pass; Sigmoid and Tanh keep their output, from which their derivative follows.
+Each maps to one ONNX operator and one ``torch.nn`` module of the same name.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from mnist_studio.nn.layers.base import Layer, Param
+from mnist_studio.nn.layers.base import Layer, TorchModule
+from mnist_studio.nn.params import Param
 
 
 class ReLU(Layer):
@@ -16,6 +18,9 @@ class ReLU(Layer):
 
     category = "Activation"
     summary = "max(0, x): the usual hidden activation"
+    per_value = True
+    commutes_with_max = True  # monotonic, and its gradient depends on the sign alone
+    counts_dead_units = True
 
     def describe(self) -> str:
         return ""
@@ -30,6 +35,12 @@ class ReLU(Layer):
         np.multiply(dy, self._y > 0, out=dy)  # dy is this pass's own array: reuse it
         return dy
 
+    def onnx_nodes(self, g, step, x):
+        return g.node("Relu", [x])
+
+    def torch_modules(self, step):
+        return [TorchModule("nn.ReLU()")]
+
 
 class LeakyReLU(Layer):
     """``x`` for positive inputs, ``alpha * x`` otherwise: no unit can die completely."""
@@ -37,6 +48,7 @@ class LeakyReLU(Layer):
     schema = (Param("alpha", "float", 0.01, "Slope for negative inputs (0 makes it a plain ReLU).", low=0.0, high=1.0),)
     category = "Activation"
     summary = "x, or alpha·x when negative: a ReLU whose units cannot die"
+    per_value = True
 
     def describe(self) -> str:
         return f"alpha={self.config['alpha']:g}"
@@ -48,12 +60,19 @@ class LeakyReLU(Layer):
     def backward(self, dy, need_input_grad=True):
         return dy * self._slope if need_input_grad else None
 
+    def onnx_nodes(self, g, step, x):
+        return g.node("LeakyRelu", [x], alpha=float(self.config["alpha"]))
+
+    def torch_modules(self, step):
+        return [TorchModule(f"nn.LeakyReLU(negative_slope={self.config['alpha']!r})")]
+
 
 class Sigmoid(Layer):
     """``1 / (1 + e^-x)``: squashes to (0, 1); saturates (gradient near 0) for large |x|."""
 
     category = "Activation"
     summary = "1/(1+e^-x): the classic squashing function"
+    per_value = True
 
     def describe(self) -> str:
         return ""
@@ -67,12 +86,19 @@ class Sigmoid(Layer):
     def backward(self, dy, need_input_grad=True):
         return dy * self._y * (1.0 - self._y) if need_input_grad else None
 
+    def onnx_nodes(self, g, step, x):
+        return g.node("Sigmoid", [x])
+
+    def torch_modules(self, step):
+        return [TorchModule("nn.Sigmoid()")]
+
 
 class Tanh(Layer):
     """``tanh(x)``: squashes to (-1, 1), centred on zero."""
 
     category = "Activation"
     summary = "tanh(x): squashing to (-1, 1), centred on zero"
+    per_value = True
 
     def describe(self) -> str:
         return ""
@@ -83,6 +109,12 @@ class Tanh(Layer):
 
     def backward(self, dy, need_input_grad=True):
         return dy * (1.0 - self._y * self._y) if need_input_grad else None
+
+    def onnx_nodes(self, g, step, x):
+        return g.node("Tanh", [x])
+
+    def torch_modules(self, step):
+        return [TorchModule("nn.Tanh()")]
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -101,6 +133,7 @@ class Softmax(Layer):
 
     category = "Activation"
     summary = "Scores to probabilities (the output layer)"
+    gives_probabilities = True
 
     def describe(self) -> str:
         return ""
@@ -114,3 +147,9 @@ class Softmax(Layer):
             return None
         y = self._y
         return y * (dy - np.sum(dy * y, axis=-1, keepdims=True))
+
+    def onnx_nodes(self, g, step, x):
+        return g.node("Softmax", [x], axis=1)  # our last axis is the channel axis, 1 in NCHW
+
+    def torch_modules(self, step):
+        return [TorchModule("nn.Softmax(dim=1)")]

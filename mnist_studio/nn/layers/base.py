@@ -1,9 +1,15 @@
-"""The layer base class and the parameter schema every layer declares.
+"""The layer base class: what every layer type declares about itself.
 
-A layer is configured by plain JSON values (its *config*, Keras's ``get_config`` idea): the same dict builds it,
-saves it, and is what the studio's property editor edits. Each layer type declares its parameters once, as
-:class:`Param` entries with a range and a sentence of help; validation, defaults, the editor's spin boxes and its
-tooltips all come from that one declaration.
+A layer is configured by plain JSON values (its *config*, Keras's ``get_config`` idea): the same dict builds it
+(:func:`mnist_studio.nn.layers.from_config`), saves it, and is what the studio's property editor edits. Each layer
+type declares its parameters once, as :class:`~mnist_studio.nn.params.Param` entries with a range and a sentence of
+help; validation, defaults, the editor's spin boxes and its tooltips all come from that one declaration.
+
+Beside its forward and backward passes, a layer type also answers every question the rest of the studio has about
+it: its ONNX nodes and its PyTorch module (the exporters), its FLOPs (the trainer's thread split), how its weights
+are drawn (the weights view), how it groups in the activations view, whether a batch may be split across threads,
+and whether its neighbours may run in another order. Nothing outside ``nn/layers/`` tests a layer's type name, so a
+new layer type is its own module and its test.
 
 Data layout is NHWC (batch, height, width, channels): an im2col patch matrix then comes out of one reshape and a
 convolution's matmul result is already the next layer's input, with no transpose in between.
@@ -11,17 +17,19 @@ convolution's matmul result is already the next layer's input, with no transpose
 
 from __future__ import annotations
 
+import copy
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
+from mnist_studio.nn.params import Param, ParamError
+
 Shape = tuple[int, ...]
 
-
-class LayerConfigError(ValueError):
-    """A layer parameter has a value the layer cannot use (the message says which and why)."""
+# A layer's bad parameter is a ParamError like any other setting's; this is the name layer code and callers use.
+LayerConfigError = ParamError
 
 
 class LayerShapeError(ValueError):
@@ -29,68 +37,19 @@ class LayerShapeError(ValueError):
 
 
 @dataclass(frozen=True)
-class Param:
-    """One configurable parameter of a layer type.
+class TorchModule:
+    """One ``torch.nn`` module of the exported PyTorch script, as source code.
 
-    ``kind`` is ``"int"``, ``"float"``, ``"choice"`` or ``"padding"`` (``"valid"``, ``"same"`` or a whole number of
-    pixels). ``low``/``high`` bound numbers (inclusive); ``optional`` numbers may be ``None`` (e.g. a pooling stride
-    that defaults to the pool size).
+    ``loads`` maps the module's tensors to NumPy expressions over the layer's saved arrays, written with the
+    array's name in braces: ``{"weight": "{W}.transpose(3, 2, 0, 1)", "bias": "{b}"}``; the script copies each one
+    in, so the layout conversion is spelled out where a reader looks for it. ``helper`` is the source of a small
+    ``nn.Module`` class the code needs that torch does not have (included once in the script).
     """
 
-    name: str
-    kind: str
-    default: Any
-    help: str
-    low: float | None = None
-    high: float | None = None
-    choices: tuple[str, ...] = ()
-    optional: bool = False
-
-    def coerce(self, value: Any) -> Any:
-        """Return ``value`` in canonical form, or raise :class:`LayerConfigError` saying what is wrong."""
-        if value is None:
-            if self.optional:
-                return None
-            raise LayerConfigError(f"{self.name} needs a value")
-        if self.kind == "int":
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or (
-                isinstance(value, (float, np.floating)) and not float(value).is_integer()
-            ):
-                raise LayerConfigError(f"{self.name} must be a whole number, got {value!r}")
-            value = int(value)
-            self._check_range(value)
-            return value
-        if self.kind == "float":
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-                raise LayerConfigError(f"{self.name} must be a number, got {value!r}")
-            value = float(value)
-            if not math.isfinite(value):
-                raise LayerConfigError(f"{self.name} must be a finite number, got {value!r}")
-            self._check_range(value)
-            return value
-        if self.kind == "choice":
-            if value not in self.choices:
-                raise LayerConfigError(f"{self.name} must be one of {', '.join(self.choices)}; got {value!r}")
-            return value
-        if self.kind == "padding":
-            if isinstance(value, str):
-                if value in ("valid", "same"):
-                    return value
-                raise LayerConfigError(f"{self.name} must be 'valid', 'same' or a number of pixels; got {value!r}")
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-                raise LayerConfigError(f"{self.name} must be 'valid', 'same' or a number of pixels ≥ 0; got {value!r}")
-            return int(value)
-        raise AssertionError(f"unknown parameter kind {self.kind}")
-
-    def _check_range(self, value: float) -> None:
-        if self.low is not None and value < self.low or self.high is not None and value > self.high:
-            raise LayerConfigError(f"{self.name} must be between {_fmt(self.low)} and {_fmt(self.high)}; got {_fmt(value)}")
-
-
-def _fmt(v: float | None) -> str:
-    if v is None:
-        return "∞"
-    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+    code: str
+    note: str = ""
+    loads: dict[str, str] = field(default_factory=dict)
+    helper: str = ""
 
 
 def shape_str(shape: Shape) -> str:
@@ -108,9 +67,38 @@ class Layer:
     """
 
     schema: ClassVar[tuple[Param, ...]] = ()
-    category: ClassVar[str] = "Core"
-    summary: ClassVar[str] = ""
+    category: ClassVar[str] = "Core"  # the designer's palette section
+    summary: ClassVar[str] = ""  # one line for the palette and tooltips
     stochastic: ClassVar[bool] = False  # uses random numbers in training (Dropout)
+
+    # -- what the rest of the studio asks of a layer type (the defaults suit a plain element-wise layer) ---------
+    #: The activations view: "starts" a new picture (a weighted or pooling layer), "joins" the picture before it
+    #: (an activation: its output is shown, its name is in the title), or is "hidden" in it (changes nothing worth
+    #: seeing: Flatten, Dropout).
+    activation_group: ClassVar[str] = "joins"
+    #: How the weights view draws the main weight array (:meth:`main_weight`): "units" for an (inputs, units) matrix
+    #: (each unit's column is a picture when the inputs are the image's pixels), "kernels" for a (kh, kw, in, out)
+    #: convolution kernel, "values" for anything else (a strip of numbers).
+    weight_picture: ClassVar[str] = "values"
+    #: Acts on every value alone, so it keeps whatever order a flat vector's values come in (the exporters then
+    #: look through it for the layer that takes a Flatten's reordering).
+    per_value: ClassVar[bool] = False
+    #: Turns an image into a vector in height-width-channel order (the order other runtimes do differently).
+    flattens: ClassVar[bool] = False
+    #: Reads a flat vector through weight rows that can be permuted instead of the data (Dense).
+    absorbs_input_order: ClassVar[bool] = False
+    #: ``f(max(a, b)) == max(f(a), f(b))`` with the gradient going to the same position: a window maximum right
+    #: after it may run first and leave it a quarter of the values (see ``model.execution_order``).
+    commutes_with_max: ClassVar[bool] = False
+    #: Keeps the largest value of each window (the layer a ``commutes_with_max`` layer may swap with).
+    window_max: ClassVar[bool] = False
+    #: Turns scores into probabilities: with a fused loss the model stops before it in training, and saliency
+    #: takes the gradient of the scores it receives.
+    gives_probabilities: ClassVar[bool] = False
+    #: Each sample's output depends on that sample alone, so a batch may be split across threads (not BatchNorm).
+    splits_over_batch: ClassVar[bool] = True
+    #: Its units can die (give 0 for every input, so no gradient flows back): the weights view counts them.
+    counts_dead_units: ClassVar[bool] = False
 
     def __init__(self, **config: Any) -> None:
         known = {p.name: p for p in self.schema}
@@ -147,6 +135,10 @@ class Layer:
         """The key parameters in a few words, for layer lists and summaries."""
         return ", ".join(f"{k}={v}" for k, v in self.config.items())
 
+    def short_name(self) -> str:
+        """A few characters for picture titles ("Conv 32@5×5", "Dense 128")."""
+        return self.type_name()
+
     # -- shapes ----------------------------------------------------------------------------------------------------
     def output_shape(self, input_shape: Shape) -> Shape:
         return tuple(input_shape)
@@ -157,6 +149,15 @@ class Layer:
 
     def param_count(self, input_shape: Shape) -> int:
         return int(sum(math.prod(s) for s in self.param_shapes(input_shape).values()))
+
+    def forward_flops(self, input_shape: Shape) -> float:
+        """Floating-point operations of the forward pass per sample in matmuls and convolutions (the work that
+        dominates a step; element-wise layers count 0). Backward costs about twice as much again."""
+        return 0.0
+
+    def main_weight(self) -> str | None:
+        """The array the weights view draws and histograms (the first declared: W, or BatchNorm's gamma)."""
+        return next(iter(self.params), None)
 
     # -- building --------------------------------------------------------------------------------------------------
     def build(self, input_shape: Shape, rng: np.random.Generator, init: str = "he", dtype=np.float32) -> None:
@@ -184,6 +185,15 @@ class Layer:
         """Reset the layer's random stream (lets a gradient check see the same dropout mask twice)."""
         self.rng = np.random.default_rng(seed)
 
+    def replica(self) -> "Layer":
+        """A layer sharing this one's weight arrays (and buffers), with its own gradients, caches, scratch arrays
+        and random stream: another thread can run a part of the batch through it (``nn/parallel.py``)."""
+        twin = copy.copy(self)
+        twin.grads = {k: np.zeros_like(v) for k, v in self.grads.items()}
+        twin._work = {}
+        twin.rng = np.random.default_rng(self.rng.integers(2**63))
+        return twin
+
     # -- computation -----------------------------------------------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         raise NotImplementedError
@@ -197,6 +207,21 @@ class Layer:
         uses (for LeNet's first convolution that is a whole col2im pass saved per batch).
         """
         raise NotImplementedError
+
+    # -- export ----------------------------------------------------------------------------------------------------
+    def onnx_nodes(self, g, step, x: str) -> str:
+        """Add this layer's ONNX nodes reading tensor ``x``; return the output tensor's name.
+
+        ``g`` offers ``g.const(key, array)`` (an initializer named after the layer) and ``g.node(op, inputs,
+        suffix="", **attributes)`` (a node named after the layer; returns its output). ``step`` gives the layer's
+        ``in_shape``/``out_shape`` (NHWC, no batch axis) and the layout fix-ups of ``export/layout.py``. The graph
+        runs channel-first (NCHW).
+        """
+        raise NotImplementedError(f"{self.type_name()} has no ONNX translation")
+
+    def torch_modules(self, step) -> list[TorchModule]:
+        """This layer as ``torch.nn`` modules in an ``nn.Sequential`` (empty if it is the identity there)."""
+        raise NotImplementedError(f"{self.type_name()} has no PyTorch translation")
 
     def __repr__(self) -> str:
         return f"{self.type_name()}({self.describe()})"

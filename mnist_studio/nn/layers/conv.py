@@ -24,8 +24,9 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from mnist_studio.nn.init import init_weights
-from mnist_studio.nn.layers.base import Layer, LayerShapeError, Param, Shape, shape_str
+from mnist_studio.nn.layers.base import Layer, LayerShapeError, Shape, TorchModule, shape_str
 from mnist_studio.nn.layers.dense import INIT_PARAM
+from mnist_studio.nn.params import Param
 
 
 CHUNK_BYTES = 6 << 20  # patch-matrix bytes per chunk: about what stays in this machine's caches
@@ -66,12 +67,18 @@ class Conv2D(Layer):
     )
     category = "Convolution"
     summary = "Slide small learned kernels over the image (feature maps)"
+    activation_group = "starts"
+    weight_picture = "kernels"
 
     def describe(self) -> str:
         c = self.config
         k = c["kernel_size"]
         s = f", stride {c['stride']}" if c["stride"] != 1 else ""
         return f"{c['filters']} filters {k}×{k}{s}, {c['padding']}"
+
+    def short_name(self) -> str:
+        k = self.config["kernel_size"]
+        return f"Conv {self.config['filters']}@{k}×{k}"
 
     def _geometry(self, input_shape: Shape):
         if len(input_shape) != 3:
@@ -95,6 +102,11 @@ class Conv2D(Layer):
     def param_shapes(self, input_shape: Shape) -> dict[str, Shape]:
         k, f = self.config["kernel_size"], self.config["filters"]
         return {"W": (k, k, input_shape[-1], f), "b": (f,)}
+
+    def forward_flops(self, input_shape: Shape) -> float:
+        ho, wo, f = self.output_shape(input_shape)
+        k = self.config["kernel_size"]
+        return 2.0 * k * k * input_shape[-1] * ho * wo * f
 
     def _init_params(self, input_shape, rng, init):
         k, f, c = self.config["kernel_size"], self.config["filters"], input_shape[-1]
@@ -168,3 +180,31 @@ class Conv2D(Layer):
             return None
         return dxp[:, pt:pt + h, pl:pl + w, :]
 
+
+    # -- export: kernels go from (kh, kw, in, out) to the (out, in, kh, kw) of ONNX and PyTorch -------------------
+    def _pads(self, in_shape: Shape) -> tuple[int, int, int, int]:
+        """(top, left, bottom, right) zero padding."""
+        k, s, p = self.config["kernel_size"], self.config["stride"], self.config["padding"]
+        pt, pb, _ = resolve_padding(p, in_shape[0], k, s)
+        pl, pr, _ = resolve_padding(p, in_shape[1], k, s)
+        return pt, pl, pb, pr
+
+    def onnx_nodes(self, g, step, x):
+        k, s = self.config["kernel_size"], self.config["stride"]
+        w = g.const("W", self.params["W"].transpose(3, 2, 0, 1))
+        return g.node("Conv", [x, w, g.const("b", self.params["b"])], kernel_shape=[k, k], strides=[s, s],
+                      pads=list(self._pads(step.in_shape)))
+
+    def torch_modules(self, step):
+        k, s = self.config["kernel_size"], self.config["stride"]
+        pt, pl, pb, pr = self._pads(step.in_shape)
+        out = []
+        if (pt, pl) != (pb, pr):  # 'same' with an even kernel pads one more pixel after than before
+            out.append(TorchModule(f"nn.ZeroPad2d(({pl}, {pr}, {pt}, {pb}))", "uneven 'same' padding"))
+            pad = "0"
+        else:
+            pad = f"({pt}, {pl})"
+        out.append(TorchModule(
+            f"nn.Conv2d({step.in_shape[-1]}, {self.config['filters']}, kernel_size={k}, stride={s}, padding={pad})",
+            loads={"weight": "{W}.transpose(3, 2, 0, 1)", "bias": "{b}"}))
+        return out

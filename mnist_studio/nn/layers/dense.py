@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from mnist_studio.nn.init import init_weights
-from mnist_studio.nn.layers.base import Layer, LayerShapeError, Param, Shape, shape_str
+from mnist_studio.nn.layers.base import Layer, LayerShapeError, Shape, TorchModule, shape_str
+from mnist_studio.nn.params import Param
 
 INIT_PARAM = Param(
     "init", "choice", "auto",
@@ -29,9 +30,15 @@ class Dense(Layer):
     )
     category = "Core"
     summary = "Fully connected layer: every unit weighs every input"
+    activation_group = "starts"
+    weight_picture = "units"
+    absorbs_input_order = True
 
     def describe(self) -> str:
         return f"{self.config['units']} units"
+
+    def short_name(self) -> str:
+        return f"Dense {self.config['units']}"
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 1:
@@ -42,6 +49,9 @@ class Dense(Layer):
 
     def param_shapes(self, input_shape: Shape) -> dict[str, Shape]:
         return {"W": (input_shape[0], self.config["units"]), "b": (self.config["units"],)}
+
+    def forward_flops(self, input_shape: Shape) -> float:
+        return 2.0 * input_shape[0] * self.config["units"]
 
     def _init_params(self, input_shape, rng, init):
         fan_in, units = input_shape[0], self.config["units"]
@@ -58,3 +68,17 @@ class Dense(Layer):
         np.matmul(self._x.T, dy, out=self.grads["W"])
         np.sum(dy, axis=0, out=self.grads["b"])
         return dy @ self.params["W"].T if need_input_grad else None
+
+    # -- export: a Gemm / nn.Linear; after a Flatten of a multi-channel image the weight rows are taken in the
+    # channel-first order the other runtimes flatten in (export/layout.py decides when) ----------------------------
+    def onnx_nodes(self, g, step, x):
+        w = self.params["W"] if step.row_order is None else self.params["W"][step.row_order]
+        return g.node("Gemm", [x, g.const("W", w), g.const("b", self.params["b"])])
+
+    def torch_modules(self, step):
+        w = "{W}.T"
+        if step.absorbed_flatten is not None:
+            h, wd, c = step.absorbed_flatten
+            w = f"{{W}}.reshape({h}, {wd}, {c}, -1).transpose(2, 0, 1, 3).reshape({h * wd * c}, -1).T"
+        return [TorchModule(f"nn.Linear({step.in_shape[0]}, {self.config['units']})",
+                            loads={"weight": w, "bias": "{b}"})]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnist_studio.nn.layers.base import Layer, LayerShapeError, Param, Shape, shape_str
+from mnist_studio.nn.layers.base import Layer, LayerShapeError, Shape, TorchModule, shape_str
+from mnist_studio.nn.params import Param
 
 
 class _Pool2D(Layer):
@@ -19,10 +20,23 @@ class _Pool2D(Layer):
               low=1, high=28, optional=True),
     )
     category = "Pooling"
+    activation_group = "starts"
+    onnx_op: str = ""  # the ONNX operator and the torch.nn module class that pool the same way
+    torch_class: str = ""
 
     def describe(self) -> str:
         p, s = self.config["pool_size"], self.config["stride"]
         return f"{p}×{p}" + (f", stride {s}" if s not in (None, p) else "")
+
+    def short_name(self) -> str:
+        return f"{self.type_name()[:3]}Pool {self.config['pool_size']}"
+
+    def onnx_nodes(self, g, step, x):
+        p, s = self.config["pool_size"], self._stride
+        return g.node(self.onnx_op, [x], kernel_shape=[p, p], strides=[s, s])
+
+    def torch_modules(self, step):
+        return [TorchModule(f"nn.{self.torch_class}(kernel_size={self.config['pool_size']}, stride={self._stride})")]
 
     @property
     def _stride(self) -> int:
@@ -49,6 +63,8 @@ class MaxPool2D(_Pool2D):
     """Keeps the largest value of each window: shrinks the image and tolerates small shifts."""
 
     summary = "Keep the largest value in each window (shrinks the image)"
+    window_max = True
+    onnx_op, torch_class = "MaxPool", "MaxPool2d"
 
     def forward(self, x, training=False):
         ho, wo, _ = self.output_shape(x.shape[1:])
@@ -100,6 +116,7 @@ class AvgPool2D(_Pool2D):
     """Averages each window: shrinks the image, smoothing it."""
 
     summary = "Average each window (shrinks and smooths the image)"
+    onnx_op, torch_class = "AveragePool", "AvgPool2d"
 
     def forward(self, x, training=False):
         ho, wo, _ = self.output_shape(x.shape[1:])

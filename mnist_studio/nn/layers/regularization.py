@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnist_studio.nn.layers.base import Layer, Param, Shape
+from mnist_studio.nn.layers.base import Layer, Shape, TorchModule
+from mnist_studio.nn.params import Param
 
 
 class Dropout(Layer):
@@ -16,6 +17,8 @@ class Dropout(Layer):
     category = "Regularisation"
     summary = "Randomly silence units while training (less overfitting)"
     stochastic = True
+    activation_group = "hidden"  # the identity outside training: nothing to see
+    per_value = True
 
     def describe(self) -> str:
         return f"rate={self.config['rate']:g}"
@@ -34,6 +37,12 @@ class Dropout(Layer):
             return None
         return dy if self._mask is None else dy * self._mask
 
+    def onnx_nodes(self, g, step, x):
+        return x  # the identity at inference
+
+    def torch_modules(self, step):
+        return [TorchModule(f"nn.Dropout(p={self.config['rate']!r})")]
+
 
 class BatchNorm(Layer):
     """Normalises each feature (each channel, for images) to zero mean and unit variance over the batch, then
@@ -46,6 +55,7 @@ class BatchNorm(Layer):
     )
     category = "Regularisation"
     summary = "Normalise each feature over the batch (faster, steadier training)"
+    splits_over_batch = False  # statistics over half batches would change the result
 
     def describe(self) -> str:
         return ""
@@ -90,3 +100,17 @@ class BatchNorm(Layer):
             return dxhat * inv_std
         m = dy.size // dy.shape[-1]
         return (inv_std / m) * (m * dxhat - dxhat.sum(axis=axes) - xhat * (dxhat * xhat).sum(axis=axes))
+
+    # -- export: the running statistics, as evaluation uses them ---------------------------------------------------
+    def onnx_nodes(self, g, step, x):
+        arrays = [g.const(k, a) for k, a in (("gamma", self.params["gamma"]), ("beta", self.params["beta"]),
+                                             ("running_mean", self.buffers["running_mean"]),
+                                             ("running_var", self.buffers["running_var"]))]
+        return g.node("BatchNormalization", [x, *arrays], epsilon=float(self.config["epsilon"]))
+
+    def torch_modules(self, step):
+        cls = "BatchNorm2d" if len(step.in_shape) == 3 else "BatchNorm1d"
+        momentum = round(1 - self.config["momentum"], 9)  # torch weighs the new batch, we the running value
+        return [TorchModule(f"nn.{cls}({step.in_shape[-1]}, eps={self.config['epsilon']!r}, momentum={momentum!r})",
+                            loads={"weight": "{gamma}", "bias": "{beta}", "running_mean": "{running_mean}",
+                                   "running_var": "{running_var}"})]
