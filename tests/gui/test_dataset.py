@@ -167,7 +167,8 @@ def test_install_adds_the_tab_and_file_actions(qtbot, session, small_mnist, tmp_
     w.show()
     w.tabs.setCurrentIndex(1)
     qtbot.waitUntil(lambda: panel.stats is not None)
-    panel.inspect_sample(0, 0)
-    assert w.tabs.currentIndex() == 0
+    with qtbot.waitSignal(session.inspectImage) as blocker:  # the Draw tab (not installed here) listens
+        panel.inspect_sample(0, 0)
+    assert blocker.args[1].startswith("Training image #") and blocker.args[0].shape == (28, 28)
     next(a for a in w.menus["File"].actions() if a.objectName() == "embeddedMnistAction").trigger()
     assert session.dataset.name == "MNIST"

@@ -306,12 +306,12 @@ def test_open_and_save_architecture_round_trip(window, panel, tmp_path):
     editor_widget(panel, QSpinBox, "filters").setValue(6)
     saved = window.session.spec
     path = tmp_path / "mine.json"
-    assert panel.save_architecture(path)
+    assert panel.files.save(path)
     assert path.read_text(encoding="utf-8") == spec_to_json(saved)
     assert json.loads(path.read_text())["layers"][0]["filters"] == 6
 
     window.session.set_spec(load_preset("lenet"))
-    assert panel.open_architecture(path)
+    assert panel.files.open(path)
     assert window.session.spec == saved
     assert panel.undo_action.text() == "&Undo Open mine.json"
 
@@ -322,8 +322,8 @@ def test_bad_files_are_reported_and_nothing_is_lost(qtbot, window, panel, tmp_pa
     before = window.session.spec
     corrupt = tmp_path / "corrupt.json"
     corrupt.write_text('{"layers": [', encoding="utf-8")
-    assert not panel.open_architecture(corrupt)
-    box = panel.message_box
+    assert not panel.files.open(corrupt)
+    box = panel.files.message_box
     assert isinstance(box, QMessageBox) and box.isVisible()
     assert "corrupt.json is not valid JSON" in box.text()
     assert window.session.spec == before and panel.undo_action.text() == "&Undo Add Dropout"
@@ -331,17 +331,17 @@ def test_bad_files_are_reported_and_nothing_is_lost(qtbot, window, panel, tmp_pa
 
     invalid = tmp_path / "invalid.json"
     invalid.write_text(json.dumps({"layers": [{"type": "Dense", "units": 10}]}), encoding="utf-8")
-    assert not panel.open_architecture(invalid)
-    assert "Layer 1 (Dense)" in panel.message_box.text() and window.session.spec == before
-    panel.message_box.close()
+    assert not panel.files.open(invalid)
+    assert "Layer 1 (Dense)" in panel.files.message_box.text() and window.session.spec == before
+    panel.files.message_box.close()
 
-    assert not panel.save_architecture(tmp_path / "no such folder" / "x.json")
-    assert "Could not write" in panel.message_box.text()
+    assert not panel.files.save(tmp_path / "no such folder" / "x.json")
+    assert "Could not write" in panel.files.message_box.text()
     assert not (tmp_path / "no such folder").exists()
-    panel.message_box.close()
+    panel.files.message_box.close()
 
     window.session.set_spec({"name": "broken", "layers": [{"type": "Dense", "units": 10}, {"type": "Flatten"}]})
     target = tmp_path / "broken.json"
-    assert not panel.save_architecture(target)  # only architectures that can be opened again are saved
-    assert not target.exists() and "Layer 1 (Dense)" in panel.message_box.text()
-    panel.message_box.close()
+    assert not panel.files.save(target)  # only architectures that can be opened again are saved
+    assert not target.exists() and "Layer 1 (Dense)" in panel.files.message_box.text()
+    panel.files.message_box.close()

@@ -215,29 +215,55 @@ def test_training_snapshots_mark_results_stale_without_re_evaluating(qtbot, show
     panel, ev, _ = shown
     model = template_model(mnist)
     session.set_model(model, "training")
-    assert panel.stale_label.isVisible() and "previous model" in panel.stale
-    panel._set_stale("")
+    assert panel.state == "stale" and panel.stale_label.isVisible() and "previous model" in panel.note
+    panel.show_evaluation(ev, panel.images, panel.class_names)  # results for these weights: fresh again
+    assert panel.state == "fresh" and not panel.stale_label.isVisible()
     session.update_weights(model.state_dict())
-    assert "changed the weights" in panel.stale and not panel.runner.busy("evaluate")
-    assert panel.evaluation is ev  # old results stay visible, marked stale
+    assert panel.state == "stale" and "changed the weights" in panel.note and not panel.runner.busy("evaluate")
+    assert panel.evaluation is ev and panel.pages.currentIndex() == 1  # old results stay visible, marked stale
     with qtbot.waitSignal(panel.evaluated, timeout=20000):
         session.record_run(object())  # the run ended: evaluate the final weights
-    assert panel.evaluation is not ev and not panel.stale
+        assert panel.state == "running" and panel.progress.isVisible()
+        assert "changed the weights" in panel.note  # the stale results keep their note until replaced
+    assert panel.evaluation is not ev and panel.state == "fresh" and not panel.stale_label.isVisible()
     second = panel.evaluation
     session.record_run(object())
-    assert panel.runner.busy("evaluate")
+    assert panel.runner.busy("evaluate") and panel.state == "running" and not panel.stale_label.isVisible()
     session.set_state("running")  # "+1 epoch": the evaluation gives the CPU back to the trainer
-    assert not panel.runner.busy("evaluate") and "Training resumed" in panel.stale
+    assert not panel.runner.busy("evaluate") and panel.state == "stale" and "Training resumed" in panel.note
+    assert not panel.progress.isVisible()
     qtbot.wait(300)
     assert panel.evaluation is second  # the cancelled job's result never arrives
 
 
-def test_dataset_change_marks_results_stale(shown, session, small_ds):
-    panel, _, _ = shown
-    other = Dataset("other", small_ds.train_images, small_ds.train_labels, small_ds.test_images[:50],
-                    small_ds.test_labels[:50])
+def test_the_state_goes_idle_running_fresh_stale_and_back(qtbot, panel, session, mnist):
+    """One walk through every state, checking what each one shows."""
+    assert panel.state == "idle" and panel.pages.currentIndex() == 0 and "No model yet" in panel.message.text()
+    session.set_model(template_model(mnist), "training")  # no results yet, training: a message, no evaluation
+    assert panel.state == "idle" and "Training is running" in panel.message.text()
+    assert not panel.runner.busy("evaluate")
+    panel.evaluate_button.click()
+    assert panel.state == "running" and panel.progress.isVisible() and panel.pages.currentIndex() == 0
+    assert panel.message.text().startswith("Testing")
+    session.set_state("running")  # training resumed before the first results: back to the message
+    assert panel.state == "idle" and "Training is running" in panel.message.text()
+    assert not panel.progress.isVisible() and not panel.runner.busy("evaluate")
+    with qtbot.waitSignal(panel.evaluated, timeout=20000):
+        session.set_model(template_model(mnist), "/tmp/template.npz")  # a file: tested at once
+        assert panel.state == "running"
+    assert panel.state == "fresh" and panel.pages.currentIndex() == 1 and not panel.progress.isVisible()
+    other = Dataset("other", mnist.train_images[:10], mnist.train_labels[:10], mnist.test_images[:40],
+                    mnist.test_labels[:40])
     session.set_dataset(other)
-    assert "other" in panel.stale and "hand-made" in panel.stale
+    assert panel.state == "stale" and "other" in panel.note and panel.stale_label.isVisible()
+    with qtbot.waitSignal(panel.evaluated, timeout=20000):
+        panel.evaluate_button.click()
+    assert panel.state == "fresh" and len(panel.evaluation.labels) == 40
+    panel.runner.failed.emit("evaluate", "no memory left")  # a failure keeps the results, marked
+    assert panel.state == "stale" and "Could not evaluate: no memory left" in panel.note
+    session.set_model(None)
+    assert panel.state == "idle" and panel.evaluation is None and panel.pages.currentIndex() == 0
+    assert "No model yet" in panel.message.text() and not panel.evaluate_button.isEnabled()
 
 
 def test_closing_during_an_evaluation_stops_within_a_chunk(qtbot, panel, session, mnist):
@@ -264,7 +290,7 @@ def test_closing_during_an_evaluation_stops_within_a_chunk(qtbot, panel, session
     assert len(chunks) <= started + 1 < 20  # the chunk in flight finished (maybe one more began): not 20 of them
 
 
-def test_install_adds_the_tab_and_switches_to_draw_on_inspect(qtbot, shown, session):
+def test_install_adds_the_tab_and_inspecting_sends_the_image_to_the_pad(qtbot, shown, session):
     panel, _, images = shown
     w = QMainWindow()
     qtbot.addWidget(w)
@@ -281,7 +307,8 @@ def test_install_adds_the_tab_and_switches_to_draw_on_inspect(qtbot, shown, sess
         assert installed.shutdown in w.close_hooks
         w.tabs.setCurrentIndex(1)
         installed.show_evaluation(hand_evaluation(LABELS, PREDS, CONF), images, tuple("0123456789"))
-        installed.inspect_index(4)
-        assert w.tabs.currentIndex() == 0
+        with qtbot.waitSignal(session.inspectImage) as blocker:  # the Draw tab (not installed here) listens
+            installed.inspect_index(4)
+        assert np.array_equal(blocker.args[0], to_float(images[4])) and "true 5" in blocker.args[1]
     finally:
         installed.shutdown()

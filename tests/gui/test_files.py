@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from PyQt6.QtWidgets import QApplication, QDockWidget, QLabel
 
-from mnist_studio.gui.files import actions as file_actions
+from mnist_studio.gui import dialogs as studio_dialogs
 from mnist_studio.gui.files import settings as file_settings
 from mnist_studio.nn.model import Model
 from mnist_studio.nn.modelfile import load_model, save_model
@@ -39,8 +39,8 @@ def make_window(qtbot, monkeypatch):
 def dialogs(monkeypatch):
     """Record warnings and notes instead of showing modal boxes."""
     seen = {"warn": [], "inform": []}
-    monkeypatch.setattr(file_actions, "warn", lambda parent, title, text: seen["warn"].append(text))
-    monkeypatch.setattr(file_actions, "inform", lambda parent, title, text: seen["inform"].append(text))
+    monkeypatch.setattr(studio_dialogs, "warn", lambda parent, title, text: seen["warn"].append(text))
+    monkeypatch.setattr(studio_dialogs, "inform", lambda parent, title, text: seen["inform"].append(text))
     return seen
 
 
@@ -177,7 +177,7 @@ def test_plots_export_to_png_svg_and_the_clipboard(plot_window, tmp_path, monkey
         pixels = np.asarray(im.convert("RGB"))
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 5  # a drawing, not a blank image
 
-    monkeypatch.setattr(file_actions, "ask_save_path", lambda *a: str(tmp_path / "loss.svg"))
+    monkeypatch.setattr(studio_dialogs, "ask_save_path", lambda *a: str(tmp_path / "loss.svg"))
     svg = fa.export_plot(refs[0])
     root = ET.parse(svg).getroot()
     assert root.tag.endswith("svg")

@@ -10,6 +10,7 @@ import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QDockWidget, QTreeWidget
 
+from mnist_studio.gui import dialogs
 from mnist_studio.gui.runs import panel as runs_panel
 from mnist_studio.gui.runs import runs_folder
 from mnist_studio.nn.model import Model
@@ -129,15 +130,15 @@ def test_rename_inline_delete_and_export(make_window, past_runs, qtbot, monkeypa
 
     p = panel_of(win)
     p.tree.setCurrentItem(item_named(win, "adam faster"))
-    monkeypatch.setattr(runs_panel, "ask_save_path", lambda *a: str(tmp_path / "adam.csv"))
+    monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(tmp_path / "adam.csv"))
     p.actions["csv"].trigger()
     table = list(csv.DictReader((tmp_path / "adam.csv").open()))
     assert [float(r["val_accuracy"]) for r in table] == [pytest.approx(0.7), pytest.approx(0.8)]
 
-    monkeypatch.setattr(runs_panel, "confirm", lambda *a: False)
+    monkeypatch.setattr(dialogs, "confirm", lambda *a: False)
     p.actions["delete"].trigger()
     assert len(rows(win)) == 2 and (store.folder / f"{b.id}.json").exists()
-    monkeypatch.setattr(runs_panel, "confirm", lambda *a: True)
+    monkeypatch.setattr(dialogs, "confirm", lambda *a: True)
     p.actions["delete"].trigger()
     assert [r[0] for r in rows(win)] == ["SGD, lr 0.05"]
     assert not (store.folder / f"{b.id}.json").exists() and not (store.folder / f"{b.id}.npz").exists()
@@ -163,7 +164,7 @@ def test_open_a_runs_model_and_rerun_it(make_window, past_runs, qtbot, monkeypat
 
     (store.folder / f"{a.id}.npz").write_bytes(b"PK\x03\x04 damaged")
     warnings = []
-    monkeypatch.setattr(runs_panel, "warn", lambda parent, title, text: warnings.append(text))
+    monkeypatch.setattr(dialogs, "warn", lambda parent, title, text: warnings.append(text))
     before = win.session.model
     p.actions["open"].trigger()
     assert warnings and f"{a.id}.npz" in warnings[0]

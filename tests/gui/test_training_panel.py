@@ -417,7 +417,7 @@ def test_hovering_the_loss_plot_shows_a_crosshair_and_the_values(qtbot, window, 
     plot = panel.plots.loss_plot
     vb = plot.getPlotItem().vb
     centre = plot.mapFromScene(vb.sceneBoundingRect().center())
-    hover = panel.plots._hover[plot]
+    hover = panel.plots.hovers[plot]
     QTest.mouseMove(plot.viewport(), QPoint(centre.x() - 5, centre.y()))
     QTest.mouseMove(plot.viewport(), QPoint(centre.x(), centre.y()))
     qtbot.waitUntil(hover.label.isVisible, timeout=3000)

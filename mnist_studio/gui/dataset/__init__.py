@@ -1,8 +1,8 @@
 """The Dataset tab (issue 5): samples, class counts and mean images of the dataset in use, and switching to
 another IDX dataset folder or back to the embedded MNIST.
 
-``install(window)`` adds the tab and two File menu actions; a sample sent to the drawing pad switches to the Draw
-tab (found by its text, so this package never imports the drawing panel).
+``install(window)`` adds the tab and two File menu actions. A sample sent to the drawing pad goes through
+``session.inspect``; the Draw tab comes forward by itself.
 """
 
 from __future__ import annotations
@@ -14,18 +14,10 @@ from mnist_studio.gui.dataset.panel import DatasetPanel
 __all__ = ["DatasetPanel", "install"]
 
 
-def _show_tab(tabs, text: str) -> None:
-    for i in range(tabs.count()):
-        if tabs.tabText(i).replace("&", "") == text:
-            tabs.setCurrentIndex(i)
-            return
-
-
 def install(window) -> DatasetPanel:
     panel = DatasetPanel(window.session)
     window.tabs.addTab(panel, "Dataset")
     window.dataset_panel = panel
-    panel.inspected.connect(lambda: _show_tab(window.tabs, "Draw"))
 
     open_action = QAction("Open Dataset Folder…", window)
     open_action.setObjectName("openDatasetAction")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton, QScrollArea, QSplitter,
                              QVBoxLayout, QWidget)
 
@@ -24,9 +24,7 @@ SAMPLES_PER_CLASS = 12
 
 
 class DatasetPanel(QWidget):
-    """The whole tab; ``inspected`` fires after a sample was sent to the drawing pad."""
-
-    inspected = pyqtSignal()
+    """The whole tab."""
 
     def __init__(self, session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -144,7 +142,6 @@ class DatasetPanel(QWidget):
         ds = self.shown_dataset
         self.session.inspect(to_float(ds.train_images[index]),
                              f"Training image #{index} of {ds.name}: {ds.class_names[int(ds.train_labels[index])]}")
-        self.inspected.emit()
 
     @staticmethod
     def _is_embedded(ds: Dataset) -> bool:

@@ -1,53 +1,40 @@
 """The layer-stack designer: the dock where a network is built, layer by layer, with its shapes checked live.
 
-All editing goes through one :class:`~mnist_studio.nn.stack.LayerStack`; this widget only turns clicks into stack
-operations and shows the result. After every edit (undo and redo included) the stack's spec is published to the
-session, which is how the training panel learns what to train and whether it can (it analyses the spec itself).
-A spec arriving from elsewhere (a preset, a model file, a re-run) is loaded into the stack as one undoable step, and
-is not echoed back.
+All editing goes through one :class:`~mnist_studio.nn.stack.LayerStack`; this controller only turns the widgets'
+clicks (built in :mod:`.layout`) into stack operations and shows the result. After every edit (undo and redo
+included) the stack's spec is published to the session, which is how the training panel learns what to train and
+whether it can (it analyses the spec itself). A spec arriving from elsewhere (a preset, a model file, a re-run) is
+loaded into the stack as one undoable step, and is not echoed back. Architecture files are opened and saved by
+:class:`~mnist_studio.gui.files.architecture.ArchitectureFiles` (an opened file is one undoable step too).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from PyQt6.QtGui import QKeySequence
 
-from PyQt6.QtCore import QSize, Qt
-from PyQt6.QtGui import QAction, QKeySequence
-from PyQt6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView,
-                             QLabel, QLineEdit, QMenu, QMessageBox, QPushButton, QSizePolicy, QStyle,
-                             QToolButton, QTreeView, QVBoxLayout, QWidget)
-
-from mnist_studio.fileio import atomic_write_text
-from mnist_studio.gui.designer.editor import PropertyEditor
-from mnist_studio.gui.designer.model import LayerDelegate, LayerStackModel
-from mnist_studio.nn.init import DESCRIPTIONS as INIT_DESCRIPTIONS
-from mnist_studio.nn.init import INITIALISERS
-from mnist_studio.nn.layers import LAYER_TYPES, LayerConfigError, shape_str
-from mnist_studio.nn.spec import SpecError, list_presets, load_preset, load_spec_file, spec_to_json
+from mnist_studio.gui.designer.layout import DesignerLayout
+from mnist_studio.gui.designer.model import LayerStackModel
+from mnist_studio.gui.files.architecture import ArchitectureFiles
+from mnist_studio.nn.layers import LayerConfigError, shape_str
+from mnist_studio.nn.spec import load_preset
 from mnist_studio.nn.stack import LayerStack
 
-CATEGORIES = ("Core", "Convolution", "Pooling", "Activation", "Regularisation")
 
+class DesignerPanel(DesignerLayout):
+    """The Architecture dock's contents. ``files.open(path)`` / ``files.save(path)`` do what the File menu's
+    architecture actions do, without the file dialogs."""
 
-class DesignerPanel(QWidget):
-    """The Architecture dock's contents. ``open_architecture(path)`` / ``save_architecture(path)`` do what the
-    File menu's actions do, without the file dialogs."""
-
-    def __init__(self, session, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("designerPanel")
+    def __init__(self, session, parent=None) -> None:
+        stack = LayerStack()
+        super().__init__(LayerStackModel(stack), parent)
+        self.model.setParent(self)
+        self.stack = stack
         self.session = session
-        self.stack = LayerStack()
-        self.model = LayerStackModel(self.stack, self)
+        self.files = ArchitectureFiles(session, self, load=self.stack.replace_all, current=self.stack.to_spec)
         self._publishing = False  # we are sending our spec to the session: ignore its echo
         self._loading = False  # we are showing a spec that came from the session: do not send it back
         self._syncing = False  # widgets are being set from the stack: their change signals are not edits
-        self._last_dir = str(Path.home())
-        self.message_box: QMessageBox | None = None
-        self._window = None  # the main window, once install_menus ran (for its Recent Files)
-        self.last_message = ""
-        self._make_actions()
-        self._build_ui()
+        self._connect()
         self.stack.events.edited.connect(self._on_edited)
         self.stack.events.meta_changed.connect(lambda _: self._sync_meta())
         self.stack.events.reset.connect(self._sync_meta)
@@ -57,238 +44,27 @@ class DesignerPanel(QWidget):
         else:
             self._on_edited()
 
-    def sizeHint(self) -> QSize:
-        return QSize(360, 760)
-
-    # -- actions -----------------------------------------------------------------------------------------------------
-    def _make_actions(self) -> None:
-        style = self.style()
-        self.undo_action = QAction("&Undo", self)
-        self.undo_action.setObjectName("undoAction")
-        self.undo_action.setShortcuts(QKeySequence.StandardKey.Undo)
-        self.redo_action = QAction("&Redo", self)
-        self.redo_action.setObjectName("redoAction")
-        self.redo_action.setShortcuts(QKeySequence.StandardKey.Redo)
-        for action, fn in ((self.undo_action, self.stack.undo), (self.redo_action, self.stack.redo)):
-            # Window-wide, but the drawing pad claims Ctrl+Z through ShortcutOverride while it has focus.
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            action.triggered.connect(fn)
-            self.addAction(action)
-
-        def row_action(text, name, shortcut, fn, tip, icon_text=None):
-            action = QAction(text, self)
-            action.setObjectName(name)
-            if icon_text:
-                action.setIconText(icon_text)  # the button shows an arrow, the context menu the words
-            if shortcut:
-                action.setShortcut(QKeySequence(shortcut))
-                # Only while the list has focus: Delete in a spin box must edit the number, not remove the layer.
-                action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-                tip += f" ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})"
-            action.setToolTip(tip)
-            action.setStatusTip(tip)
-            action.triggered.connect(fn)
-            return action
-
-        self.remove_action = row_action("Remove", "removeLayerAction", "Delete", self.remove_selected,
-                                        "Remove the selected layer")
-        self.duplicate_action = row_action("Duplicate", "duplicateLayerAction", "Ctrl+D", self.duplicate_selected,
-                                           "Insert a copy of the selected layer below it")
-        self.move_up_action = row_action("Move up", "moveUpAction", "Ctrl+Up", lambda: self.move_selected(-1),
-                                         "Move the selected layer up", "▲")
-        self.move_down_action = row_action("Move down", "moveDownAction", "Ctrl+Down", lambda: self.move_selected(1),
-                                           "Move the selected layer down", "▼")
-
-        self.open_action = QAction(style.standardIcon(QStyle.StandardPixmap.SP_DialogOpenButton),
-                                   "Open Architecture…", self)
-        self.open_action.setObjectName("openArchitectureAction")
-        self.open_action.setIconText("Open")
-        self.open_action.setStatusTip("Load a network architecture from a JSON file")
-        self.open_action.setToolTip("Open an architecture (JSON)")
-        self.open_action.triggered.connect(self._open_dialog)
-        self.save_action = QAction(style.standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton),
-                                   "Save Architecture As…", self)
-        self.save_action.setObjectName("saveArchitectureAction")
-        self.save_action.setIconText("Save")
-        self.save_action.setStatusTip("Save this network architecture as a JSON file")
-        self.save_action.setToolTip("Save the architecture as JSON")
-        self.save_action.triggered.connect(self._save_dialog)
-
-        self.palette = QMenu("Add layer", self)
-        self.palette.setObjectName("layerPalette")
-        self.palette.setToolTipsVisible(True)
-        self.palette_actions: dict[str, QAction] = {}
-        for category in CATEGORIES:
-            kinds = [k for k, cls in LAYER_TYPES.items() if cls.category == category]
-            if not kinds:
-                continue
-            self.palette.addSection(category)
-            for kind in kinds:
-                self.palette_actions[kind] = self._palette_action(kind)
-        for kind in LAYER_TYPES:  # a category this list does not know still gets its layers offered
-            if kind not in self.palette_actions:
-                self.palette_actions[kind] = self._palette_action(kind)
-
-        self.presets_menu = QMenu("&Presets", self)
-        self.presets_menu.setObjectName("presetsMenu")
-        self.presets_menu.setToolTipsVisible(True)
-        self.preset_actions: dict[str, QAction] = {}
-        for name, spec in list_presets().items():
-            action = self.presets_menu.addAction(name)
-            action.setObjectName(f"preset_{name}")
-            description = spec.get("description", "")
-            action.setToolTip(description)
-            action.setStatusTip(f"{name}: {description}")
+    def _connect(self) -> None:
+        """Widgets and actions → stack operations."""
+        self.undo_action.triggered.connect(self.stack.undo)
+        self.redo_action.triggered.connect(self.stack.redo)
+        self.remove_action.triggered.connect(self.remove_selected)
+        self.duplicate_action.triggered.connect(self.duplicate_selected)
+        self.move_up_action.triggered.connect(lambda: self.move_selected(-1))
+        self.move_down_action.triggered.connect(lambda: self.move_selected(1))
+        self.open_action.triggered.connect(self.files.open_dialog)
+        self.save_action.triggered.connect(self.files.save_dialog)
+        for kind, action in self.palette_actions.items():
+            action.triggered.connect(lambda _=False, k=kind: self.add_layer(k))
+        for name, action in self.preset_actions.items():
             action.triggered.connect(lambda _=False, n=name: self.load_preset(n))
-            self.preset_actions[name] = action
-
-    def _palette_action(self, kind: str) -> QAction:
-        cls = LAYER_TYPES[kind]
-        action = self.palette.addAction(kind)
-        action.setObjectName(f"add{kind}")
-        action.setToolTip(cls.summary)
-        action.setStatusTip(f"{kind}: {cls.summary}")
-        action.triggered.connect(lambda _=False, k=kind: self.add_layer(k))
-        return action
-
-    def install_menus(self, window) -> None:
-        """Put Undo/Redo in Edit, Open/Save in File, and a Presets menu before Help."""
-        self._window = window
-        edit = window.menus["Edit"]
-        edit.addAction(self.undo_action)
-        edit.addAction(self.redo_action)
-        edit.addSeparator()
-        file_menu = window.menus["File"]
-        file_menu.addAction(self.open_action)
-        file_menu.addAction(self.save_action)
-        file_menu.addSeparator()
-        window.menuBar().insertMenu(window.menus["Help"].menuAction(), self.presets_menu)
-        window.menus.setdefault("Presets", self.presets_menu)
-
-    # -- layout ------------------------------------------------------------------------------------------------------
-    def _build_ui(self) -> None:
-        toolbar = QHBoxLayout()
-        toolbar.setSpacing(2)
-        for action, name, icon_only in ((self.open_action, "openArchitectureButton", True),
-                                        (self.save_action, "saveArchitectureButton", True)):
-            toolbar.addWidget(self._tool_button(action, name, icon_only))
-        presets = QToolButton()
-        presets.setObjectName("presetsButton")
-        presets.setText("Presets")
-        presets.setToolTip("Load a ready-made architecture")
-        presets.setAutoRaise(True)
-        presets.setMenu(self.presets_menu)
-        presets.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        toolbar.addWidget(presets)
-        toolbar.addStretch(1)
-        toolbar.addWidget(self._tool_button(self.undo_action, "undoButton", False))
-        toolbar.addWidget(self._tool_button(self.redo_action, "redoButton", False))
-
-        self.name_edit = QLineEdit()
-        self.name_edit.setObjectName("architectureName")
-        self.name_edit.setToolTip("The architecture's name (used for runs and saved files)")
         self.name_edit.editingFinished.connect(lambda: self._edit(self.stack.set_name, self.name_edit.text()))
-        self.description_edit = QLineEdit()
-        self.description_edit.setObjectName("architectureDescription")
-        self.description_edit.setPlaceholderText("What this network is for")
         self.description_edit.editingFinished.connect(
             lambda: self._edit(self.stack.set_description, self.description_edit.text()))
-        self.init_combo = QComboBox()
-        self.init_combo.setObjectName("initCombo")
-        for i, name in enumerate(INITIALISERS):
-            self.init_combo.addItem(name, name)
-            self.init_combo.setItemData(i, INIT_DESCRIPTIONS.get(name, ""), Qt.ItemDataRole.ToolTipRole)
-        self.init_combo.setToolTip("How weights start (layers set to 'auto' use this):\n" +
-                                   "\n".join(f"{k}: {v}" for k, v in INIT_DESCRIPTIONS.items()))
         self.init_combo.currentIndexChanged.connect(
             lambda _: self._syncing or self._edit(self.stack.set_init, self.init_combo.currentData()))
-        meta = QFormLayout()
-        meta.setContentsMargins(0, 0, 0, 0)
-        meta.addRow("Name", self.name_edit)
-        meta.addRow("About", self.description_edit)
-        meta.addRow("Initialiser", self.init_combo)
-
-        self.input_label = QLabel()
-        self.input_label.setObjectName("inputShapeLabel")
-
-        self.view = QTreeView()
-        self.view.setObjectName("layerStack")
-        self.view.setModel(self.model)
-        self.view.setItemDelegate(LayerDelegate(self.view))
-        self.view.setRootIsDecorated(False)
-        self.view.setUniformRowHeights(True)
-        self.view.setAlternatingRowColors(True)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
-        self.view.setDefaultDropAction(Qt.DropAction.MoveAction)
-        self.view.setDropIndicatorShown(True)
-        self.view.setAllColumnsShowFocus(True)
-        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        header = self.view.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(LayerStackModel.NUM, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(LayerStackModel.LAYER, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(LayerStackModel.OUTPUT, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(LayerStackModel.PARAMS, QHeaderView.ResizeMode.ResizeToContents)
-        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        self.view.addAction(self.palette.menuAction())
-        for action in (self.duplicate_action, self.remove_action, self.move_up_action, self.move_down_action):
-            self.view.addAction(action)
         self.view.selectionModel().selectionChanged.connect(self._on_selection)
-
-        self.add_button = QPushButton("Add layer")
-        self.add_button.setObjectName("addLayerButton")
-        self.add_button.setToolTip("Add a layer after the selected one (or at the end)")
-        self.add_button.setMenu(self.palette)
-        buttons = QHBoxLayout()
-        buttons.setSpacing(4)
-        buttons.addWidget(self.add_button)
-        for action, name in ((self.remove_action, "removeLayerButton"), (self.duplicate_action, "duplicateLayerButton"),
-                             (self.move_up_action, "moveUpButton"), (self.move_down_action, "moveDownButton")):
-            button = QToolButton()
-            button.setObjectName(name)
-            button.setDefaultAction(action)
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-
-        self.total_label = QLabel()
-        self.total_label.setObjectName("totalParamsLabel")
-        self.error_label = QLabel()
-        self.error_label.setObjectName("specErrorLabel")
-        self.error_label.setWordWrap(True)
-        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_label.setStyleSheet("QLabel { color: #b00020; background: #fdecec; border: 1px solid #f3b4b4;"
-                                       " border-radius: 3px; padding: 4px; }")
-        self.error_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-
-        self.editor = PropertyEditor()
         self.editor.paramEdited.connect(self._on_param_edited)
-
-        self.view.setMinimumHeight(180)
-        self.editor.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 2, 6, 6)
-        layout.addLayout(toolbar)
-        layout.addLayout(meta)
-        layout.addWidget(self.input_label)
-        layout.addWidget(self.view, 1)
-        layout.addLayout(buttons)
-        layout.addWidget(self.total_label)
-        layout.addWidget(self.error_label)
-        layout.addWidget(self.editor)
-        self.setMinimumWidth(340)
-
-    @staticmethod
-    def _tool_button(action: QAction, name: str, icon_only: bool) -> QToolButton:
-        button = QToolButton()
-        button.setObjectName(name)
-        button.setDefaultAction(action)
-        button.setAutoRaise(True)
-        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly if icon_only
-                                  else Qt.ToolButtonStyle.ToolButtonTextOnly)
-        return button
 
     # -- reading the selection ---------------------------------------------------------------------------------------
     def selected_row(self) -> int | None:
@@ -348,67 +124,6 @@ class DesignerPanel(QWidget):
         if row is None or row >= len(self.stack):
             return
         self._edit(self.stack.set_param, row, name, value)
-
-    # -- files -------------------------------------------------------------------------------------------------------
-    def open_architecture(self, path: str | Path) -> bool:
-        """Load an architecture file as one undoable step; a bad file is reported and changes nothing."""
-        try:
-            spec = load_spec_file(path)
-        except SpecError as e:
-            self._report("Could not open architecture", str(e))
-            return False
-        self._last_dir = str(Path(path).parent)
-        self.stack.replace_all(spec, f"Open {Path(path).name}")
-        self._add_recent(path)
-        self.session.status.emit(f"Opened architecture {path}")
-        return True
-
-    def save_architecture(self, path: str | Path) -> bool:
-        """Write the architecture as JSON, atomically. Only a valid network is saved, so every file this writes
-        can be opened again (opening checks the architecture)."""
-        error = self.model.analysis.error
-        if error is not None:
-            self._report("Cannot save this architecture yet", f"Fix this first, then save again:\n{error}")
-            return False
-        try:
-            atomic_write_text(path, spec_to_json(self.stack.to_spec()))
-        except OSError as e:
-            self._report("Could not save architecture", f"Could not write {path}: {e.strerror or e}")
-            return False
-        self._last_dir = str(Path(path).parent)
-        self._add_recent(path)
-        self.session.status.emit(f"Saved architecture to {path}")
-        return True
-
-    def _add_recent(self, path) -> None:
-        """The File panel (installed after this one) keeps a Recent Files list on the window, if it is there."""
-        recent = getattr(self._window, "recent_files", None)
-        if recent is not None:
-            recent.add(str(path), "architecture")
-
-    def _open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open architecture", self._last_dir,
-                                              "Architecture (*.json);;All files (*)")
-        if path:
-            self.open_architecture(path)
-
-    def _save_dialog(self) -> None:
-        suggested = str(Path(self._last_dir) / f"{self.stack.name or 'architecture'}.json")
-        path, _ = QFileDialog.getSaveFileName(self, "Save architecture", suggested, "Architecture (*.json)")
-        if path:
-            if not path.lower().endswith(".json"):
-                path += ".json"
-            self.save_architecture(path)
-
-    def _report(self, title: str, text: str) -> None:
-        """A warning that does not block (window-modal, opened with open()), also kept for tests and the status
-        bar."""
-        self.last_message = text
-        self.session.status.emit(text.replace("\n", " "))
-        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-        self.message_box = box
 
     # -- keeping widgets and session in step with the stack ----------------------------------------------------------
     def _on_edited(self) -> None:

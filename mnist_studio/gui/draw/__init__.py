@@ -28,7 +28,7 @@ def install(window) -> DrawPanel:
     action.triggered.connect(classify_image)
     window.menus["File"].addAction(action)
 
-    def show_inspected(_image, _caption) -> None:
+    def show_inspected(_image, _caption) -> None:  # the one "show in Draw tab": any panel calls session.inspect
         window.tabs.setCurrentWidget(panel)
 
     window.session.inspectImage.connect(show_inspected)

@@ -1,9 +1,8 @@
 """The Evaluate tab (issue 5): test accuracy, a clickable confusion matrix, per-class metrics, confident mistakes,
 a confidence threshold and robustness curves for the current model.
 
-``install(window)`` adds the tab and Train > Evaluate Model, stops the background thread in the window's close
-hooks, and switches to the Draw tab when an image is sent there (found by its tab text, so this package never
-imports the drawing panel).
+``install(window)`` adds the tab and Train > Evaluate Model and stops the background thread in the window's close
+hooks. An image sent to the drawing pad goes through ``session.inspect``; the Draw tab comes forward by itself.
 """
 
 from __future__ import annotations
@@ -12,16 +11,7 @@ from PyQt6.QtGui import QAction
 
 from mnist_studio.gui.evaluate.panel import EvaluatePanel
 
-__all__ = ["EvaluatePanel", "install", "show_tab"]
-
-
-def show_tab(tabs, text: str) -> bool:
-    """Make the tab whose text is ``text`` current; False when there is none."""
-    for i in range(tabs.count()):
-        if tabs.tabText(i).replace("&", "") == text:
-            tabs.setCurrentIndex(i)
-            return True
-    return False
+__all__ = ["EvaluatePanel", "install"]
 
 
 def install(window) -> EvaluatePanel:
@@ -29,7 +19,6 @@ def install(window) -> EvaluatePanel:
     window.tabs.addTab(panel, "Evaluate")
     window.evaluate_panel = panel
     window.close_hooks.append(panel.shutdown)
-    panel.inspected.connect(lambda: show_tab(window.tabs, "Draw"))
 
     def evaluate_now() -> None:
         window.tabs.setCurrentWidget(panel)

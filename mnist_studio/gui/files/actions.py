@@ -11,38 +11,16 @@ from pathlib import Path
 
 from PyQt6.QtCore import QObject, QTimer
 from PyQt6.QtGui import QAction, QKeySequence
-from PyQt6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox, QWidget
+from PyQt6.QtWidgets import QMenu
 
 from mnist_studio.export.layout import ExportError
 from mnist_studio.fileio import UnsafeOutput, check_not_inputs
+from mnist_studio.gui import dialogs
 from mnist_studio.gui.files import plots, settings
+from mnist_studio.gui.files.architecture import ArchitectureFiles
 from mnist_studio.nn.modelfile import ModelFileError, load_model, save_model
-from mnist_studio.nn.spec import SpecError, load_spec_file
 
 MODEL_FILTER = "MNIST Studio models (*.npz);;All files (*)"
-
-
-# -- dialogs (module functions, so tests can answer them) ----------------------------------------------------------
-
-def ask_open_path(parent: QWidget, title: str, folder: str, filters: str) -> str:
-    return QFileDialog.getOpenFileName(parent, title, folder, filters)[0]
-
-
-def ask_save_path(parent: QWidget, title: str, suggested: str, filters: str) -> str:
-    return QFileDialog.getSaveFileName(parent, title, suggested, filters)[0]
-
-
-def choose(parent: QWidget, title: str, label: str, items: list[str]) -> str | None:
-    item, ok = QInputDialog.getItem(parent, title, label, items, 0, False)
-    return item if ok else None
-
-
-def warn(parent: QWidget, title: str, text: str) -> None:
-    QMessageBox.warning(parent, title, text)
-
-
-def inform(parent: QWidget, title: str, text: str) -> None:
-    QMessageBox.information(parent, title, text)
 
 
 def _with_suffix(path: str, suffix: str) -> Path:
@@ -58,6 +36,7 @@ class FileActions(QObject):
         self.window = window
         self.session = window.session
         self.recent = settings.RecentFiles()
+        self.architectures = ArchitectureFiles(self.session, window)  # Recent Files' architectures
         self._model_meta: tuple[object, dict, dict] | None = None  # (model, training, history) known for it
         self.session.runRecorded.connect(self._remember_run)
         self.session.modelChanged.connect(self._forget_meta)
@@ -127,20 +106,20 @@ class FileActions(QObject):
             if source and Path(source).is_file():
                 check_not_inputs([("The export", o) for o in outputs], [("the model file you opened", source)])
         except UnsafeOutput as e:
-            warn(self.window, title, e.strerror)
+            dialogs.warn(self.window, title, e.strerror)
             return True
         return False
 
     # -- models ----------------------------------------------------------------------------------------------------
     def open_model(self, path: str | None = None) -> bool:
         """Load a model file; on any problem say why and keep the current model."""
-        path = path or ask_open_path(self.window, "Open Model", settings.last_folder(), MODEL_FILTER)
+        path = path or dialogs.ask_open_path(self.window, "Open Model", settings.last_folder(), MODEL_FILTER)
         if not path:
             return False
         try:
             loaded = load_model(path)
         except ModelFileError as e:
-            warn(self.window, "Cannot open the model", str(e))
+            dialogs.warn(self.window, "Cannot open the model", str(e))
             self._status(f"Could not open {Path(path).name}; the current model is unchanged")
             return False
         self.session.set_spec(loaded.model.spec)
@@ -150,21 +129,11 @@ class FileActions(QObject):
         self._status(f"Opened model {path}")
         return True
 
-    def open_architecture(self, path: str) -> bool:
-        try:
-            spec = load_spec_file(path)
-        except SpecError as e:
-            warn(self.window, "Cannot open the architecture", str(e))
-            return False
-        self.session.set_spec(spec)
-        self.recent.add(path, "architecture")
-        self._status(f"Opened architecture {path}")
-        return True
-
     def _need_model(self, what: str):
         model = self.session.model
         if model is None:
-            inform(self.window, what, "There is no model yet: train one (Train ▸ Start) or open a model file first.")
+            dialogs.inform(self.window, what,
+                           "There is no model yet: train one (Train ▸ Start) or open a model file first.")
         return model
 
     def save_model_as(self, path: str | None = None) -> bool:
@@ -172,8 +141,8 @@ class FileActions(QObject):
         if model is None:
             return False
         name = str(model.spec.get("name") or "model")
-        path = path or ask_save_path(self.window, "Save Model As", str(Path(settings.last_folder()) / f"{name}.npz"),
-                                     MODEL_FILTER)
+        path = path or dialogs.ask_save_path(self.window, "Save Model As",
+                                             str(Path(settings.last_folder()) / f"{name}.npz"), MODEL_FILTER)
         if not path:
             return False
         target = _with_suffix(path, ".npz")
@@ -183,8 +152,8 @@ class FileActions(QObject):
         try:
             save_model(target, model, training=training, history=history)
         except OSError as e:
-            warn(self.window, "Cannot save the model", f"Cannot write {target}: {e.strerror or e}. "
-                 "Nothing was changed; choose another folder or free some space.")
+            dialogs.warn(self.window, "Cannot save the model", f"Cannot write {target}: {e.strerror or e}. "
+                         "Nothing was changed; choose another folder or free some space.")
             return False
         self.recent.add(target, "model")
         self._status(f"Saved model to {target}")
@@ -215,22 +184,23 @@ class FileActions(QObject):
     def open_recent(self, entry: settings.RecentFile) -> bool:
         if not Path(entry.path).is_file():
             self.recent.remove(entry.path)
-            warn(self.window, "File not found", f"{entry.path} no longer exists; it was removed from Recent Files.")
+            dialogs.warn(self.window, "File not found",
+                         f"{entry.path} no longer exists; it was removed from Recent Files.")
             self.rebuild_recent_menu()
             return False
         if entry.kind == "model":
             return self.open_model(entry.path)
-        return self.open_architecture(entry.path)
+        return self.architectures.open(entry.path)
 
     # -- plots -----------------------------------------------------------------------------------------------------
     def _pick_plot(self, title: str) -> plots.PlotRef | None:
         refs = plots.find_plots(self.window)
         if not refs:
-            inform(self.window, title, "There is no plot to export in the window yet.")
+            dialogs.inform(self.window, title, "There is no plot to export in the window yet.")
             return None
         if len(refs) == 1:
             return refs[0]
-        label = choose(self.window, title, "Plot:", [r.label for r in refs])
+        label = dialogs.choose(self.window, title, "Plot:", [r.label for r in refs])
         return next((r for r in refs if r.label == label), None)
 
     def export_plot(self, ref: plots.PlotRef | None = None, path: str | None = None) -> Path | None:
@@ -239,14 +209,14 @@ class FileActions(QObject):
             return None
         if not path:
             suggested = str(Path(settings.last_folder()) / f"{ref.file_stem}.png")
-            path = ask_save_path(self.window, "Export Plot", suggested,
-                                 "PNG image (*.png);;SVG vector drawing (*.svg)")
+            path = dialogs.ask_save_path(self.window, "Export Plot", suggested,
+                                         "PNG image (*.png);;SVG vector drawing (*.svg)")
         if not path:
             return None
         try:
             written = plots.export_plot(ref, path)
         except plots.PlotExportError as e:
-            warn(self.window, "Cannot export the plot", str(e))
+            dialogs.warn(self.window, "Cannot export the plot", str(e))
             return None
         settings.remember_folder(written)
         self._status(f"Saved plot to {written}")
@@ -259,7 +229,7 @@ class FileActions(QObject):
         try:
             image = plots.copy_plot(ref)
         except plots.PlotExportError as e:
-            warn(self.window, "Cannot copy the plot", str(e))
+            dialogs.warn(self.window, "Cannot copy the plot", str(e))
             return False
         self._status(f"Copied the plot ({image.width()}×{image.height()}) to the clipboard")
         return True
@@ -272,8 +242,8 @@ class FileActions(QObject):
         from mnist_studio.export.onnx_export import export_onnx
 
         name = str(model.spec.get("name") or "model")
-        path = path or ask_save_path(self.window, "Export to ONNX", str(Path(settings.last_folder()) / f"{name}.onnx"),
-                                     "ONNX models (*.onnx)")
+        path = path or dialogs.ask_save_path(self.window, "Export to ONNX",
+                                             str(Path(settings.last_folder()) / f"{name}.onnx"), "ONNX models (*.onnx)")
         if not path:
             return None
         target = _with_suffix(path, ".onnx")
@@ -282,7 +252,7 @@ class FileActions(QObject):
         try:
             export_onnx(model, target)
         except ExportError as e:
-            warn(self.window, "Cannot export to ONNX", str(e))
+            dialogs.warn(self.window, "Cannot export to ONNX", str(e))
             return None
         settings.remember_folder(target)
         self._status(f"Exported ONNX model to {target} (input 'image': N×1×28×28, pixels in [0, 1])")
@@ -295,16 +265,18 @@ class FileActions(QObject):
         from mnist_studio.export.torch_script import export_torch_script, torch_export_paths
 
         name = str(model.spec.get("name") or "model").replace("-", "_")
-        path = path or ask_save_path(self.window, "Export as PyTorch Script",
-                                     str(Path(settings.last_folder()) / f"{name}_torch.py"), "Python scripts (*.py)")
+        path = path or dialogs.ask_save_path(self.window, "Export as PyTorch Script",
+                                             str(Path(settings.last_folder()) / f"{name}_torch.py"),
+                                             "Python scripts (*.py)")
         if not path:
             return None
-        if self._overwrites_open_model("Cannot export the PyTorch script", *torch_export_paths(_with_suffix(path, ".py"))):
+        outputs = torch_export_paths(_with_suffix(path, ".py"))
+        if self._overwrites_open_model("Cannot export the PyTorch script", *outputs):
             return None
         try:
             script, weights = export_torch_script(model, _with_suffix(path, ".py"))
         except ExportError as e:
-            warn(self.window, "Cannot export the PyTorch script", str(e))
+            dialogs.warn(self.window, "Cannot export the PyTorch script", str(e))
             return None
         settings.remember_folder(script)
         self._status(f"Exported {script.name} and its weights {weights.name} to {script.parent}")

@@ -1,10 +1,10 @@
-"""The live loss and accuracy plots (pyqtgraph), TensorBoard-style.
+"""The live loss and accuracy plots, TensorBoard-style: what happens to the items :mod:`.plots_layout` builds.
 
 Every plot item is created once; new batches only append to growing arrays, and a GUI timer hands the arrays to
-``setData`` at most ~16 times a second, whatever the batch rate. Peak downsampling and clip-to-view keep 100,000
-points as smooth as 100. Smoothing is the debiased exponential moving average of TensorBoard, computed
-incrementally (``EmaSmoother``) so each update smooths only the new points. Past runs ticked in the runs list are
-drawn as overlays in their own colours.
+``setData`` every ``REFRESH_MS`` (twice a second), whatever the batch rate. Peak downsampling and clip-to-view
+keep 100,000 points as smooth as 100. Smoothing is the debiased exponential moving average of TensorBoard,
+computed incrementally (``EmaSmoother``) so each update smooths only the new points. Past runs ticked in the runs
+list are drawn as overlays in their own colours.
 """
 
 from __future__ import annotations
@@ -14,249 +14,34 @@ from functools import partial
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, QObject, Qt, QTimer
-from PyQt6.QtWidgets import (QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QSizePolicy, QSlider, QSplitter,
-                             QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import QWidget
 
+from mnist_studio.gui.training.plots_layout import (DEFAULT_SMOOTHING, OVERLAY_COLORS, TRAIN_COLOR, VAL_COLOR,
+                                                    Overlay, PlotsLayout, Series, long_series)
 from mnist_studio.training import EpochEnd
 from mnist_studio.training.inspect import EmaSmoother, smooth_ema
 
-RUN_COLOR = (31, 119, 180)
-TRAIN_COLOR = "#ff7f0e"
-VAL_COLOR = "#2ca02c"
-OVERLAY_COLORS = ("#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#111111")
 REFRESH_MS = 500  # 2 redraws a second: live enough, and the trainer keeps the CPU (every redraw costs it)
-DEFAULT_SMOOTHING = 0.6
 
 
-class _Series:
-    """A float64 array that grows by whole packets (amortised doubling)."""
-
-    def __init__(self) -> None:
-        self._a = np.empty(4096)
-        self.n = 0
-
-    def extend(self, values: np.ndarray) -> None:
-        k = len(values)
-        if self.n + k > self._a.size:
-            self._a = np.resize(self._a, max(self._a.size * 2, self.n + k))
-        self._a[self.n:self.n + k] = values
-        self.n += k
-
-    def view(self) -> np.ndarray:
-        return self._a[: self.n]
-
-    def clear(self) -> None:
-        self.n = 0
-
-
-def cache_axes(plot: pg.PlotItem) -> None:
-    """Render each axis (its tick labels and, with a grid, the grid lines across the whole plot) into a cached
-    pixmap. Without it every new point repaints all tick text, which was most of the GUI thread's time while
-    training; the cache is rebuilt only when the axis itself changes."""
-    for name in ("left", "bottom", "right", "top"):
-        plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-
-
-class StickyYRange:
-    """Keeps a plot's y range steady while data streams in: widened when the data leaves it, narrowed only when the
-    data fills less than half of it. pyqtgraph's own auto-range moves on every new point, and every move
-    re-renders the axis (tick text and grid); this way the axis changes a handful of times per run.
-
-    A user's zoom or pan takes over (the plot stops following); pyqtgraph's "A" button hands control back."""
-
-    PAD = 0.06
-
-    def __init__(self, plot: pg.PlotItem) -> None:
-        self.vb = plot.vb
-        self.follow = True
-        self._bounds: tuple[float, float] | None = None
-        self.vb.disableAutoRange(axis=pg.ViewBox.YAxis)
-        self.vb.sigRangeChangedManually.connect(self._on_manual)
-        self.vb.sigStateChanged.connect(self._on_state)
-
-    def _on_manual(self, mask) -> None:
-        if mask is None or (len(mask) > 1 and mask[1]):
-            self.follow = False
-
-    def _on_state(self, _vb) -> None:
-        if self.vb.state["autoRange"][1]:  # the user pressed "A": follow again, our way
-            self.follow = True
-            self.vb.disableAutoRange(axis=pg.ViewBox.YAxis)
-            if self._bounds is not None:
-                self.update(*self._bounds, force=True)
-
-    def update(self, lo: float, hi: float, force: bool = False) -> None:
-        """Data now spans [lo, hi] (in view coordinates: log10 on a log axis)."""
-        if not (np.isfinite(lo) and np.isfinite(hi)):
-            return
-        self._bounds = (lo, hi)
-        if not self.follow:
-            return
-        span = max(hi - lo, 1e-9, abs(hi) * 1e-3)
-        want = (lo - self.PAD * span, hi + self.PAD * span)
-        c0, c1 = self.vb.viewRange()[1]
-        outside = lo < c0 or hi > c1
-        too_wide = span < 0.5 * (c1 - c0)
-        if force or outside or too_wide:
-            self.vb.setYRange(*want, padding=0)
-
-
-def _long_series(item: pg.PlotDataItem, smooth: bool = False) -> pg.PlotDataItem:
-    """Settings for a curve that may hold 100,000 points: downsampled to about one bin per pixel (pyqtgraph's
-    default is five), and no per-redraw NaN scan (the trainer never records a non-finite loss). Raw batch values
-    keep each bin's min and max ("peak": spikes survive); a smoothed line takes each bin's mean, since a
-    zig-zag of minima and maxima drawn antialiased costs five times as much and shows nothing more."""
-    item.opts["autoDownsampleFactor"] = 1.0
-    item.setSkipFiniteCheck(True)
-    if smooth:
-        item.setDownsampling(auto=True, method="mean")
-    return item
-
-
-def _make_plot(name: str, title: str, y_label: str) -> pg.PlotWidget:
-    w = pg.PlotWidget()
-    w.setObjectName(name)
-    p = w.getPlotItem()
-    p.setTitle(title, size="11pt")
-    p.setLabel("bottom", "epoch")
-    p.setLabel("left", y_label)
-    p.showGrid(x=True, y=True, alpha=0.15)
-    p.setDownsampling(auto=True, mode="peak")
-    p.setClipToView(True)
-    p.setMenuEnabled(True)
-    cache_axes(p)
-    w.setMinimumSize(260, 200)
-    return w
-
-
-class _Overlay:
-    def __init__(self, record, color: str) -> None:
-        self.record, self.color = record, color
-        h = record.history
-        self.epoch = np.asarray(h.series("epoch"), dtype=np.float64)
-        self.loss = np.asarray(h.series("loss"), dtype=np.float64)
-        self.acc = np.asarray(h.series("accuracy"), dtype=np.float64) * 100
-        self.items: list[tuple[pg.PlotItem, pg.PlotDataItem]] = []
-        self.smooth_loss = self.loss
-        self.smooth_acc = self.acc
-
-
-class _Hover:
-    def __init__(self, vline: pg.InfiniteLine, hline: pg.InfiniteLine, label: pg.TextItem, proxy) -> None:
-        self.vline, self.hline, self.label, self.proxy = vline, hline, label, proxy
-
-    def items(self) -> tuple:
-        return self.vline, self.hline, self.label
-
-    def hide(self) -> None:
-        for item in self.items():
-            item.hide()
-
-
-class TrainingPlots(QWidget):
-    """Loss (``lossPlot``) and accuracy (``accuracyPlot``) side by side, with a smoothing slider and log scale."""
+class TrainingPlots(PlotsLayout):
+    """The plots with their data: ``add_batches`` / ``add_epoch`` / ``mark_lr`` while a run goes, overlays of past
+    runs, smoothing, log scale and the hover read-out."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("trainingPlots")
         self.smoothing = DEFAULT_SMOOTHING
-        self.epoch, self.loss, self.acc = _Series(), _Series(), _Series()
-        self.loss_smooth, self.acc_smooth = _Series(), _Series()
+        self.epoch, self.loss, self.acc = Series(), Series(), Series()
+        self.loss_smooth, self.acc_smooth = Series(), Series()
         self._loss_ema, self._acc_ema = EmaSmoother(self.smoothing), EmaSmoother(self.smoothing)
         self.epochs: list[EpochEnd] = []
         self.lr_markers: list[tuple[float, float, pg.InfiniteLine]] = []
-        self.overlays: list[_Overlay] = []
+        self.overlays: list[Overlay] = []
         self._dirty = False
         self._total_epochs = 3.0
-
-        # toolbar
-        self.smoothing_slider = QSlider(Qt.Orientation.Horizontal)
-        self.smoothing_slider.setObjectName("smoothingSlider")
-        self.smoothing_slider.setRange(0, 99)
-        self.smoothing_slider.setValue(int(round(self.smoothing * 100)))
-        self.smoothing_slider.setMinimumWidth(110)
-        self.smoothing_slider.setMaximumWidth(180)
-        self.smoothing_slider.setToolTip("Exponential moving average of the batch curves, as in TensorBoard "
-                                         "(bias-corrected, so the start is not dragged towards zero)")
-        self.smoothing_label = QLabel(f"{self.smoothing:.2f}")
-        self.smoothing_label.setMinimumWidth(32)
-        self.log_check = QCheckBox("Log scale")
-        self.log_check.setObjectName("logScaleCheck")
-        self.log_check.setToolTip("Show the loss on a logarithmic axis: late, small improvements stay visible")
-        self.raw_check = QCheckBox("Raw batches")
-        self.raw_check.setObjectName("rawCheck")
-        self.raw_check.setChecked(True)
-        self.raw_check.setToolTip("Show every batch's loss and accuracy faintly behind the smoothed line")
-        bar = QHBoxLayout()
-        bar.setContentsMargins(4, 0, 4, 0)
-        bar.addWidget(QLabel("Smoothing"))
-        bar.addWidget(self.smoothing_slider)
-        bar.addWidget(self.smoothing_label)
-        bar.addSpacing(16)
-        bar.addWidget(self.log_check)
-        bar.addWidget(self.raw_check)
-        self.hint = QLabel("Hover to read values · wheel to zoom · right-click to export")
-        self.hint.setStyleSheet("color: #666;")
-        self.hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # gives way first
-        self.hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        bar.addWidget(self.hint, 1)
-
-        self.loss_plot = _make_plot("lossPlot", "Loss", "loss")
-        self.acc_plot = _make_plot("accuracyPlot", "Accuracy", "accuracy (%)")
-        self.acc_plot.setXLink(self.loss_plot)
-        lp, ap = self.loss_plot.getPlotItem(), self.acc_plot.getPlotItem()
-        legend_style = dict(labelTextSize="9pt", brush=pg.mkBrush(255, 255, 255, 215), pen=pg.mkPen("#ccc"))
-        lp.addLegend(offset=(-8, 8), **legend_style)
-        ap.addLegend(offset=(-8, -8), **legend_style)
-        self._loss_range, self._acc_range = StickyYRange(lp), StickyYRange(ap)
-
-        faint = pg.mkPen(RUN_COLOR + (50,), width=1)
-        self.loss_raw = _long_series(lp.plot(pen=faint, name="batch loss", antialias=False))  # faint: no AA needed
-        self.loss_line = _long_series(lp.plot(pen=pg.mkPen(RUN_COLOR, width=2.2), name="smoothed"), smooth=True)
-        self.loss_train_ep = lp.plot(pen=pg.mkPen(TRAIN_COLOR, width=1.5), symbol="o", symbolSize=7,
-                                     symbolBrush=TRAIN_COLOR, symbolPen=None, name="train (epoch)")
-        self.loss_val_ep = lp.plot(pen=pg.mkPen(VAL_COLOR, width=1.5), symbol="s", symbolSize=7,
-                                   symbolBrush=VAL_COLOR, symbolPen=None, name="validation (epoch)")
-        self.acc_raw = _long_series(ap.plot(pen=faint, antialias=False))
-        self.acc_line = _long_series(ap.plot(pen=pg.mkPen(RUN_COLOR, width=2.2), name="batch (smoothed)"),
-                                     smooth=True)
-        self.acc_train_ep = ap.plot(pen=pg.mkPen(TRAIN_COLOR, width=1.5), symbol="o", symbolSize=7,
-                                    symbolBrush=TRAIN_COLOR, symbolPen=None, name="train (epoch)")
-        self.acc_val_ep = ap.plot(pen=pg.mkPen(VAL_COLOR, width=1.5), symbol="s", symbolSize=7,
-                                  symbolBrush=VAL_COLOR, symbolPen=None, name="validation (epoch)")
-
-        # hover read-out: a crosshair and a label per plot
-        self._hover: dict[pg.PlotWidget, _Hover] = {}
-        for w in (self.loss_plot, self.acc_plot):
-            p = w.getPlotItem()
-            pen = pg.mkPen((120, 120, 120), width=1)
-            h = _Hover(pg.InfiniteLine(angle=90, movable=False, pen=pen),
-                       pg.InfiniteLine(angle=0, movable=False, pen=pen),
-                       pg.TextItem(anchor=(0, 0), fill=pg.mkBrush(255, 255, 255, 225), border=pg.mkPen("#aaa")),
-                       pg.SignalProxy(w.scene().sigMouseMoved, rateLimit=30, slot=partial(self._on_hover, w)))
-            h.label.setZValue(100)
-            for item in h.items():
-                p.addItem(item, ignoreBounds=True)
-                item.hide()
-            self._hover[w] = h
+        for w, h in self.hovers.items():
+            h.proxy = pg.SignalProxy(w.scene().sigMouseMoved, rateLimit=30, slot=partial(self._on_hover, w))
             w.viewport().installEventFilter(self)
-        self._empty_text = {}
-        for w, text in ((self.loss_plot, "Press Start: the loss of every batch appears here"),
-                        (self.acc_plot, "…and the accuracy here")):
-            t = pg.TextItem(text, color="#888", anchor=(0.5, 0.5))
-            w.getPlotItem().addItem(t, ignoreBounds=True)
-            self._empty_text[w] = t
-
-        plots = QSplitter(Qt.Orientation.Horizontal)
-        plots.addWidget(self.loss_plot)
-        plots.addWidget(self.acc_plot)
-        plots.setChildrenCollapsible(False)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        lay.addLayout(bar)
-        lay.addWidget(plots, 1)
-
         self.smoothing_slider.valueChanged.connect(self._on_smoothing)
         self.log_check.toggled.connect(self._on_log)
         self.raw_check.toggled.connect(self._on_raw)
@@ -280,7 +65,7 @@ class TrainingPlots(QWidget):
                      self.acc_train_ep, self.acc_val_ep):
             item.setData([], [])
         self._dirty = False
-        self._loss_range.follow = self._acc_range.follow = True
+        self.loss_range.follow = self.acc_range.follow = True
         self.set_total_epochs(total_epochs)
         self._show_empty(True)
 
@@ -324,12 +109,12 @@ class TrainingPlots(QWidget):
                 plot.removeItem(item)
         self.overlays = []
         for i, rec in enumerate(records):
-            ov = _Overlay(rec, OVERLAY_COLORS[i % len(OVERLAY_COLORS)])
+            ov = Overlay(rec, OVERLAY_COLORS[i % len(OVERLAY_COLORS)])
             pen = pg.mkPen(ov.color, width=2)
             ep = [e for e in rec.history.epochs if e.get("epoch") is not None]
             lp, ap = self.loss_plot.getPlotItem(), self.acc_plot.getPlotItem()
-            loss_item = _long_series(lp.plot(pen=pen, name=rec.name), smooth=True)
-            acc_item = _long_series(ap.plot(pen=pen, name=rec.name), smooth=True)
+            loss_item = long_series(lp.plot(pen=pen, name=rec.name), smooth=True)
+            acc_item = long_series(ap.plot(pen=pen, name=rec.name), smooth=True)
             ov.items = [(lp, loss_item), (ap, acc_item)]
             vx = [float(e["epoch"]) for e in ep if e.get("val_loss") is not None]
             if vx:
@@ -394,9 +179,9 @@ class TrainingPlots(QWidget):
                 if not pos:
                     return
                 lo, hi = np.log10(min(float(a.min()) for a in pos)), np.log10(hi)
-            self._loss_range.update(lo, hi, force)
+            self.loss_range.update(lo, hi, force)
         if acc:
-            self._acc_range.update(min(float(a.min()) for a in acc), max(float(a.max()) for a in acc), force)
+            self.acc_range.update(min(float(a.min()) for a in acc), max(float(a.max()) for a in acc), force)
 
     def flush(self) -> None:
         """Draw what arrived now (the timer would within REFRESH_MS)."""
@@ -423,11 +208,11 @@ class TrainingPlots(QWidget):
             if ov.epoch.size:
                 right = max(right, float(ov.epoch[-1]))
         self.loss_plot.getPlotItem().setXRange(0, right, padding=0.02)
-        for w, t in self._empty_text.items():
+        for w, t in self.empty_texts.items():
             t.setPos(right / 2, 0.5 if w is self.loss_plot else 50)
 
     def _show_empty(self, empty: bool) -> None:
-        for w, t in self._empty_text.items():
+        for w, t in self.empty_texts.items():
             t.setVisible(empty)
             if empty and not self.overlays:
                 w.getPlotItem().setYRange(*((0, 1) if w is self.loss_plot else (0, 100)), padding=0.05)
@@ -446,9 +231,8 @@ class TrainingPlots(QWidget):
 
     def _on_log(self, on: bool) -> None:
         self.loss_plot.getPlotItem().setLogMode(y=on)
-        self._loss_range.follow = True
+        self.loss_range.follow = True
         self._update_ranges(force=True)
-
 
     def _on_raw(self, on: bool) -> None:
         for item in (self.loss_raw, self.acc_raw):
@@ -459,7 +243,7 @@ class TrainingPlots(QWidget):
     # -- hover -----------------------------------------------------------------------------------------------------
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Leave:
-            for h in self._hover.values():
+            for h in self.hovers.values():
                 h.hide()
         return False
 
@@ -491,7 +275,7 @@ class TrainingPlots(QWidget):
 
     def _on_hover(self, plot: pg.PlotWidget, evt) -> None:
         pos = evt[0]
-        h = self._hover[plot]
+        h = self.hovers[plot]
         vb = plot.getPlotItem().vb
         if not vb.sceneBoundingRect().contains(pos) or (self.epoch.n == 0 and not self.overlays):
             h.hide()

@@ -17,7 +17,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (QAbstractItemView, QComboBox, QGraphicsItem, QHBoxLayout, QHeaderView, QLabel, QSplitter,
                              QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from mnist_studio.gui.training.plots import StickyYRange, cache_axes
+from mnist_studio.gui.training.plots_layout import StickyYRange, cache_axes
 from mnist_studio.nn.model import Model
 from mnist_studio.training.inspect import (LayerStats, WeightPicture, input_dense_index, layer_label, layer_stats,
                                           picture_channels, picture_layers, weight_picture)

@@ -1,0 +1,94 @@
+"""What a row of the runs list shows about a run: its columns, its tooltip, and sorting by the numbers behind the
+text."""
+
+from __future__ import annotations
+
+import time
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QBrush, QColor
+from PyQt6.QtWidgets import QTreeWidgetItem
+
+from mnist_studio.nn.spec import SpecError, analyse, normalise
+from mnist_studio.training.config import TrainConfig
+from mnist_studio.training.runs import RunRecord
+
+COLUMNS = ("Run", "Val acc", "Architecture", "Hyperparameters", "Status", "Date")
+COL_NAME, COL_ACC, COL_ARCH, COL_HYPER, COL_STATUS, COL_DATE = range(len(COLUMNS))
+ID_ROLE = Qt.ItemDataRole.UserRole
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+STATUS_COLOURS = {"diverged": "#c0392b", "stopped": "#b9770e"}
+
+
+def val_accuracy(record: RunRecord) -> float | None:
+    """The run's final validation accuracy: its metrics, else its last epoch's."""
+    if record.metrics.get("val_accuracy") is not None:
+        return record.metrics["val_accuracy"]
+    for e in reversed(record.history.epochs):
+        if e.get("val_accuracy") is not None:
+            return float(e["val_accuracy"])
+    return None
+
+
+def hyperparameters_text(c: TrainConfig) -> str:
+    return f"{c.optimizer} · lr {c.lr:g} · bs {c.batch_size} · {c.epochs} ep · seed {c.seed}"
+
+
+def tooltip(record: RunRecord, note: str = "") -> str:
+    c = record.config
+    result = analyse(record.spec)
+    params = f"{result.total_params:,} parameters" if result.ok else "invalid architecture"
+    lines = [f"<b>{record.name}</b>", f"{record.spec.get('name', 'custom')} — {params}",
+             f"{c.optimizer}, lr {c.lr:g}, momentum {c.momentum:g}, weight decay {c.weight_decay:g}",
+             f"batch {c.batch_size}, {c.epochs} epochs, {c.schedule} schedule, seed {c.seed}"
+             + (", augmented" if c.augment else ""),
+             f"{len(record.history.epochs)} epochs recorded in {record.duration:.1f} s on {record.dataset}"]
+    lines += [f"{k.replace('_', ' ')}: {v:.2%}" if "accuracy" in k else f"{k.replace('_', ' ')}: {v:.4f}"
+              for k, v in sorted(record.metrics.items())]
+    if record.message:
+        lines.append(record.message)
+    if note:
+        lines.append(f"<i>{note}</i>")
+    return "<br>".join(lines)
+
+
+def same_architecture(a: dict, b: dict) -> bool:
+    """Whether two specs build the same layers (the session's model may be a file opened during the run)."""
+    try:
+        return normalise(a)["layers"] == normalise(b)["layers"]
+    except SpecError:
+        return False
+
+
+class RunRow(QTreeWidgetItem):
+    """Sorts by the numbers behind the text (accuracy, time), not by the text itself."""
+
+    def __lt__(self, other: QTreeWidgetItem) -> bool:
+        col = self.treeWidget().sortColumn() if self.treeWidget() else 0
+        a, b = self.data(col, SORT_ROLE), other.data(col, SORT_ROLE)
+        if a is not None and b is not None:
+            return a < b
+        return self.text(col).lower() < other.text(col).lower()
+
+
+def fill_row(item: QTreeWidgetItem, record: RunRecord, note: str = "") -> None:
+    """Write ``record`` into its row; ``note`` says why it is not saved (shown in red in the status column)."""
+    acc = val_accuracy(record)
+    status = record.status or "—"
+    if note:
+        status += " (not saved)"
+    elif not record.model_path:
+        status += " (no model)"
+    texts = {COL_NAME: record.name, COL_ACC: f"{acc:.2%}" if acc is not None else "—",
+             COL_ARCH: str(record.spec.get("name") or "custom"),
+             COL_HYPER: hyperparameters_text(record.config), COL_STATUS: status,
+             COL_DATE: time.strftime("%Y-%m-%d %H:%M", time.localtime(record.created))}
+    tip = tooltip(record, note)
+    for col, text in texts.items():
+        item.setText(col, text)
+        item.setToolTip(col, tip)
+    item.setData(COL_ACC, SORT_ROLE, -1.0 if acc is None else acc)
+    item.setData(COL_DATE, SORT_ROLE, record.created)
+    item.setTextAlignment(COL_ACC, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    colour = "#c0392b" if note else STATUS_COLOURS.get(record.status)
+    item.setForeground(COL_STATUS, QBrush(QColor(colour)) if colour else QBrush())
