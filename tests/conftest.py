@@ -26,3 +26,20 @@ def mnist():
     from mnist_studio.data.datasets import load_mnist
 
     return load_mnist()
+
+
+@pytest.fixture(scope="session")
+def small_model():
+    """mlp-512-256, adam, one epoch on 10,000 augmented images (about 5 s): reads clear drawings reliably."""
+    from mnist_studio.data import load_mnist
+    from mnist_studio.data.splits import make_splits
+    from mnist_studio.nn.model import Model
+    from mnist_studio.nn.spec import load_preset
+    from mnist_studio.training.config import TrainConfig
+    from mnist_studio.training.trainer import Trainer
+
+    ds = load_mnist()
+    config = TrainConfig(optimizer="adam", lr=1e-3, epochs=1, batch_size=64, val_size=0, limit=10000, augment=True)
+    model = Model(load_preset("mlp-512-256"), seed=0)
+    Trainer(model, make_splits(ds, val_size=0, limit=10000), config).fit()
+    return model

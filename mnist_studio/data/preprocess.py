@@ -34,7 +34,7 @@ INK_THRESHOLD = 0.1  # grey level (0-1) that counts as ink when looking for the 
 SUPERSAMPLE = 8
 # Where the centre of mass goes, in pixel-centre coordinates: the geometric centre of the 28 px field. (MNIST's
 # own images have it about half a pixel lower and further right, at 13.98, 14.01 on average; on drawn digits the
-# difference did not change a lenet's answers in benchmarks/freehand_eval.py, and the geometric centre keeps
+# difference did not change a lenet's answers on scripted strokes, and the geometric centre keeps
 # every drawing within half a pixel of the centre.)
 CENTRE = (SIZE - 1) / 2.0
 
