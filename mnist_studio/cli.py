@@ -156,7 +156,8 @@ def cmd_train(args) -> int:
     try:
         config = TrainConfig.for_spec(spec, epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
                                       lr=args.lr, seed=args.seed, limit=args.limit, augment=args.augment,
-                                      val_size=args.val_size, loss=args.loss, init=args.init)
+                                      val_size=args.val_size, loss=args.loss, init=args.init,
+                                      **_optimizer_settings(args))
     except (ValueError, TypeError) as e:
         raise UserError(str(e)) from None
     dataset = load_dataset(args.data) if args.data else load_mnist()
@@ -305,10 +306,34 @@ def cmd_gui(args) -> int:
 
 # -- parser ----------------------------------------------------------------------------------------------------
 
+def _add_optimizer_settings(sp) -> None:
+    """One option per optimizer setting (--momentum, --nesterov, --beta1, ...), from the optimizer registry."""
+    from mnist_studio.nn.optim import OPTIMIZER_TYPES, optimizer_settings
+
+    types = {"int": int, "float": float, "choice": str}
+    for name, p in optimizer_settings().items():
+        users = "/".join(k for k, cls in OPTIMIZER_TYPES.items() if any(q.name == name for q in cls.schema))
+        default = ("on" if p.default else "off") if p.kind == "bool" else f"{p.default:g}" if p.kind == "float" \
+            else p.default
+        text = f"[{users}] {p.help} Default: {default}."
+        flag = "--" + name.replace("_", "-")
+        if p.kind == "bool":
+            sp.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=text)
+        else:
+            sp.add_argument(flag, dest=name, type=types[p.kind], choices=p.choices or None, help=text)
+
+
+def _optimizer_settings(args) -> dict[str, Any]:
+    """The optimizer settings given on the command line (None: not given, keep the spec's or the default)."""
+    from mnist_studio.nn.optim import optimizer_settings
+
+    return {name: getattr(args, name) for name in optimizer_settings()}
+
+
 def build_parser() -> argparse.ArgumentParser:
     from mnist_studio.nn.init import INITIALISERS
     from mnist_studio.nn.losses import LOSSES
-    from mnist_studio.nn.optim import OPTIMIZERS
+    from mnist_studio.nn.optim import OPTIMIZER_TYPES
 
     p = _Parser(prog="mnist-studio", description="Design, train and inspect neural networks on MNIST.")
     p.add_argument("--version", action="version", version=f"mnist-studio {__version__}")
@@ -329,10 +354,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_arch(sp)
     sp.add_argument("--epochs", type=int)
     sp.add_argument("--batch-size", type=int)
-    sp.add_argument("--optimizer", choices=OPTIMIZERS)
+    sp.add_argument("--optimizer", choices=OPTIMIZER_TYPES, help="; ".join(
+        f"{name}: {cls.description}" for name, cls in OPTIMIZER_TYPES.items()))
     sp.add_argument("--lr", type=float, help="learning rate")
     sp.add_argument("--loss", choices=LOSSES)
     sp.add_argument("--init", choices=INITIALISERS, help="weight initialiser (default: the architecture's)")
+    _add_optimizer_settings(sp)
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--limit", type=int, help="train on only the first N training images (quick runs)")
     sp.add_argument("--val-size", type=int, help="training images held out for validation (default 5000)")

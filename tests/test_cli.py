@@ -128,3 +128,30 @@ def test_diverged_training_is_a_clear_error(tmp_path):
     rc, _, stderr = cli("train", "--preset", "mlp-512-256", "--optimizer", "sgd", "--lr", "90", "--limit", "3000",
                         "--epochs", "2", "--out", tmp_path / "d.npz")
     assert rc == 2 and "diverged: lower the learning rate" in stderr and "Traceback" not in stderr
+
+
+def test_train_takes_each_optimizer_setting_from_the_registry(tmp_path, capsys):
+    """--beta2, --rho, --nesterov... are generated from the optimizers' schemas; the values reach the optimizer
+    and its file, and a value out of the schema's range is one line on stderr, exit 2."""
+    from mnist_studio.cli import main
+    from mnist_studio.nn.modelfile import load_model
+    from mnist_studio.nn.optim import optimizer_settings
+
+    rc = main(["train", "--preset", "tiny-mlp", "--epochs", "1", "--limit", "300", "--val-size", "0", "--quiet",
+               "--optimizer", "adam", "--beta1", "0.8", "--beta2", "0.99", "--eps", "1e-6", "--out",
+               str(tmp_path / "a.npz")])
+    assert rc == 0
+    loaded = load_model(tmp_path / "a.npz")
+    assert loaded.optimizer_config == {"name": "adam", "lr": 0.5, "weight_decay": 0.0, "beta1": 0.8, "beta2": 0.99,
+                                       "eps": 1e-6}
+    assert loaded.training["beta2"] == 0.99 and loaded.training["momentum"] == 0.9
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    help_text = capsys.readouterr().out
+    assert all(f"--{name}" in help_text for name in optimizer_settings()) and "[adam/rmsprop]" in help_text
+    assert main(["train", "--preset", "tiny-mlp", "--optimizer", "momentum", "--momentum", "1.5", "--out",
+                 str(tmp_path / "b.npz")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["mnist-studio: error: momentum must be between 0 and 0.999; got 1.5"]
+    assert not (tmp_path / "b.npz").exists()

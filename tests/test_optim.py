@@ -111,3 +111,55 @@ def test_axpy_contiguous_and_strided(dtype):
     want = ys + -2.0 * x
     axpy(-2.0, x, ys)
     np.testing.assert_allclose(ys, want, rtol=1e-6)
+
+
+def test_registry_declares_each_optimizer_and_its_settings():
+    from dataclasses import fields
+
+    from mnist_studio.nn.optim import OPTIMIZER_TYPES, optimizer_settings
+    from mnist_studio.training.config import TrainConfig
+
+    assert {k: c.default_lr for k, c in OPTIMIZER_TYPES.items()} == {"sgd": 0.01, "momentum": 0.01, "adam": 0.001,
+                                                                    "rmsprop": 0.001}
+    assert {k: [p.name for p in c.schema] for k, c in OPTIMIZER_TYPES.items()} == {
+        "sgd": [], "momentum": ["momentum", "nesterov"], "adam": ["beta1", "beta2", "eps"], "rmsprop": ["rho", "eps"]}
+    for name, cls in OPTIMIZER_TYPES.items():
+        assert cls.name == name and cls.title and cls.description
+        opt = cls(0.1)
+        assert opt.get_config() == {"name": name, "lr": 0.1, "weight_decay": 0.0,
+                                    **{p.name: p.default for p in cls.schema}}
+        for p in cls.schema:  # a setting two optimizers share is one Param (it means the same to both)
+            assert optimizer_settings()[p.name] == p
+    # the run configuration holds every setting, with the registry's default
+    config_fields = {f.name: f.default for f in fields(TrainConfig)}
+    assert {n: config_fields[n] for n in optimizer_settings()} == {n: p.default for n, p in optimizer_settings().items()}
+    assert TrainConfig(optimizer="adam", momentum=0.5).make_optimizer().get_config()["beta2"] == 0.999
+
+
+def test_settings_are_checked_against_the_schema():
+    from mnist_studio.nn.params import ParamError
+    from mnist_studio.training.config import TrainConfig
+
+    with pytest.raises(ParamError, match="beta2 must be between 0 and 0.99999; got 1"):
+        make_optimizer("adam", 0.1, beta2=1.0)
+    with pytest.raises(ParamError, match="sgd has no setting momentum"):
+        make_optimizer("sgd", 0.1, momentum=0.9)
+    with pytest.raises(ValueError, match="nesterov must be true or false"):
+        TrainConfig(nesterov="yes")
+    assert make_optimizer("momentum", 0.1, momentum=0.5, nesterov=True).nesterov is True
+
+
+def test_reset_and_a_state_from_before_the_first_step():
+    a = make_optimizer("adam", 0.05)
+    fresh = a.state_dict()
+    w = np.ones(3)
+    a.step([w], [np.ones(3)])
+    assert a.t == 1 and set(a.slots) == {"m", "v"}
+    a.load_state_dict(fresh, [w])  # what a checkpoint taken before any step holds
+    assert a.t == 0 and a.slots == {}
+    w1, w2 = np.ones(3), np.ones(3)
+    a.step([w1], [np.ones(3)])
+    make_optimizer("adam", 0.05).step([w2], [np.ones(3)])
+    np.testing.assert_array_equal(w1, w2)  # exactly a first step again
+    a.reset()
+    assert a.t == 0 and a.slots == {}

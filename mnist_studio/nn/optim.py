@@ -1,9 +1,16 @@
 """Optimizers, in order of increasing complexity, and learning-rate schedules.
 
+Each optimizer type declares itself as the layer types do: its name, a title and a sentence for people, the
+learning rate it usually wants, and its own settings as :class:`~mnist_studio.nn.params.Param` entries (Adam's betas,
+RMSprop's rho, momentum and Nesterov). ``OPTIMIZER_TYPES`` is the registry; the training controls, the CLI's options
+and the run configuration's validation are generated from it.
+
 The base class owns the learning rate, weight decay and the loop over arrays; each optimizer writes only its own
 update. Their moment buffers are plain named arrays (``state_dict``), so a model file can carry them and training can
-continue where it stopped. Updates are done in place with preallocated scratch arrays: at batch size 64 an MLP step
-is a fraction of a millisecond and temporary allocations would be a visible part of it.
+continue where it stopped. Updates are done in place: SGD and momentum with BLAS ``axpy`` (no temporary array),
+Adam and RMSprop through one scratch array per weight array, allocated at the first step and reused; only weight
+decay makes a temporary (the decayed gradient). At batch size 64 an MLP step is a fraction of a millisecond, and
+fresh temporaries at every step would be a visible part of it.
 
 ``lr`` is an ordinary attribute: the trainer may change it between two batches (the studio's live learning-rate
 control, or a schedule).
@@ -13,31 +20,44 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from mnist_studio.nn.blas import axpy
-
-OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
-DESCRIPTIONS = {
-    "sgd": "plain stochastic gradient descent: w -= lr·g",
-    "momentum": "SGD with momentum (optionally Nesterov): a velocity smooths the steps",
-    "adam": "Adam: per-weight step sizes from bias-corrected running moments of the gradient",
-    "rmsprop": "RMSprop: steps divided by a running root-mean-square of the gradient",
-}
+from mnist_studio.nn.params import Param, ParamError
 
 
 class Optimizer:
-    name = ""
+    """Base class. Subclasses set the class attributes below and implement :meth:`_update`; their settings are
+    checked against ``schema`` and become attributes of the same names (``self.momentum``)."""
 
-    def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""  # how a menu names it
+    description: ClassVar[str] = ""  # one sentence: what it does
+    default_lr: ClassVar[float] = 0.01  # the learning rate it usually works well with
+    schema: ClassVar[tuple[Param, ...]] = ()  # its own settings, beyond the learning rate and weight decay
+    slot_names: ClassVar[tuple[str, ...]] = ()  # its per-weight moment arrays
+
+    def __init__(self, lr: float, weight_decay: float = 0.0, **settings: Any) -> None:
         if not (lr > 0 and math.isfinite(lr)):
             raise ValueError(f"the learning rate must be a positive number, got {lr}")
         if weight_decay < 0:
             raise ValueError(f"weight decay must be ≥ 0, got {weight_decay}")
+        known = {p.name: p for p in self.schema}
+        unknown = sorted(set(settings) - set(known))
+        if unknown:
+            raise ParamError(f"{self.name} has no setting {', '.join(unknown)}"
+                             + (f" (it takes {', '.join(known)})" if known else " (it takes none)"))
         self.lr = float(lr)
         self.weight_decay = float(weight_decay)
+        self.settings: dict[str, Any] = {p.name: p.coerce(settings.get(p.name, p.default)) for p in self.schema}
+        for k, v in self.settings.items():
+            setattr(self, k, v)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every moment and the step count: the next step is a first step again."""
         self.t = 0  # steps taken
         self.slots: dict[str, list[np.ndarray]] = {}
         self._scratch: list[np.ndarray] = []
@@ -50,7 +70,7 @@ class Optimizer:
         """
         if not self._scratch:
             self._scratch = [np.empty_like(p) for p in params]
-            for slot in self.slot_names():
+            for slot in self.slot_names:
                 self.slots.setdefault(slot, [np.zeros_like(p) for p in params])
         self.t += 1
         for i, (p, g) in enumerate(zip(params, grads)):
@@ -58,15 +78,12 @@ class Optimizer:
                 g = g + self.weight_decay * p
             self._update(i, p, g, self._scratch[i])
 
-    def slot_names(self) -> tuple[str, ...]:
-        return ()
-
     def _update(self, i: int, p: np.ndarray, g: np.ndarray, tmp: np.ndarray) -> None:
         raise NotImplementedError
 
     # -- saving ----------------------------------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "lr": self.lr, "weight_decay": self.weight_decay}
+        return {"name": self.name, "lr": self.lr, "weight_decay": self.weight_decay, **self.settings}
 
     def state_dict(self) -> dict[str, np.ndarray]:
         out = {"t": np.array(self.t, dtype=np.int64)}
@@ -76,24 +93,32 @@ class Optimizer:
         return out
 
     def load_state_dict(self, state: dict[str, np.ndarray], params: list[np.ndarray]) -> None:
-        """Restore moments saved by :meth:`state_dict`; shapes are checked against ``params``."""
-        self.t = int(state.get("t", 0))
-        self._scratch = [np.empty_like(p) for p in params]
-        self.slots = {}
-        for slot in self.slot_names():
+        """Restore moments saved by :meth:`state_dict` (shapes are checked against ``params``); a state saved
+        before the first step (``t`` = 0) resets the optimizer."""
+        if not int(state.get("t", 0)):
+            self.reset()
+            return
+        slots = {}
+        for slot in self.slot_names:
             arrays = []
             for i, p in enumerate(params):
                 a = state.get(f"{slot}.{i}")
                 if a is None or a.shape != p.shape:
                     raise ValueError(f"optimizer state {slot}.{i} is missing or does not match weight shape {p.shape}")
                 arrays.append(a.astype(p.dtype))
-            self.slots[slot] = arrays
+            slots[slot] = arrays
+        self.t = int(state["t"])
+        self.slots = slots
+        self._scratch = [np.empty_like(p) for p in params]
 
 
 class SGD(Optimizer):
     """``w -= lr · g``."""
 
     name = "sgd"
+    title = "SGD"
+    description = "plain stochastic gradient descent: w -= lr·g"
+    default_lr = 0.01
 
     def _update(self, i, p, g, tmp):
         axpy(-self.lr, g, p)  # one pass, no temporary (nn/blas.py)
@@ -103,18 +128,16 @@ class Momentum(Optimizer):
     """``v = μ·v + g``; ``w -= lr·v`` (or ``lr·(g + μ·v)`` with Nesterov), PyTorch's formulation."""
 
     name = "momentum"
-
-    def __init__(self, lr: float, momentum: float = 0.9, nesterov: bool = False, weight_decay: float = 0.0):
-        super().__init__(lr, weight_decay)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
-        self.momentum, self.nesterov = float(momentum), bool(nesterov)
-
-    def slot_names(self):
-        return ("velocity",)
-
-    def get_config(self):
-        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+    title = "SGD + momentum"
+    description = "SGD with momentum (optionally Nesterov): a velocity smooths the steps"
+    default_lr = 0.01
+    schema = (
+        Param("momentum", "float", 0.9, "Momentum μ: how much of the previous step carries over (0.9 is usual).",
+              low=0.0, high=0.999, label="Momentum"),
+        Param("nesterov", "bool", False, "Nesterov momentum: look ahead along the velocity before taking the "
+              "gradient step.", label="Nesterov"),
+    )
+    slot_names = ("velocity",)
 
     def _update(self, i, p, g, tmp):
         v = self.slots["velocity"][i]
@@ -127,20 +150,23 @@ class Momentum(Optimizer):
             axpy(-self.lr, v, p)
 
 
+EPS = Param("eps", "float", 1e-8, "ε: added to the root-mean-square before dividing, so a weight whose gradient "
+            "has been near zero does not take a huge step.", low=1e-10, high=1e-2, label="ε")
+
+
 class RMSprop(Optimizer):
     """``s = ρ·s + (1-ρ)·g²``; ``w -= lr · g / (√s + ε)``."""
 
     name = "rmsprop"
-
-    def __init__(self, lr: float, rho: float = 0.9, eps: float = 1e-8, weight_decay: float = 0.0):
-        super().__init__(lr, weight_decay)
-        self.rho, self.eps = float(rho), float(eps)
-
-    def slot_names(self):
-        return ("square_avg",)
-
-    def get_config(self):
-        return {**super().get_config(), "rho": self.rho, "eps": self.eps}
+    title = "RMSprop"
+    description = "RMSprop: steps divided by a running root-mean-square of the gradient"
+    default_lr = 0.001
+    schema = (
+        Param("rho", "float", 0.9, "ρ: how much of the running mean of squared gradients is kept at each step.",
+              low=0.0, high=0.9999, label="ρ"),
+        EPS,
+    )
+    slot_names = ("square_avg",)
 
     def _update(self, i, p, g, tmp):
         s = self.slots["square_avg"][i]
@@ -159,17 +185,17 @@ class Adam(Optimizer):
     """Adam with bias correction: ``w -= lr · m̂ / (√v̂ + ε)``."""
 
     name = "adam"
-
-    def __init__(self, lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                 weight_decay: float = 0.0):
-        super().__init__(lr, weight_decay)
-        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
-
-    def slot_names(self):
-        return ("m", "v")
-
-    def get_config(self):
-        return {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+    title = "Adam"
+    description = "Adam: per-weight step sizes from bias-corrected running moments of the gradient"
+    default_lr = 0.001
+    schema = (
+        Param("beta1", "float", 0.9, "β1: how much of the running mean of the gradient is kept at each step.",
+              low=0.0, high=0.9999, label="β1"),
+        Param("beta2", "float", 0.999, "β2: how much of the running mean of squared gradients is kept at each step "
+              "(close to 1: a long memory).", low=0.0, high=0.99999, label="β2"),
+        EPS,
+    )
+    slot_names = ("m", "v")
 
     def _update(self, i, p, g, tmp):
         m, v = self.slots["m"][i], self.slots["v"][i]
@@ -191,21 +217,35 @@ class Adam(Optimizer):
         p -= tmp
 
 
-def make_optimizer(name: str, lr: float, *, momentum: float = 0.9, nesterov: bool = False,
-                   weight_decay: float = 0.0, **extra: Any) -> Optimizer:
-    """Build an optimizer by name (``sgd``, ``momentum``, ``adam``, ``rmsprop``)."""
-    if name == "sgd":
-        return SGD(lr, weight_decay=weight_decay)
-    if name == "momentum":
-        return Momentum(lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
-    if name == "adam":
-        return Adam(lr, weight_decay=weight_decay, **{k: extra[k] for k in ("beta1", "beta2", "eps") if k in extra})
-    if name == "rmsprop":
-        return RMSprop(lr, weight_decay=weight_decay, **{k: extra[k] for k in ("rho", "eps") if k in extra})
-    raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+OPTIMIZER_TYPES: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Momentum, Adam, RMSprop)}
+OPTIMIZERS = tuple(OPTIMIZER_TYPES)
+DESCRIPTIONS = {name: cls.description for name, cls in OPTIMIZER_TYPES.items()}
+
+
+def optimizer_class(name: Any) -> type[Optimizer]:
+    cls = OPTIMIZER_TYPES.get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZER_TYPES)}")
+    return cls
+
+
+def optimizer_settings() -> dict[str, Param]:
+    """Every setting any optimizer declares, by name, in registry order. A name two optimizers share (eps) means
+    the same thing to both, so a run configuration holds one value for it."""
+    out: dict[str, Param] = {}
+    for cls in OPTIMIZER_TYPES.values():
+        for p in cls.schema:
+            out.setdefault(p.name, p)
+    return out
+
+
+def make_optimizer(name: str, lr: float, weight_decay: float = 0.0, **settings: Any) -> Optimizer:
+    """Build an optimizer by name with its own settings (``momentum=0.8``); unknown ones raise ParamError."""
+    return optimizer_class(name)(lr, weight_decay=weight_decay, **settings)
 
 
 def optimizer_from_config(config: dict[str, Any]) -> Optimizer:
+    """Rebuild an optimizer from :meth:`Optimizer.get_config` (what model files store)."""
     cfg = dict(config)
     return make_optimizer(cfg.pop("name"), cfg.pop("lr"), **cfg)
 

@@ -1,4 +1,10 @@
-"""The training configuration: every hyperparameter of a run, as one JSON-able record."""
+"""The training configuration: every hyperparameter of a run, as one JSON-able record.
+
+The optimizers' own settings (momentum, Nesterov, Adam's betas, RMSprop's rho, eps) are fields here so that a run
+record and a model file keep them, but their defaults, ranges and checks come from the optimizer registry
+(:func:`mnist_studio.nn.optim.optimizer_settings`): a field per setting name, nothing else. Each optimizer reads only
+its own settings.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +13,22 @@ from typing import Any
 
 from mnist_studio.nn.init import INITIALISERS
 from mnist_studio.nn.losses import LOSSES
-from mnist_studio.nn.optim import OPTIMIZERS, SCHEDULES, Optimizer, Schedule, make_optimizer
+from mnist_studio.nn.optim import (OPTIMIZERS, SCHEDULES, Optimizer, Schedule, make_optimizer, optimizer_class,
+                                   optimizer_settings)
+
+_SETTINGS = optimizer_settings()
 
 
 @dataclass
 class TrainConfig:
     optimizer: str = "adam"
     lr: float = 0.001
-    momentum: float = 0.9
-    nesterov: bool = False
+    momentum: float = _SETTINGS["momentum"].default
+    nesterov: bool = _SETTINGS["nesterov"].default
+    beta1: float = _SETTINGS["beta1"].default
+    beta2: float = _SETTINGS["beta2"].default
+    rho: float = _SETTINGS["rho"].default
+    eps: float = _SETTINGS["eps"].default
     weight_decay: float = 0.0
     batch_size: int = 64
     epochs: int = 3
@@ -45,8 +58,8 @@ class TrainConfig:
             raise ValueError(f"unknown initialiser {self.init!r}; choose one of {', '.join(INITIALISERS)}")
         if not (self.lr > 0 and self.lr < 100):
             raise ValueError(f"the learning rate must be between 0 and 100, got {self.lr}")
-        if not 0 <= self.momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
+        for name, param in _SETTINGS.items():  # ParamError is a ValueError naming the setting
+            setattr(self, name, param.coerce(getattr(self, name)))
         if self.weight_decay < 0:
             raise ValueError(f"weight decay must be ≥ 0, got {self.weight_decay}")
         if not 1 <= self.batch_size <= 60000:
@@ -58,9 +71,12 @@ class TrainConfig:
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"the limit must be at least 1 image, got {self.limit}")
 
+    def optimizer_settings(self) -> dict[str, Any]:
+        """The chosen optimizer's own settings, by name."""
+        return {p.name: getattr(self, p.name) for p in optimizer_class(self.optimizer).schema}
+
     def make_optimizer(self) -> Optimizer:
-        return make_optimizer(self.optimizer, self.lr, momentum=self.momentum, nesterov=self.nesterov,
-                              weight_decay=self.weight_decay)
+        return make_optimizer(self.optimizer, self.lr, weight_decay=self.weight_decay, **self.optimizer_settings())
 
     def make_schedule(self) -> Schedule:
         return Schedule(self.schedule, step_epochs=self.step_epochs, gamma=self.gamma, total_epochs=self.epochs,

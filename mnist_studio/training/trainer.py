@@ -89,12 +89,7 @@ class Trainer:
         snap = self.guard.restore_point()
         weights, opt_state = snap.state
         self.model.load_state_dict(weights)
-        if opt_state.get("t", 0):
-            self.optimizer.load_state_dict(opt_state, self._params)
-        else:
-            self.optimizer.slots.clear()
-            self.optimizer._scratch = []
-            self.optimizer.t = 0
+        self.optimizer.load_state_dict(opt_state, self._params)  # a state from before the first step resets it
         reason = self.guard.reason
         self.guard.restored(snap)
         return Diverged(f"diverged: lower the learning rate ({reason}, epoch {self.step / self._per_epoch:.2f}, "

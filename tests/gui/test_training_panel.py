@@ -121,10 +121,19 @@ def test_config_round_trips_through_the_fields(window, panel):
                       min_lr_factor=0.1, init="xavier", seed=42, augment=True, val_size=2000, limit=3000)
     panel.controls.set_config(cfg)
     assert panel.controls.config() == cfg
-    assert panel.controls.momentum.isEnabled() and panel.controls.nesterov.isEnabled()
+    fields = panel.controls.settings  # generated from the optimizers' schemas
+    assert fields["momentum"].isEnabled() and fields["nesterov"].isEnabled()
+    assert fields["beta1"].isHidden() and fields["rho"].isHidden()
     assert not panel.controls.gamma.isHidden() and panel.controls.min_lr.isHidden()
     panel.controls.optimizer.setCurrentIndex(panel.controls.optimizer.findData("adam"))
-    assert not panel.controls.momentum.isEnabled()
+    assert not fields["momentum"].isEnabled() and fields["momentum"].isHidden()
+    assert [n for n, f in fields.items() if not f.isHidden()] == ["beta1", "beta2", "eps"]
+    adam = TrainConfig(optimizer="adam", lr=0.002, beta1=0.85, beta2=0.995, eps=1e-7, epochs=2)
+    panel.controls.set_config(adam)
+    assert panel.controls.config() == adam and panel.controls.config().make_optimizer().beta2 == 0.995
+    rms = TrainConfig(optimizer="rmsprop", rho=0.95, eps=2e-6)
+    panel.controls.set_config(rms)
+    assert panel.controls.config() == rms and fields["rho"].isEnabled() and fields["beta1"].isHidden()
 
 
 def test_log_spin_box_walks_a_1_2_5_ladder():

@@ -15,13 +15,12 @@ from mnist_studio.nn.init import DESCRIPTIONS as INIT_HELP
 from mnist_studio.nn.init import INITIALISERS
 from mnist_studio.nn.losses import DESCRIPTIONS as LOSS_HELP
 from mnist_studio.nn.losses import LOSSES
-from mnist_studio.nn.optim import DESCRIPTIONS as OPTIMIZER_HELP
-from mnist_studio.nn.optim import OPTIMIZERS, SCHEDULES
+from mnist_studio.nn.optim import OPTIMIZER_TYPES, SCHEDULES, optimizer_settings
 from mnist_studio.gui.training.progress import ProgressView
+from mnist_studio.gui.training.setting_fields import setting_field
 from mnist_studio.gui.training.spinboxes import LogSpinBox, PowerOfTwoSpinBox
 from mnist_studio.training import TrainConfig
 
-OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam", "rmsprop": "RMSprop"}
 SCHEDULE_NAMES = {"constant": "constant", "step": "step decay", "cosine": "cosine"}
 SCHEDULE_HELP = {
     "constant": "the learning rate stays as set (you can still change it by hand while training)",
@@ -92,21 +91,15 @@ class TrainingControls(QWidget):
         self.progress = ProgressView()
 
         # -- hyperparameters ---------------------------------------------------------------------------------------
-        self.optimizer = _combo(OPTIMIZERS, OPTIMIZER_NAMES, OPTIMIZER_HELP, "optimizerCombo")
+        self.optimizer = _combo(OPTIMIZER_TYPES, {k: c.title for k, c in OPTIMIZER_TYPES.items()},
+                                {k: c.description for k, c in OPTIMIZER_TYPES.items()}, "optimizerCombo")
         self.optimizer.setToolTip("How the gradient turns into a weight update")
         self.lr = LogSpinBox(1e-6, 99.0)
         self.lr.setObjectName("lrSpin")
         self.lr.setToolTip("Learning rate: the step size. Too high and the loss jumps or diverges, too low and it "
                            "crawls. Arrows walk 0.001 → 0.002 → 0.005 → 0.01. Can be changed while training.")
-        self.momentum = QDoubleSpinBox()
-        self.momentum.setObjectName("momentumSpin")
-        self.momentum.setRange(0.0, 0.999)
-        self.momentum.setDecimals(3)
-        self.momentum.setSingleStep(0.05)
-        self.momentum.setToolTip("Momentum μ: how much of the previous step carries over (0.9 is usual)")
-        self.nesterov = QCheckBox("Nesterov")
-        self.nesterov.setObjectName("nesterovCheck")
-        self.nesterov.setToolTip("Nesterov momentum: look ahead along the velocity before taking the gradient step")
+        # each optimizer's own settings, from its schema; a row shows only while its optimizer is chosen
+        self.settings: dict[str, QWidget] = {name: setting_field(p) for name, p in optimizer_settings().items()}
         self.weight_decay = LogSpinBox(1e-6, 1.0, allow_zero=True, zero_text="off")
         self.weight_decay.setObjectName("weightDecaySpin")
         self.weight_decay.setToolTip("L2 weight decay on weight matrices and kernels: pulls weights towards zero "
@@ -178,11 +171,14 @@ class TrainingControls(QWidget):
         f = QFormLayout(opt_box)
         f.addRow("Method", self.optimizer)
         f.addRow("Learning rate", self.lr)
-        row = QHBoxLayout()
-        row.addWidget(self.momentum, 1)
-        row.addWidget(self.nesterov)
-        self._momentum_label = QLabel("Momentum")
-        f.addRow(self._momentum_label, row)
+        for name, p in optimizer_settings().items():
+            field = self.settings[name]
+            if p.kind == "bool":
+                f.addRow(field)  # a check box carries its own label
+            else:
+                label = QLabel(p.title)
+                label.setToolTip(field.toolTip())
+                f.addRow(label, field)
         f.addRow("Weight decay", self.weight_decay)
         f.addRow("LR schedule", self.schedule)
         f.addRow("Step every", self.step_epochs)
@@ -204,7 +200,7 @@ class TrainingControls(QWidget):
         f.addRow("Initialiser", self.init)
         f.addRow("Seed", self.seed)
 
-        self._fields = [self.optimizer, self.momentum, self.nesterov, self.weight_decay, self.schedule,
+        self._fields = [self.optimizer, *self.settings.values(), self.weight_decay, self.schedule,
                         self.step_epochs, self.gamma, self.min_lr, self.batch_size, self.epochs, self.val_size,
                         self.limit, self.augment, self.loss, self.init, self.seed]
         for box in (opt_box, data_box, model_box):
@@ -248,8 +244,8 @@ class TrainingControls(QWidget):
     def config(self) -> TrainConfig:
         """The run these fields describe; raises ValueError naming a field that cannot be used."""
         return TrainConfig(
-            optimizer=self.optimizer.currentData(), lr=float(self.lr.value()), momentum=float(self.momentum.value()),
-            nesterov=self.nesterov.isChecked(), weight_decay=float(self.weight_decay.value()),
+            optimizer=self.optimizer.currentData(), lr=float(self.lr.value()),
+            **{name: field.get() for name, field in self.settings.items()}, weight_decay=float(self.weight_decay.value()),
             batch_size=self.batch_size.value(), epochs=self.epochs.value(), loss=self.loss.currentData(),
             schedule=self.schedule.currentData(), step_epochs=float(self.step_epochs.value()),
             gamma=float(self.gamma.value()), min_lr_factor=float(self.min_lr.value()), init=self.init.currentData(),
@@ -263,8 +259,8 @@ class TrainingControls(QWidget):
         try:
             _select(self.optimizer, c.optimizer)
             self.lr.setValue(c.lr)
-            self.momentum.setValue(c.momentum)
-            self.nesterov.setChecked(c.nesterov)
+            for name, field in self.settings.items():
+                field.put(getattr(c, name))
             self.weight_decay.setValue(c.weight_decay)
             _select(self.schedule, c.schedule)
             self.step_epochs.setValue(c.step_epochs)
@@ -316,9 +312,10 @@ class TrainingControls(QWidget):
         for w in self._fields:
             w.setEnabled(idle)
         self.lr.setEnabled(self._state != "stopping")
-        momentum = self.optimizer.currentData() == "momentum"
-        self.momentum.setEnabled(idle and momentum)
-        self.nesterov.setEnabled(idle and momentum)
+        own = {p.name for p in OPTIMIZER_TYPES[self.optimizer.currentData()].schema}
+        for name, field in self.settings.items():
+            self._opt_form.setRowVisible(field, name in own)
+            field.setEnabled(idle and name in own)
         sched = self.schedule.currentData()
         self._opt_form.setRowVisible(self.step_epochs, sched == "step")
         self._opt_form.setRowVisible(self.gamma, sched == "step")
