@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sys
 
-APP_NAME = "MNIST Studio"
-ORG_NAME = "MNIST Studio"
+from mnist_studio.gui.names import APP_NAME, ORG_NAME
 
 
 def make_app():

@@ -158,8 +158,6 @@ class LayerStack:
     configs (``{"type": ..., params...}``), plus anything else the spec carried (suggested ``training`` settings),
     which is kept and given back by :meth:`to_spec`."""
 
-    META_FIELDS = ("name", "description", "init")
-
     def __init__(self, spec: dict[str, Any] | None = None) -> None:
         self.events = StackEvents()
         self.layers: list[LayerConfig] = []
@@ -319,12 +317,6 @@ class LayerStack:
         self._undo.append(cmd)
         self._merge_open = False
         self._op(lambda: cmd.redo(self))
-
-    def clear_history(self) -> None:
-        self._undo.clear()
-        self._redo.clear()
-        self._merge_open = False
-        self.events.edited.emit()
 
     def close_merge(self) -> None:
         """End a run of merged parameter edits (the next edit of the same parameter is its own undo step)."""

@@ -17,10 +17,13 @@ from __future__ import annotations
 import threading
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar, Protocol
 
-if TYPE_CHECKING:
-    from mnist_studio.training.trainer import Trainer
+
+class Steerable(Protocol):
+    """What commands may call on a trainer (its public methods for live changes; a new knob adds its own)."""
+
+    def set_learning_rate(self, lr: float, epoch: float) -> None: ...
 
 
 class Command:
@@ -28,7 +31,7 @@ class Command:
 
     setting: ClassVar[str] = ""
 
-    def apply(self, trainer: "Trainer", epoch: float) -> float:
+    def apply(self, trainer: Steerable, epoch: float) -> float:
         """Make the change on ``trainer`` before the batch at ``epoch``; returns the value now in effect."""
         raise NotImplementedError
 
@@ -44,7 +47,7 @@ class SetLearningRate(Command):
         if not (isinstance(self.lr, (int, float)) and self.lr > 0 and self.lr < 100):
             raise ValueError(f"the learning rate must be between 0 and 100, got {self.lr}")
 
-    def apply(self, trainer: "Trainer", epoch: float) -> float:
+    def apply(self, trainer: Steerable, epoch: float) -> float:
         trainer.set_learning_rate(float(self.lr), epoch)
         return float(self.lr)
 

@@ -9,20 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRect, QSize, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPixmap
+from PyQt6.QtGui import QColor, QFontMetrics, QPainter, QPixmap
 from PyQt6.QtWidgets import QSizePolicy, QWidget
+
+from mnist_studio.gui.images import gray_pixmap
 
 TRAIN_COLOUR = "#1f77b4"
 TEST_COLOUR = "#ff7f0e"
-
-
-def gray_pixmap(img: np.ndarray, side: int) -> QPixmap:
-    """A 28×28 image (uint8, or float in 0-255) as a ``side``-px pixmap, pixelated so single pixels stay visible."""
-    a = np.ascontiguousarray(np.clip(np.asarray(img, np.float32) + 0.5, 0, 255).astype(np.uint8))
-    h, w = a.shape
-    qimg = QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
-    return QPixmap.fromImage(qimg).scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
-                                          Qt.TransformationMode.FastTransformation)
 
 
 class ClassTiles(QWidget):
@@ -165,7 +158,7 @@ class MeanImages(QWidget):
         for i, name in enumerate(self.names):
             r = self.tile_rect(i)
             if i not in self._pixmaps:
-                self._pixmaps[i] = gray_pixmap(self.means[i], side)
+                self._pixmaps[i] = gray_pixmap(self.means[i], side, white=255.0)  # float means of 0-255 pixels
             p.drawPixmap(r.topLeft(), self._pixmaps[i])
             p.setPen(QColor(40, 40, 40))
             col = i % columns

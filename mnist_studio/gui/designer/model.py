@@ -18,7 +18,6 @@ from mnist_studio.nn.stack import LayerStack
 ROW_MIME = "application/x-mnist-studio-layer-row"
 DESCRIPTION_ROLE = Qt.ItemDataRole.UserRole + 1  # the layer's key parameters ("32 filters 5×5, same")
 ERROR_BACKGROUND = QColor("#fbdada")
-ERROR_TEXT = QColor("#b00020")
 
 
 class LayerStackModel(QAbstractTableModel):

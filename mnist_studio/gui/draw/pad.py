@@ -17,18 +17,13 @@ from PyQt6.QtCore import QEvent, QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QImage, QKeySequence, QPainter, QPainterPath, QPen
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
+from mnist_studio.gui.images import gray_qimage
+
 CANVAS = 280.0  # side of the canvas in stored units
 PEN_WIDTH = 22.0  # pen width in canvas units: about 8% of the side, a fat marker like MNIST's strokes
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm"}
 
 Stroke = list[tuple[float, float]]
-
-
-def gray_to_qimage(img: np.ndarray) -> QImage:
-    """A 2-D float array in [0, 1] (1 = white) as an 8-bit grey QImage that owns its pixels."""
-    a = np.ascontiguousarray((np.clip(np.nan_to_num(img), 0, 1) * 255).astype(np.uint8))
-    h, w = a.shape
-    return QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
 
 
 class DrawingPad(QWidget):
@@ -107,19 +102,11 @@ class DrawingPad(QWidget):
         self.update()
         self.strokeFinished.emit()
 
-    def set_strokes(self, strokes: list[Stroke]) -> None:
-        """Replace the drawing (scripted input, tests, replaying a recording)."""
-        self.strokes = [list(map(tuple, s)) for s in strokes if len(s)]
-        self._current = None
-        self._picture = None
-        self.update()
-        self.strokeFinished.emit()
-
     def show_picture(self, ink: np.ndarray | None, hint: str = "") -> None:
         """Show a picture (ink 0-1, any size) instead of strokes; drawing again replaces it. No signal."""
         self.strokes = []
         self._current = None
-        self._picture = None if ink is None else gray_to_qimage(ink)
+        self._picture = None if ink is None else gray_qimage(ink)
         if hint:
             self._hint = hint
         self.update()

@@ -11,26 +11,16 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtGui import QFont, QIcon, QPixmap
+from PyQt6.QtGui import QFont, QIcon
 from PyQt6.QtWidgets import (QButtonGroup, QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QToolButton,
                              QVBoxLayout, QWidget)
 
-from mnist_studio.gui.draw.pad import gray_to_qimage
+from mnist_studio.gui.images import gray_pixmap
 from mnist_studio.nn.explain import LayerGroup, activation_picture
 
 NOT_SURE = 0.6  # below this confidence the answer is marked "not sure"
 DIVERGING = "CET-D1A"  # blue - white - red, for signed maps (saliency, signed activations)
 SEQUENTIAL = "inferno"  # black - yellow, for non-negative activations
-
-
-def _pixmap(img: np.ndarray, side: int) -> QPixmap:
-    """A grey image scaled to ``side`` px on its longer side, pixelated so single pixels stay visible."""
-    qimg = gray_to_qimage(img)
-    h, w = img.shape
-    s = side / max(h, w)
-    return QPixmap.fromImage(qimg).scaled(max(1, round(w * s)), max(1, round(h * s)),
-                                          Qt.AspectRatioMode.KeepAspectRatio,
-                                          Qt.TransformationMode.FastTransformation)
 
 
 def _caption(text: str) -> QLabel:
@@ -78,7 +68,7 @@ class StageStrip(QWidget):
                 lab.clear()
             return
         for lab, img in zip(self.images, (stages.raw, stages.cropped, stages.scaled, stages.centred)):
-            lab.setPixmap(_pixmap(img, self.SIDE - 2))
+            lab.setPixmap(gray_pixmap(img, self.SIDE - 2))
 
 
 class ProbabilityChart(pg.PlotWidget):
@@ -299,7 +289,7 @@ class PictureResults(QScrollArea):
             b = QToolButton()
             b.setCheckable(True)
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
-            pix = _pixmap(img, 56)
+            pix = gray_pixmap(img, 56)
             b.setIcon(QIcon(pix))
             b.setIconSize(pix.size())
             if probs is not None:

@@ -9,23 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt6.QtCore import QRect, QSize, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QFontMetrics, QGuiApplication, QImage, QPainter, QPen, QPixmap
+from PyQt6.QtGui import QColor, QFontMetrics, QGuiApplication, QPainter, QPen, QPixmap
 from PyQt6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+
+from mnist_studio.gui.images import gray_pixmap
 
 RIGHT = QColor(27, 120, 55)
 WRONG = QColor(190, 30, 30)
-
-
-def gray_pixmap(img: np.ndarray, side: int) -> QPixmap:
-    """A 28×28 image (uint8 0-255 or float 0-1) as a ``side``-px pixmap, pixelated so single pixels stay visible."""
-    a = np.asarray(img)
-    if a.dtype != np.uint8:
-        a = (np.clip(a, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
-    a = np.ascontiguousarray(a)
-    h, w = a.shape
-    qimg = QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8).copy()  # copy: own the pixels
-    return QPixmap.fromImage(qimg).scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
-                                          Qt.TransformationMode.FastTransformation)
 
 
 class ImageGrid(QWidget):

@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from mnist_studio.gui.evaluate.gallery import gray_pixmap
+from mnist_studio.gui.images import gray_pixmap
 from mnist_studio.training.robustness import SWEEPS, RobustnessReport, damage
 
 CURVE = "#1f77b4"

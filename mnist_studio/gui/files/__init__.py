@@ -1,9 +1,11 @@
-"""The File menu: open/save models, recent files, plot export (PNG, SVG, clipboard), ONNX and PyTorch export,
-and the settings that carry over between sessions (window geometry, dock layout, last architecture).
+"""Files in the studio: the File menu (open/save models, recent files, plot export to PNG, SVG or the clipboard,
+ONNX and PyTorch export), architecture files (:mod:`.architecture`, whose actions the designer shows), and the
+settings that carry over between sessions (window geometry, dock layout, last architecture, Recent Files).
 
-Other panels add their own File entries (Open/Save Architecture, Open Dataset Folder); this one installs last and
-adds its groups below theirs, separated. A panel that opens or saves a file of its own can put it in Recent Files
-with ``window.recent_files.add(path, "architecture")``.
+Panels may use this package's modules (the designer opens and saves architectures through it); it imports no
+panel. Other panels add their own File entries (Open/Save Architecture, Open Dataset Folder); this one installs
+last and adds its groups below theirs, separated. Anything opened or saved can join Recent Files with
+``settings.RecentFiles().add(path, kind)``.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from typing import Any
 
 from PyQt6.QtCore import QByteArray, QSettings
 
-from mnist_studio.gui.app import APP_NAME, ORG_NAME
+from mnist_studio.gui.names import APP_NAME, ORG_NAME
 from mnist_studio.nn.spec import spec_to_json
 
 STATE_VERSION = 1  # bump when the dock layout changes so an old saved layout is not forced on a new one

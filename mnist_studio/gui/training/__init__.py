@@ -9,8 +9,6 @@ from PyQt6.QtGui import QAction, QKeySequence
 
 from mnist_studio.gui.training.panel import TrainingPanel
 
-CONTROLS_WIDTH = 330
-
 
 def install(window) -> TrainingPanel:
     panel = TrainingPanel(window.session, window)

@@ -278,11 +278,6 @@ class TrainingControls(QWidget):
             self.lr.blockSignals(False)
         self._update_enabled()
 
-    def set_lr_silently(self, lr: float) -> None:
-        self.lr.blockSignals(True)
-        self.lr.setValue(lr)
-        self.lr.blockSignals(False)
-
     def set_default_init_name(self, name: str) -> None:
         self.init.setItemText(0, f"architecture's ({name})")
 

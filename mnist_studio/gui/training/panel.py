@@ -249,13 +249,13 @@ class TrainingPanel(QObject):
                 self.controls.set_config(TrainConfig.for_spec(spec))
             except (ValueError, TypeError) as e:
                 self.session.status.emit(f"The architecture's training settings were ignored: {e}")
-        if self.session.model is None or self.session.model_source == "preview":
+        if self.session.model is None:
             self._preview_timer.start()
 
     def _show_preview(self) -> None:
         """No trained model yet: show the initial weights the current architecture would start from."""
         spec = self.session.spec
-        if self.session.model is not None and self.session.model_source != "preview":
+        if self.session.model is not None:
             return
         if spec is None or self._spec_problem(spec):
             self.weights.set_model(None, "")
@@ -276,7 +276,7 @@ class TrainingPanel(QObject):
             self.weights.set_model(model, f"{self._job.name} · training", compute_stats=False)
             return
         src = self.session.model_source
-        label = f"loaded {Path(src).name}" if src and src not in ("training", "preview") else (src or "model")
+        label = f"loaded {Path(src).name}" if src and src != "training" else (src or "model")
         self.weights.set_model(model, label, compute_stats=True, count_dead=True)
 
     def _on_weights_updated(self, model: Model) -> None:

@@ -201,9 +201,6 @@ class WeightsView(QWidget):
             self.redraw()
             self._fill_table()
 
-    def set_source(self, text: str) -> None:
-        self.source_label.setText(text)
-
     def set_stats(self, stats: LayerStats) -> None:
         self.stats = stats
         if not self.isVisible():
