@@ -254,3 +254,33 @@ def test_a_runs_record_is_a_snapshot_of_its_trainer(mnist):
 
     with pytest.raises(ValueError, match="momentum"):
         RunHistory().add_change(SettingChanged(1, 0.1, "momentum", 0.5))
+
+
+def test_recorded_live_changes_replay_at_the_same_batches(mnist):
+    """What a re-run needs: the recorded steps are enough to apply each change before the same batch again."""
+
+    class Changer(Callback):
+        def on_batch_end(self, e):
+            if e.step in (3, 12):
+                first.send(SetLearningRate(0.02 if e.step == 3 else 0.3))
+
+    first = make_trainer(mnist, epochs=2, limit=640, batch_size=64, optimizer="sgd", lr=0.1, callbacks=[Changer()])
+    first.send(SetLearningRate(0.05))  # before the first batch: recorded at step 0
+    first.fit()
+    changes = first.history.lr_changes
+    assert [c["step"] for c in changes] == [0, 3, 12]
+
+    class Replayer(Callback):
+        def on_batch_end(self, e):
+            for c in changes:
+                if c["step"] == e.step:
+                    second.send(SetLearningRate(c["lr"]))
+
+    second = make_trainer(mnist, epochs=2, limit=640, batch_size=64, optimizer="sgd", lr=0.1, callbacks=[Replayer()])
+    for c in changes:
+        if c["step"] == 0:
+            second.send(SetLearningRate(c["lr"]))
+    second.fit()
+    assert second.history.lr_changes == changes
+    np.testing.assert_array_equal(second.history.series("lr"), first.history.series("lr"))
+    np.testing.assert_array_equal(second.history.series("loss"), first.history.series("loss"))

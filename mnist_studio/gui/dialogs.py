@@ -17,6 +17,11 @@ def ask_open_path(parent: QWidget, title: str, folder: str, filters: str) -> str
     return QFileDialog.getOpenFileName(parent, title, folder, filters)[0]
 
 
+def ask_folder(parent: QWidget, title: str, folder: str) -> str:
+    """A folder to open ("" when cancelled)."""
+    return QFileDialog.getExistingDirectory(parent, title, folder)
+
+
 def ask_save_path(parent: QWidget, title: str, suggested: str, filters: str) -> str:
     """Where to save ("" when cancelled)."""
     return QFileDialog.getSaveFileName(parent, title, suggested, filters)[0]

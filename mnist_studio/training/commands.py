@@ -8,8 +8,12 @@ event is the only way a view learns of a change: nothing polls the history.
 
 A command is a small frozen record. It checks its value when it is made, so a bad value is refused in the thread
 that sent it, and it applies itself through the trainer's public methods. A new live knob (momentum, weight decay,
-augmentation, ...) is a new command class here plus the trainer method it calls: the queue, the recording and the
-event stay as they are.
+augmentation, ...) is a new command class here plus the trainer method it calls and a list in the run history:
+the queue and the event stay as they are.
+
+A change is recorded with ``step``, the optimizer steps taken before it, so a run can be replayed exactly: send a
+change recorded at step 0 before ``fit``, and one recorded at step ``s`` from a callback's ``on_batch_end`` for
+step ``s``; each then takes effect before the same batch as in the original run.
 """
 
 from __future__ import annotations

@@ -178,7 +178,7 @@ def test_unreadable_picture_is_reported_not_crashing(panel, tmp_path, monkeypatc
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"junk")
     shown = []
-    monkeypatch.setattr("mnist_studio.gui.draw.panel.QMessageBox.warning", lambda *a: shown.append(a[2]))
+    monkeypatch.setattr("mnist_studio.gui.dialogs.warn", lambda *a: shown.append(a[2]))
     panel.classify_file(str(bad))
     assert shown and "bad.png" in shown[0]
     assert panel.prediction() is None

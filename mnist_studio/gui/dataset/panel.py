@@ -11,12 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton, QScrollArea, QSplitter,
+from PyQt6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QPushButton, QScrollArea, QSplitter,
                              QVBoxLayout, QWidget)
 
 from mnist_studio.data.datasets import Dataset, load_idx_folder, load_mnist, to_float
 from mnist_studio.data.idx import DatasetError
 from mnist_studio.data.stats import DatasetStats, dataset_stats
+from mnist_studio.gui import dialogs
 from mnist_studio.gui.dataset.views import TEST_COLOUR, TRAIN_COLOUR, ClassCounts, ClassTiles, MeanImages
 from mnist_studio.gui.labels import note_label, title_label
 
@@ -155,7 +156,7 @@ class DatasetPanel(QWidget):
 
     # -- switching datasets ------------------------------------------------------------------------------------------
     def open_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open Dataset Folder (IDX files)", self.last_folder)
+        folder = dialogs.ask_folder(self, "Open Dataset Folder (IDX files)", self.last_folder)
         if folder:
             self.open_folder(folder)
 
@@ -184,11 +185,8 @@ class DatasetPanel(QWidget):
     def _error(self, message: str) -> None:
         """A non-blocking warning (tests read ``error_box``); the dataset in use is untouched."""
         self.session.status.emit(f"Could not open the dataset: {message}")
-        box = QMessageBox(QMessageBox.Icon.Warning, "Cannot open the dataset",
-                          f"{message}\n\nThe current dataset ({self.session.dataset.name}) is still in use.",
-                          QMessageBox.StandardButton.Ok, self)
+        box = dialogs.show_warning(self, "Cannot open the dataset",
+                                   f"{message}\n\nThe current dataset ({self.session.dataset.name}) is still in use.")
         box.setObjectName("datasetErrorBox")
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.finished.connect(lambda _r: setattr(self, "error_box", None))
         self.error_box = box
-        box.open()

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
-from PyQt6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton,
-                             QSizePolicy, QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from mnist_studio.data.idx import DatasetError
 from mnist_studio.data.preprocess import Stages, load_ink, preprocess_picture, preprocess_strokes
+from mnist_studio.gui import dialogs
 from mnist_studio.gui.draw.pad import CANVAS, PEN_WIDTH, DrawingPad
 from mnist_studio.gui.draw.views import ActivationsView, AnswerView, PictureResults, SaliencyView, StageStrip
 from mnist_studio.gui.labels import title_label
@@ -219,7 +219,7 @@ class DrawPanel(QWidget):
         self.refresh(final=True)
 
     def open_image_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Classify image", "", IMAGE_FILTER)
+        path = dialogs.ask_open_path(self, "Classify image", "", IMAGE_FILTER)
         if path:
             self.classify_file(path)
 
@@ -229,7 +229,7 @@ class DrawPanel(QWidget):
             ink = load_ink(path)
         except DatasetError as e:
             self.session.status.emit(str(e))
-            QMessageBox.warning(self, "Cannot read the picture", str(e))
+            dialogs.warn(self, "Cannot read the picture", str(e))
             return
         self.classify_ink(ink, Path(path).name)
 
