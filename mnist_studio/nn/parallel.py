@@ -4,7 +4,7 @@ Why: in a NumPy network only the matmuls use several cores (through the BLAS lib
 else — im2col copies, col2im, pooling, activations, the optimizer — runs on one core, and the BLAS threads have to
 meet at every matmul, which is costly on a shared virtual machine where a sleeping core may take a while to be
 scheduled again. Splitting the batch in two and running each half through its own *replica* of the model in its
-own thread, each with single-threaded BLAS (OpenBLAS's per-thread setting), keeps every core busy on all of the
+own thread, each with single-threaded BLAS (``nn/blas.py``), keeps every core busy on all of the
 work and removes the per-matmul meetings. NumPy releases the GIL inside its loops and BLAS calls, so the threads
 really run side by side. On LeNet (batch 64) this was 1.4-1.9× faster here than one thread with two-threaded BLAS.
 
@@ -23,7 +23,7 @@ import threading
 
 import numpy as np
 
-from mnist_studio.nn.blas import HAVE_LOCAL_THREADS, single_threaded_blas
+from mnist_studio.nn.blas import CAN_LIMIT_THREADS, single_threaded_blas
 from mnist_studio.nn.losses import Loss, make_loss
 from mnist_studio.nn.model import Model
 
@@ -34,7 +34,7 @@ MIN_FLOPS = 10e6  # per image and step: lighter models (an MLP) lose more to the
 def can_split(model: Model, batch_size: int) -> bool:
     """Whether :class:`DataParallelStep` would run this model and batch size on several cores."""
     return (
-        HAVE_LOCAL_THREADS
+        CAN_LIMIT_THREADS
         and (os.cpu_count() or 1) >= 2
         and batch_size >= 2 * MIN_HALF
         and model.train_flops_per_sample() >= MIN_FLOPS
@@ -59,7 +59,9 @@ class DataParallelStep:
         self._lock = threading.Lock()
 
     def _half(self, model: Model, x: np.ndarray, labels: np.ndarray, loss: Loss, errors: dict | None = None):
-        with single_threaded_blas(), np.errstate(**(errors or np.geterr())):  # errstate is per thread: pass it on
+        # each half enters single-threaded BLAS itself (per thread in an OpenMP build; in a pthreads build the
+        # count stays at one until both have left) and gets the caller's errstate (it is per thread)
+        with single_threaded_blas(), np.errstate(**(errors or np.geterr())):
             return model.loss_and_grads(x, labels, loss)
 
     def __call__(self, x: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
