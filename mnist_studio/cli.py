@@ -3,7 +3,7 @@
     mnist-studio [--model FILE.npz | --preset NAME | --spec FILE.json]      open the studio
     mnist-studio train (--preset NAME | --spec FILE) --out MODEL.npz [...]   train and save
     mnist-studio evaluate MODEL.npz [--json]                                 test accuracy, confusion matrix
-    mnist-studio predict MODEL.npz IMAGE... [--json]                         read digits from pictures
+    mnist-studio predict MODEL.npz IMAGE... [--json] [--debug-dir D]         read digits from pictures and photos
     mnist-studio summary (--preset NAME | --spec FILE | MODEL.npz)           layers, shapes, parameters
     mnist-studio presets                                                     the built-in architectures
     mnist-studio gradcheck (--preset NAME | --spec FILE)                     check backward passes numerically
@@ -224,22 +224,33 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    import numpy as np
-
-    from mnist_studio.data.preprocess import load_ink, preprocess_picture
+    from mnist_studio.data.picture import LOW_CONFIDENCE, read_picture, write_debug_stages
+    from mnist_studio.data.preprocess import load_gray
     from mnist_studio.nn.modelfile import load_model
 
     model = load_model(args.model).model
     results = []
+    stems: set[str] = set()
     for path in args.images:
-        stages = preprocess_picture(load_ink(path))
-        if stages:
-            probs = model.predict_proba(np.stack([s.centred for s in stages]))
+        gray = load_gray(path)
+        reading = read_picture(gray)
+        if reading.stages:
+            probs = model.predict_proba(reading.inputs)
             digits = [int(d) for d in probs.argmax(axis=1)]
             plist = [[round(float(v), 6) for v in row] for row in probs]
         else:
             digits, plist = [], []
-        results.append({"file": str(path), "digits": digits, "probabilities": plist})
+        results.append({"file": str(path), "digits": digits, "probabilities": plist, "boxes": reading.boxes,
+                        "lines": reading.lines, "low_confidence": [max(p) < LOW_CONFIDENCE for p in plist]})
+        if args.debug_dir:
+            stem = Path(path).stem
+            while stem in stems:  # two files of the same name from different folders
+                stem += "_"
+            stems.add(stem)
+            try:
+                write_debug_stages(args.debug_dir, stem, gray, reading, [str(d) for d in digits])
+            except OSError as e:
+                raise UserError(f"cannot write the stages to {args.debug_dir}: {e.strerror or e}") from None
     if args.json:
         _print_json(results)
     else:
@@ -247,8 +258,14 @@ def cmd_predict(args) -> int:
             if not r["digits"]:
                 print(f"{r['file']}: no digit found (the picture is blank)")
                 continue
-            conf = ", ".join(f"{max(p):.0%}" for p in r["probabilities"])
-            print(f"{r['file']}: {''.join(str(d) for d in r['digits'])}  (confidence {conf})")
+            text = "".join((" / " if i and r["lines"][i] != r["lines"][i - 1] else "") + str(d)
+                           for i, d in enumerate(r["digits"]))  # lines top to bottom, separated by " / "
+            conf = ", ".join(f"{max(p):.0%}" + ("?" if low else "")
+                             for p, low in zip(r["probabilities"], r["low_confidence"]))
+            unsure = sum(r["low_confidence"])
+            note = (f"; {unsure} of {len(r['digits'])} not sure (below {LOW_CONFIDENCE:.0%}): the picture may hold "
+                    "no digits, or unusual ones") if unsure else ""
+            print(f"{r['file']}: {text}  (confidence {conf}{note})")
     return 0
 
 
@@ -380,7 +397,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("predict", help="read the digits in picture files")
     sp.add_argument("model")
     sp.add_argument("images", nargs="+")
-    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--json", action="store_true", help="one JSON list: file, digits, probabilities, boxes "
+                                                         "([x0, y0, x1, y1] in the picture's pixels), lines")
+    sp.add_argument("--debug-dir", help="write each picture's stages here: flattened, binary, boxes, each 28x28")
     sp.set_defaults(func=cmd_predict)
 
     sp = sub.add_parser("summary", help="layers, output shapes and parameter counts")

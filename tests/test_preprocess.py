@@ -8,7 +8,7 @@ from PIL import Image
 
 from mnist_studio.data.idx import DatasetError
 from mnist_studio.data.preprocess import (BOX, SIZE, bounding_box, centre_of_mass, load_ink, place_centred,
-                                          preprocess_ink, preprocess_picture, preprocess_strokes, split_digits,
+                                          preprocess_ink, preprocess_picture, preprocess_strokes,
                                           to_ink)
 from mnist_studio.nn.explain import (heat_strip, layer_groups, normalise_signed, occlusion, tile_maps)
 from mnist_studio.nn.explain import explain as explain_image
@@ -116,18 +116,20 @@ def test_load_ink_errors_are_readable(tmp_path):
 
 def test_several_digits_are_split_left_to_right():
     from mnist_studio.data import load_mnist
+    from mnist_studio.data.picture import read_picture
 
     ds = load_mnist()
     digits = ds.test_images[:4].astype(np.float32) / 255.0
     row = np.concatenate([np.pad(d, ((4, 4), (6, 6))) for d in digits], axis=1)
-    pieces = split_digits(row)
-    assert len(pieces) == 4
-    stages = preprocess_picture(row)
-    assert len(stages) == 4
-    for st, d in zip(stages, digits):  # each piece is its own digit: its mass matches the original's
-        assert st.cropped.sum() == pytest.approx(d.sum(), rel=0.01)
+    reading = read_picture(row)
+    assert len(reading.stages) == 4 and len(preprocess_picture(row)) == 4
+    for k, (box, d) in enumerate(zip(reading.boxes, digits)):  # each box is its own digit's ink extent
+        t, b, l, r = bounding_box(d, 0.3)
+        x0, y0, x1, y1 = box
+        assert abs(x0 - (k * 40 + 6 + l)) <= 1 and abs(x1 - (k * 40 + 6 + r)) <= 1
+        assert abs(y0 - (4 + t)) <= 1 and abs(y1 - (4 + b)) <= 1
     row[0, 3] = 0.5  # a speck of dirt is not a digit
-    assert len(split_digits(row)) == 4
+    assert len(read_picture(row).stages) == 4
 
 
 def test_mnist_digits_survive_the_recipe_nearly_unchanged():

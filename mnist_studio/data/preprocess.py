@@ -10,8 +10,8 @@ Two entry points share that recipe:
   scale with an MNIST-like pen (about 2.5 px wide after scaling), so a digit drawn small or large, thin or thick,
   gets the same stroke thickness the network saw in training.
 - :func:`preprocess_ink` for pictures (``mnist-studio predict``, files dropped on the pad): crop, scale with a
-  smoothing filter, centre. :func:`load_ink` reads any image Pillow can, detecting dark-on-light or light-on-dark,
-  and :func:`split_digits` cuts a row of digits into single ones, left to right.
+  smoothing filter, centre. :func:`load_gray` reads any image Pillow can; :mod:`mnist_studio.data.picture` finds
+  the digits in it (photos included: uneven light, either polarity) and sends each through this recipe.
 
 An empty drawing or picture gives ``None``: no ink, no guess.
 """
@@ -139,8 +139,10 @@ def to_ink(gray: np.ndarray) -> np.ndarray:
     return np.clip(ink / top, 0.0, 1.0)
 
 
-def load_ink(path: str | Path) -> np.ndarray:
-    """Read any picture Pillow understands as an ink image (see :func:`to_ink`); transparency is respected."""
+def load_gray(path: str | Path) -> np.ndarray:
+    """Read any picture Pillow understands as grey levels (0 = black, 1 = white), transparency respected.
+
+    Ink drawn on a transparent sheet is put on a background of the opposite brightness, so it stays visible."""
     path = Path(path)
     try:
         with Image.open(path) as im:
@@ -153,9 +155,9 @@ def load_ink(path: str | Path) -> np.ndarray:
                     solid = alpha > 0.5
                     dark_ink = solid.any() and float(np.median(lum[solid])) < 0.5
                     background = 1.0 if dark_ink else 0.0
-                    return to_ink(lum * alpha + background * (1.0 - alpha))
-                return to_ink(lum)
-            return to_ink(np.asarray(im.convert("L"), dtype=np.float32) / 255.0)
+                    return lum * alpha + background * (1.0 - alpha)
+                return lum
+            return np.asarray(im.convert("L"), dtype=np.float32) / 255.0
     except FileNotFoundError:
         raise DatasetError(f"{path}: no such file") from None
     except UnidentifiedImageError:
@@ -164,30 +166,18 @@ def load_ink(path: str | Path) -> np.ndarray:
         raise DatasetError(f"{path}: cannot read the image ({e})") from None
 
 
-def split_digits(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> list[np.ndarray]:
-    """Cut a picture of digits written in a row into one ink image per digit, left to right.
-
-    Columns holding ink form runs; a column without ink separates digits. Runs with less than 3 % of the largest
-    run's ink are specks of dirt and are dropped. Each piece keeps the full picture height (its crop comes later).
-    """
-    cols = (ink > threshold).any(axis=0)
-    if not cols.any():
-        return []
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], cols.astype(np.int8), [0]])))
-    runs = list(zip(edges[::2], edges[1::2]))
-    masses = [float(ink[:, a:b].sum()) for a, b in runs]
-    keep = [(a, b) for (a, b), m in zip(runs, masses) if m >= 0.03 * max(masses)]
-    return [ink[:, a:b] for a, b in keep]
+def load_ink(path: str | Path) -> np.ndarray:
+    """Read any picture Pillow understands as an ink image (see :func:`to_ink`); transparency is respected."""
+    return to_ink(load_gray(path))
 
 
-def preprocess_picture(ink: np.ndarray) -> list[Stages]:
-    """Every digit in a picture, each through the MNIST recipe, left to right."""
-    out = []
-    for piece in split_digits(ink):
-        st = preprocess_ink(piece)
-        if st is not None:
-            out.append(st)
-    return out
+def preprocess_picture(picture: np.ndarray) -> list[Stages]:
+    """Every digit in a picture (grey levels or ink, either polarity), each through the MNIST recipe, in reading
+    order. The cutting is :func:`mnist_studio.data.picture.read_picture`'s (background flattening, threshold,
+    connected components); use that directly to get the digits' boxes too."""
+    from mnist_studio.data.picture import read_picture  # it builds on this module
+
+    return read_picture(picture).stages
 
 
 # -- drawings ----------------------------------------------------------------------------------------------------

@@ -1,0 +1,230 @@
+"""Cleaning a photographed page before its digits are cut out: flatten the light, find the ink, threshold it.
+
+A phone photo of a number is not a scan. The paper is brighter on one side than the other, darker in the corners
+(vignette), crossed by the soft shadow of a hand or a phone; a chalkboard is the other way round (light ink on a dark,
+hazy board). Any fixed grey level that separates ink from paper in one part of such a picture fails in another.
+So, as a scanner's software does:
+
+1. **Background.** The paper (or board) level is estimated on a coarse grid from a high (or low) percentile of each
+   block of a shrunk copy, outlier blocks are replaced by their neighbours' level and the grid is smoothed and
+   stretched back over the picture. Blocks are a few stroke widths wide, so a shadow's soft edge is followed but a
+   stroke is never taken for background.
+2. **Polarity.** Against a first, polarity-blind estimate (block medians), ink is whatever deviates strongly and
+   rarely: strong dark deviations mean dark ink on light paper, strong light ones light ink on a dark board.
+3. **Flattening.** Each pixel's contrast is its relative difference from the local background
+   (``(bg - v) / bg`` for dark ink, ``(v - bg) / bg`` for light ink): illumination multiplies paper and ink alike,
+   so a digit in a shadow has the same contrast as one in full light.
+4. **Threshold.** Global on the flattened picture (it has no gradient left), relative to the ink's own level and
+   never below the noise: hysteresis keeps every pixel above a low threshold that is connected to one above a
+   high threshold, so faint parts of a stroke stay attached while isolated noise goes.
+
+Everything is whole-array NumPy/SciPy; the picture is worked on at most :data:`WORK_SIDE` px on its long side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+WORK_SIDE = 1024  # long side of the working copy: digits in a phone photo are still 60+ px tall at this size
+SMALL_SIDE = 256  # long side of the copy on which the background is estimated
+BLOCK = 8  # background block side on the small copy (px)
+MIN_CONTRAST = 0.12  # ink must differ from its local background by at least 12 % of it
+SIGNIFICANT, WEAK = 5.0, 3.0  # noise levels beyond which a difference is ink (seeds), or may be (grown from seeds)
+MIN_INK_PIXELS = 12  # fewer ink pixels than this (on the working copy) is a blank picture
+BG_FLOOR = 0.08  # the background level divided by is never below this (pure black backgrounds)
+
+
+@dataclass
+class Cleaned:
+    """A picture prepared for segmentation (all arrays at the working size, ``scale`` × the picture's).
+
+    ``gray``: 0 = black, 1 = white; ``background``: the estimated paper/board level; ``ink``: flattened ink,
+    0 = background, 1 = the ink's typical strength; ``binary``: the thresholded ink; ``threshold``: the low
+    hysteresis threshold on ``ink``; ``light_on_dark``: chalk-on-board polarity; ``noise``: the picture's noise
+    level in grey levels.
+    """
+
+    gray: np.ndarray
+    scale: float
+    background: np.ndarray
+    ink: np.ndarray
+    binary: np.ndarray
+    threshold: float
+    light_on_dark: bool
+    noise: float
+
+    @property
+    def blank(self) -> bool:
+        return not self.binary.any()
+
+
+def resize_float(img: np.ndarray, height: int, width: int, resample=Image.Resampling.BILINEAR) -> np.ndarray:
+    """Resize a float image with Pillow (mode F); ``BOX`` averages areas when shrinking."""
+    if img.shape == (height, width):
+        return img.astype(np.float32, copy=False)
+    return np.asarray(Image.fromarray(np.ascontiguousarray(img, dtype=np.float32), "F").resize(
+        (max(1, width), max(1, height)), resample), dtype=np.float32)
+
+
+def working_copy(gray: np.ndarray, max_side: int = WORK_SIDE) -> tuple[np.ndarray, float]:
+    """The picture shrunk by a whole factor (mean of k×k blocks) so its long side is at most ``max_side``;
+    (copy, scale). Whole factors keep it fast and the boxes exact."""
+    gray = np.asarray(gray, dtype=np.float32)
+    h, w = gray.shape
+    k = -(-max(h, w) // max_side)
+    if k <= 1:
+        return gray, 1.0
+    hk, wk = h // k, w // k
+    total = np.zeros((hk, wk), np.float32)
+    for dy in range(k):  # k² strided views: much faster than a mean over a reshaped 4-D view
+        for dx in range(k):
+            total += gray[dy:hk * k:k, dx:wk * k:k]
+    return total / np.float32(k * k), 1.0 / k
+
+
+def _block_grid(small: np.ndarray, block: int, q: float) -> np.ndarray:
+    """The ``q``-th percentile of each ``block``×``block`` block (edge blocks padded by reflection)."""
+    h, w = small.shape
+    gh, gw = -(-h // block), -(-w // block)
+    padded = np.pad(small, ((0, gh * block - h), (0, gw * block - w)), mode="reflect" if min(h, w) > 1 else "edge")
+    blocks = padded.reshape(gh, block, gw, block).transpose(0, 2, 1, 3).reshape(gh, gw, block * block)
+    return np.percentile(blocks, q, axis=2).astype(np.float32)
+
+
+def estimate_background(gray: np.ndarray, q: float = 50.0, light_on_dark: bool | None = None,
+                        stroke: float = 0.0, coarse: bool = False) -> np.ndarray:
+    """The paper/board level under every pixel of ``gray``.
+
+    ``q``: the percentile taken in each block (50: polarity-blind; for dark ink a high one, so strokes count as
+    outliers; for light ink a low one). Then the grid is cleaned: for a known polarity a grey closing (dark ink)
+    or opening (light ink) over 3×3 blocks removes blocks still dominated by a fat stroke (over more blocks when
+    ``stroke``, the strokes' width in ``gray``'s pixels, says they are fatter); a 3×3 median removes single odd
+    blocks; a light blur avoids block edges. ``coarse``: blocks a fifth of the picture's short side (only the
+    light's large-scale shape: never follows a stroke, however fat). Returned at ``gray``'s size.
+    """
+    h, w = gray.shape
+    k = min(1.0, SMALL_SIDE / max(h, w))
+    small = resize_float(gray, max(1, round(h * k)), max(1, round(w * k)), Image.Resampling.BOX)
+    block = max(2, min(BLOCK, min(small.shape) // 2))
+    if coarse:
+        block = max(block, min(small.shape) // 5)
+    grid = _block_grid(small, block, q)
+    if min(grid.shape) >= 3:
+        size = max(3, 2 * int(np.ceil(2.0 * stroke * k / block)) + 1)
+        if light_on_dark is False:
+            grid = ndimage.grey_closing(grid, size=size, mode="nearest")
+        elif light_on_dark is True:
+            grid = ndimage.grey_opening(grid, size=size, mode="nearest")
+        grid = ndimage.median_filter(grid, size=3, mode="nearest")
+        grid = ndimage.gaussian_filter(grid, 0.7, mode="nearest")
+    return resize_float(grid, h, w, Image.Resampling.BICUBIC if min(grid.shape) >= 4 else Image.Resampling.BILINEAR)
+
+
+def robust_sigma(values: np.ndarray) -> float:
+    """Noise level from the median absolute deviation (ink is a minority and does not move it)."""
+    v = values.ravel()[:: max(1, values.size // 50_000)]
+    return float(1.4826 * np.median(np.abs(v - np.median(v))))
+
+
+def detect_polarity(gray: np.ndarray, background: np.ndarray) -> bool:
+    """True for light ink on a dark background (chalkboard, white on black), False for dark ink on paper.
+
+    Ink is the strong, rare deviation from the background: compare the total excess beyond a few noise levels on
+    the dark side with that on the light side. The smooth parts of the picture (gradients, shadows, glare) are in
+    the background estimate and deviate little either way.
+    """
+    r = gray - background
+    sigma = max(robust_sigma(r), 0.01)
+    dark = float(np.clip(-r - 3 * sigma, 0, None).sum())
+    light = float(np.clip(r - 3 * sigma, 0, None).sum())
+    return light > dark
+
+
+def contrast(gray: np.ndarray, background: np.ndarray, light_on_dark: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(difference from the local background, ink positive, in grey levels; the same relative to the background).
+
+    The difference is re-centred on its median: the background estimate sits at a high (low) percentile of the
+    paper's (board's) noise, and without the shift noise would start out a fraction of a noise level "inky"."""
+    diff = (gray - background) if light_on_dark else (background - gray)
+    diff = diff - np.float32(np.median(diff.ravel()[:: max(1, diff.size // 50_000)]))
+    return diff, diff / np.maximum(background, BG_FLOOR)
+
+
+def hysteresis(weak: np.ndarray, strong: np.ndarray) -> np.ndarray:
+    """The ``weak`` pixels that belong to a connected region of them holding at least one ``strong`` pixel."""
+    labels, n = ndimage.label(weak, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return weak
+    keep = np.zeros(n + 1, bool)
+    keep[np.unique(labels[strong & weak])] = True
+    keep[0] = False
+    return keep[labels]
+
+
+def ink_level(c: np.ndarray, candidates: np.ndarray) -> float:
+    """The ink's typical contrast: the 90th percentile over the candidate regions that do not touch the picture's
+    border. A large area at the border (the desk beside the sheet, the board's frame) would otherwise set the bar
+    above a faint pencil's strokes; if every region touches the border (a tight crop), all count."""
+    regions, n = ndimage.label(candidates, structure=np.ones((3, 3), bool))
+    edge = np.unique(np.concatenate([regions[0], regions[-1], regions[:, 0], regions[:, -1]]))
+    inner = regions > 0
+    inner &= ~np.isin(regions, edge[edge > 0])
+    values = c[inner] if inner.sum() >= MIN_INK_PIXELS else c[regions > 0]
+    return float(np.percentile(values, 90))
+
+
+def clean_page(gray: np.ndarray, max_side: int = WORK_SIDE) -> Cleaned:
+    """Background, polarity, flattening and threshold for a grey picture (0 = black, 1 = white), any size.
+
+    A pixel is ink when it differs from its background both significantly (beyond the picture's noise: sensor
+    noise is about constant in grey levels, so this is judged on the plain difference) and by a real share of the
+    background (judged on the relative contrast, which a shadow does not change)."""
+    work, scale = working_copy(gray, max_side)
+    work = np.clip(np.nan_to_num(work), 0.0, 1.0)
+    light = detect_polarity(work, estimate_background(work, 50.0, coarse=True))
+    background = estimate_background(work, 20.0 if light else 80.0, light_on_dark=light)
+    found = threshold(work, background, light)
+    # Strokes wider than a background block (a fat marker on a small picture) partly count as background: measure
+    # them and estimate the background again with a wide enough closing.
+    # The first binary may hold only the thin remains of such strokes: twice at most, while they get wider.
+    stroke, k = 0.0, min(1.0, SMALL_SIDE / max(work.shape))
+    for _ in range(2):
+        wider = rough_stroke_width(found.binary)
+        if wider * k <= 0.6 * BLOCK or wider <= stroke * 1.1:
+            break
+        stroke = wider
+        background = estimate_background(work, 20.0 if light else 80.0, light_on_dark=light, stroke=stroke)
+        found = threshold(work, background, light)
+    found.scale = scale
+    return found
+
+
+def rough_stroke_width(binary: np.ndarray) -> float:
+    """2 × ink area / boundary pixels: a quick stroke width (exact for straight strokes, up to 1.4× high for
+    diagonal ones), enough to size the background's closing."""
+    area = int(binary.sum())
+    if area == 0:
+        return 0.0
+    cross = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool)
+    edge = int((binary & ~ndimage.binary_erosion(binary, structure=cross)).sum())
+    return 2.0 * area / max(edge, 1)
+
+
+def threshold(work: np.ndarray, background: np.ndarray, light: bool) -> Cleaned:
+    """Flatten and threshold ``work`` against ``background`` (see :func:`clean_page`); ``scale`` left at 1."""
+    diff, c = contrast(work, background, light)
+    sigma = max(robust_sigma(diff), 0.002)
+    candidates = (c > MIN_CONTRAST) & (diff > SIGNIFICANT * sigma)
+    if candidates.sum() < MIN_INK_PIXELS:
+        empty = np.zeros(work.shape, np.float32)
+        return Cleaned(work, 1.0, background, empty, empty.astype(bool), MIN_CONTRAST, light, sigma)
+    level = ink_level(c, candidates)
+    high = max(0.5 * level, MIN_CONTRAST)
+    low = max(0.3 * level, 0.75 * MIN_CONTRAST)
+    binary = hysteresis((c > low) & (diff > WEAK * sigma), (c > high) & (diff > SIGNIFICANT * sigma))
+    ink = np.clip(c / level, 0.0, 1.0)
+    return Cleaned(work, 1.0, background, ink, binary, low / level, light, sigma)

@@ -1,0 +1,150 @@
+"""Reading a picture of a number: clean it (:mod:`.photo`), cut it into digits (:mod:`.segment`), and put each digit
+through the pad's MNIST recipe (:func:`.preprocess.preprocess_ink`) with MNIST's stroke thickness.
+
+Stroke thickness matters: a fine ballpoint digit photographed at 300 px tall becomes hair-thin lines at 20 px, a fat
+marker a blob, and the network has only seen MNIST's 2-3 px strokes. The pad gets this right by re-drawing its
+strokes at the final scale; a picture has no strokes, so each digit's mask is brought to a fixed size
+(:data:`NORM_SIDE`), its mean stroke width measured (2 × area / boundary) and the mask grown or thinned by a
+distance transform until the width matches the pad's pen (:data:`.preprocess.PEN_WIDTH` at the 20 px scale).
+The digit is also turned back by the line's slant, so a photo taken a few degrees askew gives upright digits.
+
+:func:`write_debug_stages` saves what happened (flattened, binary, boxes drawn, each 28×28) for ``predict
+--debug-dir``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+from scipy import ndimage
+
+from mnist_studio.data.photo import Cleaned, clean_page, resize_float
+from mnist_studio.data.preprocess import BOX, PEN_WIDTH, Stages, preprocess_ink
+from mnist_studio.data.segment import Digit, Layout, segment, stroke_width
+
+NORM_SIDE = 64  # the digit's long side while its stroke width is normalised
+TARGET_WIDTH = PEN_WIDTH * NORM_SIDE / BOX  # the pad's pen at that size
+LOW_CONFIDENCE = 0.6  # an answer below this probability is marked as unsure (the Draw tab's "not sure")
+
+
+@dataclass
+class Reading:
+    """A picture read into digits. ``boxes``: [x0, y0, x1, y1] in the picture's own pixels (end exclusive), one
+    per digit, in reading order; ``lines``: each digit's line (0 = top); ``stages``: each digit's recipe."""
+
+    stages: list[Stages] = field(default_factory=list)
+    boxes: list[list[int]] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    cleaned: Cleaned | None = None
+    layout: Layout | None = None
+
+    @property
+    def inputs(self) -> np.ndarray:
+        """The digits as the network's batch (n × 28 × 28 float32)."""
+        return np.stack([s.centred for s in self.stages]) if self.stages else np.zeros((0, 28, 28), np.float32)
+
+
+def normalise_stroke(mask: np.ndarray, angle: float = 0.0) -> np.ndarray:
+    """A digit mask turned upright by ``-angle`` (radians) with the pad's stroke width for its size; float 0/1.
+
+    The width is adjusted where the digit has the most pixels: a small digit is first enlarged to
+    :data:`NORM_SIDE`, a large one is worked on at its own size (shrinking first would break its thin strokes).
+    """
+    h, w = mask.shape
+    k = NORM_SIDE / max(h, w)
+    m = mask.astype(np.float32)
+    if k > 1:
+        m = resize_float(m, max(1, round(h * k)), max(1, round(w * k)), Image.Resampling.BILINEAR)
+        k_now = max(m.shape) / max(h, w)
+    else:
+        k_now = 1.0
+    m = np.pad(m, max(4, round(0.2 * max(m.shape))))
+    if abs(angle) > np.deg2rad(0.5):
+        m = np.asarray(Image.fromarray(m, "F").rotate(np.rad2deg(angle), Image.Resampling.BILINEAR), np.float32)
+    m = m >= 0.5
+    if not m.any():
+        return m.astype(np.float32)
+    target = TARGET_WIDTH * max(h, w) * k_now / NORM_SIDE  # the pad's pen at this digit's current size
+    width = stroke_width(m)
+    if width < target:
+        m = ndimage.distance_transform_edt(~m) <= (target - width) / 2.0
+    elif width > target * 1.15:
+        thinned = ndimage.distance_transform_edt(m) > (width - target) / 2.0
+        if thinned.sum() > 0.25 * m.sum():  # never thin a digit away
+            m = thinned
+    return m.astype(np.float32)
+
+
+def digit_stages(cleaned: Cleaned, digit: Digit, angle: float) -> Stages | None:
+    """The recipe for one digit: raw = its ink cut from the flattened picture, cropped = the stroke-normalised
+    mask, then the pad's 20 px box and centre of mass."""
+    y0, y1, x0, x1 = digit.box
+    raw = cleaned.ink[y0:y1, x0:x1] * ndimage.binary_dilation(digit.mask, iterations=1)
+    st = preprocess_ink(normalise_stroke(digit.mask, angle))
+    if st is None:
+        return None
+    return Stages(raw.astype(np.float32), st.cropped, st.scaled, st.centred, st.shift)
+
+
+def read_picture(gray: np.ndarray) -> Reading:
+    """Every digit of a grey picture (0 = black, 1 = white; either polarity), in reading order."""
+    gray = np.asarray(gray, dtype=np.float32)
+    cleaned = clean_page(gray)
+    if cleaned.blank:
+        return Reading(cleaned=cleaned, layout=Layout())
+    layout = segment(cleaned)
+    out = Reading(cleaned=cleaned, layout=layout)
+    H, W = gray.shape
+    inv = 1.0 / cleaned.scale
+    for d in layout.digits:
+        st = digit_stages(cleaned, d, layout.angle)
+        if st is None:
+            continue
+        y0, y1, x0, x1 = d.box
+        out.stages.append(st)
+        out.boxes.append([int(np.floor(x0 * inv)), int(np.floor(y0 * inv)),
+                          min(W, int(np.ceil(x1 * inv))), min(H, int(np.ceil(y1 * inv)))])
+        out.lines.append(d.line)
+    return out
+
+
+# -- debug output --------------------------------------------------------------------------------------------------
+
+def _gray_image(a: np.ndarray) -> Image.Image:
+    return Image.fromarray((np.clip(a, 0, 1) * 255).astype(np.uint8), "L")
+
+
+def boxes_picture(gray: np.ndarray, reading: Reading, answers: list[str] | None = None) -> Image.Image:
+    """The picture with each digit's box (and answer, if given) drawn in colour."""
+    img = _gray_image(gray).convert("RGB")
+    draw = ImageDraw.Draw(img)
+    width = max(1, round(max(img.size) / 400))
+    for i, (x0, y0, x1, y1) in enumerate(reading.boxes):
+        draw.rectangle((x0, y0, x1 - 1, y1 - 1), outline=(230, 40, 40), width=width)
+        label = answers[i] if answers else str(i + 1)
+        draw.text((x0 + 2, max(0, y0 - 12)), label, fill=(230, 40, 40))
+    return img
+
+
+def write_debug_stages(folder: str | Path, stem: str, gray: np.ndarray, reading: Reading,
+                       answers: list[str] | None = None) -> list[Path]:
+    """Save ``stem``-flattened.png, -binary.png, -boxes.png and -digit-N.png (each 28×28) in ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+
+    def save(img: Image.Image, name: str) -> None:
+        path = folder / f"{stem}-{name}.png"
+        img.save(path)
+        written.append(path)
+
+    if reading.cleaned is not None:
+        save(_gray_image(1.0 - reading.cleaned.ink), "flattened")
+        save(_gray_image(~reading.cleaned.binary), "binary")
+    save(boxes_picture(gray, reading, answers), "boxes")
+    for i, st in enumerate(reading.stages):
+        save(_gray_image(st.centred), f"digit-{i + 1}")
+    return written

@@ -1,0 +1,311 @@
+"""Cutting a cleaned picture into digits: connected components, grouped into lines, merged, split, ordered.
+
+A digit is one connected blob of ink most of the time, but not always: the bar of a 5 or a 7, the two strokes of
+an open 4 or a loop broken by a faint stroke come apart; digits written close together touch. So:
+
+1. **Components** of the thresholded ink (8-connected). Specks of dirt and noise (a handful of pixels) go first.
+2. **The line's digit height** ``H``: the median height of the largest components. Everything else is judged in
+   units of ``H``, so the rules hold for a 28 px row of MNIST digits and for a 1600 px photo alike.
+3. **Not digits**: components much taller than ``H`` or long thin ones (a sheet's edge, the desk, a ruled line),
+   and solid blocks; small pieces far from every digit.
+4. **Reading lines**: the line's slant is fitted through the digits' centres (the photo may be rotated by a few
+   degrees); digits are grouped into lines across it, top to bottom, and read along it, left to right.
+5. **Merge** the parts of one digit: a small piece (shorter than about half ``H``) joins the digit whose extent
+   along the line it overlaps or nearly touches; two tall pieces join only when one lies mostly within the other's
+   extent (an open 4's stem beside its L).
+6. **Split** touching digits: a group wider than ``H`` is cut at the columns crossed by the least ink, choosing
+   the number of pieces and the cuts by dynamic programming (each cut costs the strokes it crosses, each piece a
+   constant, pieces wider than a digit or narrower than a stroke cost more).
+
+The loops run over components and lines (a few dozen), never over pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage
+
+from mnist_studio.data.photo import Cleaned
+
+EIGHT = np.ones((3, 3), bool)
+MIN_SPECK = 6  # components with fewer pixels (on the working copy) are specks
+MAX_COMPONENTS = 1500  # a picture of text or texture: only the largest are looked at
+FRAGMENT = 0.55  # a component shorter than this × H is a fragment of a digit (a 5's bar), not a digit
+WIDE = 1.05  # a group wider than this × H holds touching digits
+
+
+@dataclass
+class Digit:
+    """One digit found in the picture: its pixels (a mask over its box, working-copy coordinates)."""
+
+    box: tuple[int, int, int, int]  # y0, y1, x0, x1 on the working copy (end exclusive)
+    mask: np.ndarray  # bool, the box's size
+    line: int = 0
+
+
+@dataclass
+class Layout:
+    """What segmentation found: the digits in reading order, the line height and the lines' slant (radians)."""
+
+    digits: list[Digit] = field(default_factory=list)
+    height: float = 0.0
+    angle: float = 0.0
+
+
+def components(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(labels, boxes (n × 4: y0, y1, x0, x1, end exclusive), areas) of the 8-connected ink blobs."""
+    labels, n = ndimage.label(binary, structure=EIGHT)
+    if n == 0:
+        return labels, np.zeros((0, 4), np.int64), np.zeros(0, np.int64)
+    ys, xs = np.nonzero(labels)
+    lab = labels[ys, xs] - 1
+    order = np.argsort(lab, kind="stable")
+    areas = np.bincount(lab, minlength=n)
+    starts = np.concatenate([[0], np.cumsum(areas)[:-1]])
+    ys, xs = ys[order], xs[order]
+    boxes = np.stack([np.minimum.reduceat(ys, starts), np.maximum.reduceat(ys, starts) + 1,
+                      np.minimum.reduceat(xs, starts), np.maximum.reduceat(xs, starts) + 1], axis=1)
+    return labels, boxes.astype(np.int64), areas.astype(np.int64)
+
+
+def edge_bands(boxes: np.ndarray, areas: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Blobs cut by the picture's border that are long and thin or solid: the desk beside the sheet, the board's
+    frame, a shadow's edge. Judged on their own shape, before the digit height is known."""
+    hh = (boxes[:, 1] - boxes[:, 0]).astype(float)
+    ww = (boxes[:, 3] - boxes[:, 2]).astype(float)
+    touching = (boxes[:, 0] <= 0) | (boxes[:, 2] <= 0) | (boxes[:, 1] >= shape[0]) | (boxes[:, 3] >= shape[1])
+    aspect = np.maximum(hh, ww) / np.maximum(np.minimum(hh, ww), 1.0)
+    solid = (areas > 0.7 * hh * ww) & (np.minimum(hh, ww) > 0.05 * min(shape))
+    return touching & ((aspect > 5.0) | solid)
+
+
+def line_height(boxes: np.ndarray, areas: np.ndarray, shape: tuple[int, int]) -> float:
+    """The digits' height: the median height of the largest components. Blobs cut by the picture's border (the
+    desk beside the sheet) do not count when large blobs away from the border exist."""
+    h, w = shape
+    pool = np.argsort(-areas)[:24]
+    inner = (boxes[pool, 0] > 0) & (boxes[pool, 2] > 0) & (boxes[pool, 1] < h) & (boxes[pool, 3] < w)
+    if inner.any() and areas[pool[inner]].max() >= 0.3 * areas[pool[0]]:
+        pool = pool[inner]
+    big = pool[areas[pool] >= 0.15 * areas[pool].max()]
+    return float(np.median(boxes[big, 1] - boxes[big, 0]))
+
+
+def not_digits(boxes: np.ndarray, areas: np.ndarray, H: float) -> np.ndarray:
+    """Components that are no digit: far taller than H, long and thin (edges, rules), or solid blocks."""
+    hh = (boxes[:, 1] - boxes[:, 0]).astype(float)
+    ww = (boxes[:, 3] - boxes[:, 2]).astype(float)
+    long_side, short_side = np.maximum(hh, ww), np.maximum(np.minimum(hh, ww), 1.0)
+    too_tall = hh > 2.2 * H
+    thin_long = (long_side / short_side > 6.0) & (long_side > 1.6 * H)
+    solid = (areas > 0.72 * hh * ww) & (np.minimum(hh, ww) > 0.45 * H)
+    return too_tall | thin_long | solid
+
+
+def fit_angle(cx: np.ndarray, cy: np.ndarray, H: float) -> float:
+    """The reading lines' slant from the digit centres (lines grouped at 0°, slopes pooled), within ±10°."""
+    if len(cx) < 2:
+        return 0.0
+    num = den = 0.0
+    for idx in group_lines(cy, H):
+        if len(idx) < 2:
+            continue
+        x, y = cx[idx], cy[idx]
+        dx = x - x.mean()
+        num += float(dx @ (y - y.mean()))
+        den += float(dx @ dx)
+    if den <= 0:
+        return 0.0
+    return float(np.clip(np.arctan(num / den), -np.deg2rad(10), np.deg2rad(10)))
+
+
+def group_lines(v: np.ndarray, H: float) -> list[np.ndarray]:
+    """Indices grouped into lines by their position across the reading direction, top to bottom."""
+    order = np.argsort(v)
+    breaks = np.flatnonzero(np.diff(v[order]) > 0.6 * H) + 1
+    return [g for g in np.split(order, breaks) if len(g)]
+
+
+def _overlap(a0, a1, b0, b1) -> float:
+    return max(0.0, min(a1, b1) - max(a0, b0))
+
+
+def opens_sideways(mask: np.ndarray) -> tuple[bool, bool]:
+    """(opens to the right like "(", opens to the left like ")"): the piece's ink in its outer quarter on that
+    side is at its top and bottom but not in its middle: half of a loop broken at the top and bottom."""
+    h, w = mask.shape
+    q = max(1, w // 4)
+
+    def arc(side: np.ndarray) -> bool:
+        rows = side.any(axis=1)
+        t = max(1, h // 3)
+        return bool(rows[:t].any() and rows[-t:].any() and not rows[t:h - t].any())
+
+    return arc(mask[:, w - q:]), arc(mask[:, :q])
+
+
+def merge_pieces(ext: np.ndarray, tall: np.ndarray, H: float,
+                 halves: np.ndarray | None = None) -> list[list[int]]:
+    """Groups of the pieces of one line that form one digit. ``ext``: (n × 2) extents along the line, sorted by
+    start; ``tall``: whether each piece is digit-sized (not a fragment); ``halves``: (n × 2) whether each piece
+    opens to the right / to the left (see :func:`opens_sideways`)."""
+    n = len(ext)
+    parent = list(range(n))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    width = ext[:, 1] - ext[:, 0]
+    for i in range(n):  # tall pieces: join when one lies mostly within the other
+        for j in range(i + 1, n):
+            if ext[j, 0] >= ext[i, 1] + 0.2 * H:
+                break
+            if tall[i] and tall[j]:
+                ov = _overlap(*ext[i], *ext[j]) / max(min(width[i], width[j]), 1.0)
+                span = max(ext[i, 1], ext[j, 1]) - min(ext[i, 0], ext[j, 0])
+                loop = halves is not None and halves[i, 0] and halves[j, 1] and ext[j, 0] - ext[i, 1] < 0.2 * H
+                if (ov >= 0.6 or loop) and span <= 1.0 * H:
+                    parent[find(j)] = find(i)
+    for i in np.flatnonzero(~tall):  # each fragment joins the one piece it overlaps most or nearly touches
+        best, best_score = None, -np.inf
+        for j in range(n):
+            if j == i:
+                continue
+            ov = _overlap(*ext[i], *ext[j])
+            gap = max(ext[i, 0], ext[j, 0]) - min(ext[i, 1], ext[j, 1])
+            span = max(ext[i, 1], ext[j, 1]) - min(ext[i, 0], ext[j, 0])
+            score = ov / max(width[i], 1.0) - max(gap, 0.0) / H + (0.5 if tall[j] else 0.0)
+            ok = (ov >= 0.3 * min(width[i], width[j]) or gap < 0.12 * H) and span <= 1.0 * H
+            if ok and score > best_score:
+                best, best_score = j, score
+        if best is not None:
+            parent[find(int(i))] = find(best)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    return list(groups.values())
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke width of a binary drawing, from the Euclidean distance of its pixels to the background: across
+    a stroke of width w the distances run from 0 to w/2, averaging about w/4 (calibrated on straight strokes of
+    2-20 px at 0-45°: within half a pixel to two pixels, whatever the angle)."""
+    if not mask.any():
+        return 0.0
+    dist = ndimage.distance_transform_edt(np.pad(mask, 1))
+    return max(1.0, 4.0 * float(dist[dist > 0].mean()) - 1.5)
+
+
+def split_columns(mask: np.ndarray, H: float) -> list[int]:
+    """Where to cut a group of touching digits (column indices inside ``mask``, which is the group's box).
+
+    Dynamic programming over columns binned to about H/40. A cut costs the strokes it crosses (the runs of ink in
+    that column: where two round digits touch, one run; through the middle of a 0, two); each piece costs 1, and
+    more the wider it is than a digit usually is (0.7 H) or the narrower than a stroke. Returns the inner cuts.
+    """
+    runs = (mask[0] & True).astype(np.float64) + (mask[1:] & ~mask[:-1]).sum(axis=0)
+    b = max(1, int(round(H / 40)))
+    nb = -(-len(runs) // b)
+    prof = np.pad(runs, (0, nb * b - len(runs)), constant_values=0).reshape(nb, b).min(axis=1)
+    bw = b / H  # one bin in units of H
+    best = np.full(nb + 1, np.inf)
+    best[0] = 0.0
+    prev = np.zeros(nb + 1, np.int64)
+    starts = np.arange(nb)
+    for j in range(1, nb + 1):
+        i = starts[:j]
+        w = (j - i) * bw
+        cost = best[:j] + 1.0 + 40.0 * np.clip(w - 0.7, 0, None) ** 2 + 10.0 * np.clip(0.08 - w, 0, None) / 0.08
+        if j < nb:
+            cost = cost + prof[j]
+        k = int(np.argmin(cost))
+        best[j], prev[j] = cost[k], k
+    cuts, j = [], nb
+    while j > 0:
+        j = int(prev[j])
+        if j > 0:
+            cuts.append(j * b)
+    return sorted(cuts)
+
+
+def segment(cleaned: Cleaned) -> Layout:
+    """Find the digits of a cleaned picture (see the module doc). Empty layout for a blank picture."""
+    binary = cleaned.binary
+    labels, boxes, areas = components(binary)
+    keep = np.flatnonzero(areas >= MIN_SPECK)
+    if keep.size == 0:
+        return Layout()
+    keep = keep[np.argsort(-areas[keep])][:MAX_COMPONENTS]
+    keep = keep[~edge_bands(boxes[keep], areas[keep], binary.shape)]
+    if keep.size == 0:
+        return Layout()
+    H = line_height(boxes[keep], areas[keep], binary.shape)
+    keep = keep[~not_digits(boxes[keep], areas[keep], H)]
+    if keep.size == 0:
+        return Layout(height=H)
+    b = boxes[keep].astype(np.float64)
+    hh, ww = b[:, 1] - b[:, 0], b[:, 3] - b[:, 2]
+    tall = hh >= FRAGMENT * H
+    if not tall.any():
+        return Layout(height=H)
+    cy, cx = (b[:, 0] + b[:, 1]) / 2, (b[:, 2] + b[:, 3]) / 2
+    angle = fit_angle(cx[tall], cy[tall], H)
+    c, s = np.cos(angle), np.sin(angle)
+    # along the line (u) and across it (v), from the boxes' corners
+    xs = np.stack([b[:, 2], b[:, 3], b[:, 2], b[:, 3]], 1)
+    ys = np.stack([b[:, 0], b[:, 0], b[:, 1], b[:, 1]], 1)
+    u, v = c * xs + s * ys, -s * xs + c * ys
+    u0, u1, vc = u.min(1), u.max(1), (v.min(1) + v.max(1)) / 2
+    tall_idx = np.flatnonzero(tall)
+    lines = group_lines(vc[tall_idx], H)
+    touching = ((b[:, 0] <= 0) | (b[:, 2] <= 0) | (b[:, 1] >= binary.shape[0]) | (b[:, 3] >= binary.shape[1]))
+    if len(lines) > 1:  # a line of nothing but blobs cut by the picture's edge is the edge of the sheet or board
+        inner_lines = [idx for idx in lines if not touching[tall_idx[idx]].all()]
+        lines = inner_lines or lines
+    line_of = np.full(len(keep), -1)
+    centres = []
+    for li, idx in enumerate(lines):
+        line_of[tall_idx[idx]] = li
+        centres.append(float(np.median(vc[tall_idx[idx]])))
+    for i in np.flatnonzero(~tall):  # fragments join the nearest line, if close to it
+        d = np.abs(np.asarray(centres) - vc[i])
+        if d.min() < 0.75 * H:
+            line_of[i] = int(np.argmin(d))
+    digits: list[Digit] = []
+    for li in range(len(lines)):
+        members = np.flatnonzero(line_of == li)
+        members = members[np.argsort(u0[members])]
+        ext = np.stack([u0[members], u1[members]], 1)
+        halves = np.zeros((len(members), 2), bool)
+        for k, m in enumerate(members):  # narrow tall pieces: is it half of a broken loop?
+            y0, y1, x0, x1 = boxes[keep[m]]
+            if tall[m] and x1 - x0 < 0.5 * H:
+                halves[k] = opens_sideways(labels[y0:y1, x0:x1] == keep[m] + 1)
+        groups = merge_pieces(ext, tall[members], H, halves)
+        groups = [g for g in groups if tall[members[g]].any()]  # a group of fragments only is dirt
+        groups.sort(key=lambda g: float(np.mean([(u0[members[k]] + u1[members[k]]) / 2 for k in g])))
+        for g in groups:
+            ids = keep[members[g]] + 1
+            gb = boxes[ids - 1]
+            y0, y1, x0, x1 = gb[:, 0].min(), gb[:, 1].max(), gb[:, 2].min(), gb[:, 3].max()
+            mask = np.isin(labels[y0:y1, x0:x1], ids)
+            pieces = [(0, x1 - x0)]
+            if (x1 - x0) > WIDE * H:
+                cuts = split_columns(mask, H)
+                edges = [0, *cuts, x1 - x0]
+                pieces = list(zip(edges[:-1], edges[1:]))
+            for a, z in pieces:
+                sub = mask[:, a:z]
+                rows = np.flatnonzero(sub.any(axis=1))
+                colz = np.flatnonzero(sub.any(axis=0))
+                if rows.size == 0:
+                    continue
+                sub = sub[rows[0]:rows[-1] + 1, colz[0]:colz[-1] + 1]
+                box = (int(y0 + rows[0]), int(y0 + rows[-1] + 1), int(x0 + a + colz[0]), int(x0 + a + colz[-1] + 1))
+                digits.append(Digit(box, sub, li))
+    return Layout(digits, H, angle)

@@ -1,0 +1,236 @@
+"""The picture segmenter on synthetic photos with known boxes: uneven light, shadows, noise, both polarities,
+touching and broken digits, two lines, rotation; and the stroke-width normalisation."""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from mnist_studio.data.photo import clean_page
+from mnist_studio.data.picture import NORM_SIDE, TARGET_WIDTH, normalise_stroke, read_picture
+from mnist_studio.data.segment import stroke_width
+
+SS = 4  # supersampling of the glyphs
+
+
+def glyph(kind: str, h: int = 60, pen: float = 6.0) -> np.ndarray:
+    """A digit-like ink drawing (0-1), ``h`` px tall: '0', '1', '7', '4'; 'broken0' (a loop with two gaps),
+    '5bar' (a 5 whose top bar does not touch its body), '7bar' (a 7 with a detached crossbar)."""
+    w = int(h * 0.6)
+    H, W, r = h * SS, w * SS, pen * SS / 2
+    img = Image.new("L", (W + int(2 * r) + 2, H + int(2 * r) + 2), 0)
+    d = ImageDraw.Draw(img)
+    o = r + 1
+    lw = round(pen * SS)
+
+    def poly(*pts):
+        pts = [(o + x * W, o + y * H) for x, y in pts]
+        d.line(pts, fill=255, width=lw, joint="curve")
+        for x, y in (pts[0], pts[-1]):
+            d.ellipse((x - r, y - r, x + r, y + r), fill=255)
+
+    box = (o, o, o + W, o + H)
+    if kind == "0":
+        d.ellipse(box, outline=255, width=lw)
+    elif kind == "broken0":
+        d.arc(box, 110, 250, fill=255, width=lw)
+        d.arc(box, 290, 70, fill=255, width=lw)
+    elif kind == "1":
+        poly((0.5, 0.0), (0.5, 1.0))
+    elif kind == "7":
+        poly((0.0, 0.0), (1.0, 0.0), (0.35, 1.0))
+    elif kind == "7bar":
+        poly((0.0, 0.0), (1.0, 0.0), (0.35, 1.0))
+        poly((0.2, 0.55), (0.45, 0.55))
+        poly((0.62, 0.55), (0.9, 0.55))
+    elif kind == "4":
+        poly((0.55, 0.0), (0.0, 0.65), (1.0, 0.65))
+        poly((0.75, 0.3), (0.75, 1.0))
+    elif kind == "5bar":
+        poly((0.12, 0.12), (0.08, 0.48))
+        d.arc((o, o + 0.4 * H, o + W, o + H), 200, 150, fill=255, width=lw)
+        poly((0.25, 0.0), (1.0, 0.0))
+    a = np.asarray(img.resize((img.width // SS, img.height // SS), Image.Resampling.BOX), np.float32) / 255.0
+    rows, cols = np.flatnonzero(a.max(1) > 0.5), np.flatnonzero(a.max(0) > 0.5)
+    return a[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+def mnist_digit(ds, i: int, h: int = 72) -> np.ndarray:
+    a = ds.test_images[i].astype(np.float32) / 255.0
+    rows, cols = np.flatnonzero(a.max(1) > 0.3), np.flatnonzero(a.max(0) > 0.3)
+    a = a[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    k = h / a.shape[0]
+    big = Image.fromarray(a, "F").resize((max(2, round(a.shape[1] * k)), h), Image.Resampling.BICUBIC)
+    return np.clip((np.asarray(big, np.float32) - 0.2) / 0.5, 0, 1)
+
+
+def place(shape, items):
+    """Ink map of ``items`` [(ink, x, y)], and each item's box [x0, y0, x1, y1] (ink > 0.5)."""
+    ink = np.zeros(shape, np.float32)
+    boxes = []
+    for a, x, y in items:
+        sl = ink[y:y + a.shape[0], x:x + a.shape[1]]
+        np.maximum(sl, a, out=sl)
+        rows, cols = np.flatnonzero(a.max(1) > 0.5), np.flatnonzero(a.max(0) > 0.5)
+        boxes.append([x + cols[0], y + rows[0], x + cols[-1] + 1, y + rows[-1] + 1])
+    return ink, boxes
+
+
+def row(inks, x=40, y=50, gap=30):
+    items = []
+    for a in inks:
+        items.append((a, x, y + (72 - a.shape[0]) // 2))
+        x += a.shape[1] + gap
+    return items
+
+
+def photo(ink, paper, ink_level=0.15, noise=0.0, seed=0, light_on_dark=False):
+    """Dark ink on ``paper`` (an array of paper brightness), or light chalk on a dark board."""
+    rng = np.random.default_rng(seed)
+    if light_on_dark:
+        board = paper * 0.22
+        gray = board * (1 - ink) + np.minimum(1.0, paper * 0.9) * ink
+    else:
+        gray = paper * (1 - ink) + ink_level * paper * ink
+    gray = gray + rng.normal(0, noise, gray.shape) if noise else gray
+    return np.clip(gray, 0, 1).astype(np.float32)
+
+
+def ramp(shape, lo=0.35, hi=0.95):
+    h, w = shape
+    xx, yy = np.meshgrid(np.linspace(0, 1, w), np.linspace(0, 1, h))
+    vignette = 1 - 0.35 * ((xx - 0.5) ** 2 + (yy - 0.5) ** 2) / 0.5
+    return ((hi + (lo - hi) * xx) * vignette).astype(np.float32)
+
+
+def shadow(shape, depth=0.55, soft=12.0):
+    """Full light on the left, a soft-edged shadow over the right part (the edge crosses the digits)."""
+    h, w = shape
+    xx, yy = np.meshgrid(np.arange(w), np.arange(h))
+    edge = 0.5 * w + 0.3 * (yy - h / 2)
+    return (0.92 * (1 - depth / (1 + np.exp(-(xx - edge) / soft)))).astype(np.float32)
+
+
+def assert_boxes(found, expected, tol=3):
+    assert len(found) == len(expected), (found, expected)
+    for f, e in zip(found, expected):
+        assert np.all(np.abs(np.asarray(f) - np.asarray(e)) <= tol), (f, e)
+
+
+@pytest.fixture(scope="module")
+def ds():
+    from mnist_studio.data import load_mnist
+
+    return load_mnist()
+
+
+@pytest.fixture(scope="module")
+def four(ds):
+    shape = (170, 420)
+    return shape, place(shape, row([mnist_digit(ds, i) for i in (0, 1, 2, 3)], x=40, y=50, gap=36))
+
+
+def test_gradient_and_vignette(four):
+    shape, (ink, boxes) = four
+    reading = read_picture(photo(ink, ramp(shape)))
+    assert_boxes(reading.boxes, boxes)
+    assert reading.lines == [0, 0, 0, 0]
+
+
+def test_soft_shadow_across_the_digits(four):
+    shape, (ink, boxes) = four
+    gray = photo(ink, shadow(shape))
+    assert gray[:, -20:].mean() < 0.55 * gray[:, :20].mean()  # the shadow is real
+    assert_boxes(read_picture(gray).boxes, boxes)
+
+
+def test_noise_makes_no_specks(four):
+    shape, (ink, boxes) = four
+    gray = photo(ink, ramp(shape, 0.6, 0.9), noise=0.06)
+    assert_boxes(read_picture(gray).boxes, boxes)
+
+
+def test_both_polarities_give_the_same_boxes(four):
+    shape, (ink, boxes) = four
+    dark_on_light = read_picture(photo(ink, ramp(shape, 0.6, 1.0)))
+    chalk = photo(ink, ramp(shape, 0.6, 1.0), light_on_dark=True)
+    assert chalk[5, 5] < 0.3  # a dark board
+    light_on_dark = read_picture(chalk)
+    assert not dark_on_light.cleaned.light_on_dark and light_on_dark.cleaned.light_on_dark
+    assert_boxes(dark_on_light.boxes, boxes)
+    assert_boxes(light_on_dark.boxes, boxes)
+
+
+def test_broken_digits_stay_whole():
+    shape = (160, 360)
+    ink, boxes = place(shape, row([glyph("broken0"), glyph("5bar"), glyph("7bar"), glyph("4")], y=40, gap=28))
+    clean = clean_page(photo(ink, np.full(shape, 0.9, np.float32)))
+    from mnist_studio.data.segment import components
+
+    assert len(components(clean.binary)[2]) >= 6  # really in pieces (4 digits)
+    assert_boxes(read_picture(photo(ink, np.full(shape, 0.9, np.float32))).boxes, boxes)
+
+
+def test_touching_digits_are_split():
+    shape = (160, 320)
+    a, b, c = glyph("0"), glyph("0"), glyph("0")
+    ink, boxes = place(shape, [(a, 40, 40), (b, 40 + a.shape[1] - 3, 40), (c, 40 + a.shape[1] + b.shape[1] - 6, 40)])
+    clean = clean_page(photo(ink, ramp(shape, 0.7, 0.95)))
+    from mnist_studio.data.segment import components
+
+    assert len(components(clean.binary)[2]) == 1  # one blob
+    found = read_picture(photo(ink, ramp(shape, 0.7, 0.95))).boxes
+    assert len(found) == 3
+    cuts = [f[0] for f in found[1:]]  # each cut where one digit ends and the next begins (they overlap 3 px)
+    assert abs(cuts[0] - (40 + a.shape[1] - 1.5)) <= 6 and abs(cuts[1] - (40 + a.shape[1] + b.shape[1] - 4.5)) <= 6
+
+
+def test_two_lines_read_top_to_bottom(ds):
+    shape = (300, 300)
+    top = row([mnist_digit(ds, i) for i in (0, 1)], x=50, y=30)
+    bottom = row([mnist_digit(ds, i) for i in (2, 3, 4)], x=30, y=180)
+    ink, boxes = place(shape, top + bottom)
+    reading = read_picture(photo(ink, ramp(shape, 0.7, 0.95), noise=0.02))
+    assert_boxes(reading.boxes, boxes)
+    assert reading.lines == [0, 0, 1, 1, 1]
+
+
+def test_rotated_row_is_read_left_to_right(four):
+    shape, (ink, boxes) = four
+    turned = np.asarray(Image.fromarray(ink, "F").rotate(6, Image.Resampling.BILINEAR), np.float32)
+    reading = read_picture(photo(turned, ramp(shape, 0.6, 0.95)))
+    assert len(reading.boxes) == 4
+    centres = [(b[0] + b[2]) / 2 for b in reading.boxes]
+    assert centres == sorted(centres)
+    assert np.rad2deg(reading.layout.angle) == pytest.approx(-6, abs=1.5)  # counter-clockwise: rising line
+
+
+def test_the_desk_around_the_sheet_is_no_digit(four):
+    shape, (ink, boxes) = four
+    paper = np.full(shape, 0.9, np.float32)
+    paper[:, :14] = 0.25  # the desk at the left edge and a strip at the bottom
+    paper[-10:, :] = 0.3
+    assert_boxes(read_picture(photo(ink, paper)).boxes, boxes)
+
+
+def test_blank_pictures_give_no_digits():
+    shape = (200, 300)
+    for gray in (np.full(shape, 0.8, np.float32), photo(np.zeros(shape, np.float32), ramp(shape), noise=0.03),
+                 photo(np.zeros(shape, np.float32), shadow(shape), noise=0.02)):
+        reading = read_picture(gray)
+        assert reading.stages == [] and reading.boxes == []
+
+
+def test_thin_pen_and_fat_marker_give_the_same_input():
+    thin, fat = glyph("4", h=200, pen=3.0), glyph("4", h=200, pen=26.0)
+    assert stroke_width(thin > 0.5) < 5 and stroke_width(fat > 0.5) > 20
+    a, b = normalise_stroke(thin > 0.5), normalise_stroke(fat > 0.5)
+    for m in (a, b):  # the pad's pen for a digit of this size (200 px tall, pen included after normalising)
+        assert stroke_width(m > 0.5) == pytest.approx(TARGET_WIDTH * 200 / NORM_SIDE, rel=0.2)
+    shape = (300, 300)
+    x_thin = read_picture(photo(place(shape, [(thin, 60, 50)])[0], np.full(shape, 0.9, np.float32))).inputs[0]
+    x_fat = read_picture(photo(place(shape, [(fat, 60, 50)])[0], np.full(shape, 0.9, np.float32))).inputs[0]
+    assert np.corrcoef(x_thin.ravel(), x_fat.ravel())[0, 1] > 0.85
+    for x in (x_thin, x_fat):  # MNIST-like: 20 px box, ink sums like an MNIST digit's
+        rows = np.flatnonzero(x.max(1) > 0.1)
+        assert 19 <= rows[-1] - rows[0] + 1 <= 21
+        assert 60 < x.sum() < 160
