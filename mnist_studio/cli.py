@@ -240,8 +240,10 @@ def cmd_predict(args) -> int:
             plist = [[round(float(v), 6) for v in row] for row in probs]
         else:
             digits, plist = [], []
+        low = [max(p) < LOW_CONFIDENCE for p in plist]
         results.append({"file": str(path), "digits": digits, "probabilities": plist, "boxes": reading.boxes,
-                        "lines": reading.lines, "low_confidence": [max(p) < LOW_CONFIDENCE for p in plist]})
+                        "lines": reading.lines, "low_confidence": low, "unsure": bool(digits) and (
+                            any(low) or bool(reading.doubts)), "doubts": reading.doubts})
         if args.debug_dir:
             stem = Path(path).stem
             while stem in stems:  # two files of the same name from different folders
@@ -263,8 +265,9 @@ def cmd_predict(args) -> int:
             conf = ", ".join(f"{max(p):.0%}" + ("?" if low else "")
                              for p, low in zip(r["probabilities"], r["low_confidence"]))
             unsure = sum(r["low_confidence"])
-            note = (f"; {unsure} of {len(r['digits'])} not sure (below {LOW_CONFIDENCE:.0%}): the picture may hold "
-                    "no digits, or unusual ones") if unsure else ""
+            notes = [f"{unsure} of {len(r['digits'])} below {LOW_CONFIDENCE:.0%}"] if unsure else []
+            notes += r["doubts"]
+            note = f"; not sure: {'; '.join(notes)}" if r["unsure"] else ""
             print(f"{r['file']}: {text}  (confidence {conf}{note})")
     return 0
 

@@ -72,6 +72,72 @@ def test_predict_splits_a_row_of_digits(model_file, mnist, tmp_path):
     assert rc == 0 and "2026" in stdout
 
 
+def test_predict_reads_a_photo_with_boxes_and_debug_stages(model_file, mnist, tmp_path):
+    # Three test digits (ones the model reads on their own) written large on unevenly lit, noisy paper, saved as
+    # JPEG: the boxes are where the digits were put, in the picture's own pixels.
+    from mnist_studio.nn.modelfile import load_model
+
+    model = load_model(model_file[0]).model
+    ok = np.flatnonzero(model.predict(mnist.test_images[:200] / 255.0) == mnist.test_labels[:200])[:3]
+    h, w = 260, 520
+    paper = np.linspace(0.95, 0.5, w)[None, :] * np.ones((h, 1))
+    ink = np.zeros((h, w))
+    expected = []
+    for k, i in enumerate(ok):
+        d = np.asarray(Image.fromarray(mnist.test_images[i]).resize((112, 112), Image.Resampling.BICUBIC)) / 255.0
+        x, y = 60 + 150 * k, 70
+        ink[y:y + 112, x:x + 112] = np.clip((d - 0.2) / 0.5, 0, 1)
+        rows, cols = np.flatnonzero(ink[y:y + 112, x:x + 112].max(1) > 0.5), np.flatnonzero(d.max(0) > 0.45)
+        expected.append([x + cols[0], y + rows[0], x + cols[-1] + 1, y + rows[-1] + 1])
+    noise = np.random.default_rng(0).normal(0, 0.02, (h, w))
+    gray = np.clip(paper * (1 - 0.85 * ink) + noise, 0, 1)
+    Image.fromarray((gray * 255).astype(np.uint8)).save(tmp_path / "photo.jpg", quality=75)
+    rc, stdout, stderr = cli("predict", model_file[0], tmp_path / "photo.jpg", "--json", "--debug-dir",
+                             tmp_path / "stages")
+    assert rc == 0, stderr
+    r = json.loads(stdout.strip().splitlines()[-1])[0]
+    assert r["digits"] == [int(mnist.test_labels[i]) for i in ok]
+    assert len(r["boxes"]) == 3 and r["lines"] == [0, 0, 0]
+    for got, want in zip(r["boxes"], expected):
+        assert np.all(np.abs(np.asarray(got) - want) <= 4), (got, want)
+    names = sorted(p.name for p in (tmp_path / "stages").iterdir())
+    assert names == ["photo-binary.png", "photo-boxes.png", "photo-digit-1.png", "photo-digit-2.png",
+                     "photo-digit-3.png", "photo-flattened.png"]
+    assert Image.open(tmp_path / "stages" / "photo-digit-1.png").size == (28, 28)
+    assert Image.open(tmp_path / "stages" / "photo-boxes.png").size == (w, h)
+
+
+def test_pictures_that_hold_no_number(model_file, tmp_path):
+    """A blank photo says so; a face and a line of text get answers marked as unsure, never a crash."""
+    from PIL import ImageDraw, ImageFont
+
+    blank = np.clip(np.linspace(0.9, 0.4, 400)[None, :] * np.ones((300, 1)), 0, 1)
+    Image.fromarray((blank * 255).astype(np.uint8)).save(tmp_path / "blank.jpg")
+    face = Image.new("L", (400, 400), 235)
+    d = ImageDraw.Draw(face)
+    d.ellipse((60, 30, 340, 370), outline=30, width=8)
+    for x in (140, 260):
+        d.ellipse((x - 25, 140, x + 25, 170), outline=30, width=6)
+        d.ellipse((x - 8, 147, x + 8, 163), fill=30)
+    d.line((200, 170, 185, 240, 210, 245), fill=30, width=6)
+    d.arc((130, 230, 270, 320), 20, 160, fill=30, width=8)
+    face.save(tmp_path / "face.png")
+    text = Image.new("L", (900, 220), 240)
+    font = ImageFont.load_default(size=48)
+    ImageDraw.Draw(text).text((20, 20), "Meeting at the\nlibrary, Tuesday.", fill=20, font=font)
+    text.save(tmp_path / "text.png")
+    rc, stdout, stderr = cli("predict", model_file[0], tmp_path / "blank.jpg", tmp_path / "face.png",
+                             tmp_path / "text.png", "--json")
+    assert rc == 0 and "Traceback" not in stderr
+    blank_r, face_r, text_r = json.loads(stdout.strip().splitlines()[-1])
+    assert blank_r["digits"] == [] and blank_r["boxes"] == [] and blank_r["unsure"] is False
+    for r in (face_r, text_r):
+        assert r["digits"] and r["unsure"] is True and r["doubts"]
+        assert len(r["low_confidence"]) == len(r["digits"]) == len(r["boxes"])
+    rc, stdout, _ = cli("predict", model_file[0], tmp_path / "face.png")
+    assert rc == 0 and "not sure" in stdout
+
+
 def test_summary_presets_and_gradcheck(model_file):
     rc, stdout, _ = cli("summary", "--preset", "lenet")
     assert rc == 0 and "454,922" in stdout and "MaxPool2D" in stdout

@@ -40,6 +40,7 @@ class Reading:
     lines: list[int] = field(default_factory=list)
     cleaned: Cleaned | None = None
     layout: Layout | None = None
+    doubts: list[str] = field(default_factory=list)  # why the picture may not be a written number at all
 
     @property
     def inputs(self) -> np.ndarray:
@@ -108,7 +109,31 @@ def read_picture(gray: np.ndarray) -> Reading:
         out.boxes.append([int(np.floor(x0 * inv)), int(np.floor(y0 * inv)),
                           min(W, int(np.ceil(x1 * inv))), min(H, int(np.ceil(y1 * inv)))])
         out.lines.append(d.line)
+    out.doubts = layout_doubts(layout)
     return out
+
+
+def layout_doubts(layout: Layout) -> list[str]:
+    """Reasons to doubt that the picture is a written number (text, a face, a drawing): one writer's digits in
+    a line have about the same height and are not much wider than tall, and a number has few lines. The answer
+    is still given, but marked as unsure."""
+    doubts = []
+    digits = layout.digits
+    if len(digits) > 24 or (digits and max(d.line for d in digits) >= 4):
+        doubts.append(f"{len(digits)} marks in {max(d.line for d in digits) + 1} lines: more like text than a number")
+    heights: dict[int, list[int]] = {}
+    for d in digits:
+        heights.setdefault(d.line, []).append(d.box[1] - d.box[0])
+    if any(max(h) > 1.8 * min(h) for h in heights.values()):
+        doubts.append("marks of very different sizes side by side")
+    crowded = sum(d.pieces > 4 or d.enclosed >= 2 for d in digits)
+    if crowded:
+        doubts.append(f"{crowded} mark{'s' if crowded > 1 else ''} made of many separate pieces, or with pieces "
+                      "inside")
+    wide = sum((d.box[3] - d.box[2]) > 1.25 * (d.box[1] - d.box[0]) for d in digits)
+    if wide:
+        doubts.append(f"{wide} mark{'s' if wide > 1 else ''} wider than a digit")
+    return doubts
 
 
 # -- debug output --------------------------------------------------------------------------------------------------

@@ -43,6 +43,8 @@ class Digit:
     box: tuple[int, int, int, int]  # y0, y1, x0, x1 on the working copy (end exclusive)
     mask: np.ndarray  # bool, the box's size
     line: int = 0
+    pieces: int = 1  # connected components it was made of
+    enclosed: int = 0  # of those, how many lie well inside the biggest one's box (eyes in a face, not a digit)
 
 
 @dataclass
@@ -294,6 +296,10 @@ def segment(cleaned: Cleaned) -> Layout:
             gb = boxes[ids - 1]
             y0, y1, x0, x1 = gb[:, 0].min(), gb[:, 1].max(), gb[:, 2].min(), gb[:, 3].max()
             mask = np.isin(labels[y0:y1, x0:x1], ids)
+            main = gb[np.argmax(areas[ids - 1])]
+            my, mx = 0.15 * (main[1] - main[0]), 0.15 * (main[3] - main[2])
+            enclosed = int(((gb[:, 0] > main[0] + my) & (gb[:, 1] < main[1] - my) & (gb[:, 2] > main[2] + mx)
+                            & (gb[:, 3] < main[3] - mx)).sum())
             pieces = [(0, x1 - x0)]
             if (x1 - x0) > WIDE * H:
                 cuts = split_columns(mask, H)
@@ -307,5 +313,5 @@ def segment(cleaned: Cleaned) -> Layout:
                     continue
                 sub = sub[rows[0]:rows[-1] + 1, colz[0]:colz[-1] + 1]
                 box = (int(y0 + rows[0]), int(y0 + rows[-1] + 1), int(x0 + a + colz[0]), int(x0 + a + colz[-1] + 1))
-                digits.append(Digit(box, sub, li))
+                digits.append(Digit(box, sub, li, len(ids), enclosed))
     return Layout(digits, H, angle)
