@@ -15,9 +15,11 @@ from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from mnist_studio.data.idx import DatasetError
-from mnist_studio.data.preprocess import Stages, load_ink, preprocess_picture, preprocess_strokes
+from mnist_studio.data.picture import LOW_CONFIDENCE, Reading, read_picture
+from mnist_studio.data.preprocess import Stages, load_gray, preprocess_strokes
 from mnist_studio.gui import dialogs
 from mnist_studio.gui.draw.pad import CANVAS, PEN_WIDTH, DrawingPad
+from mnist_studio.gui.draw.picture_view import PictureShown
 from mnist_studio.gui.draw.views import ActivationsView, AnswerView, PictureResults, SaliencyView, StageStrip
 from mnist_studio.gui.labels import title_label
 from mnist_studio.nn.explain import Explainer, layer_groups, normalise_signed
@@ -36,6 +38,7 @@ class DrawPanel(QWidget):
     """The whole tab. ``session`` is the studio's StudioSession (or anything with the same signals)."""
 
     updated = pyqtSignal()  # the views were refreshed (tests and benchmarks wait on it)
+    pictureRead = pyqtSignal(object)  # a picture was read: a PictureShown for the Classify Image window
 
     def __init__(self, session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -46,6 +49,8 @@ class DrawPanel(QWidget):
         self.explanation = None
         self.picture_stages: list[Stages] = []  # the digits of a classified picture
         self.picture_probs: np.ndarray | None = None
+        self.reading: Reading | None = None  # the last picture read, its boxes and stages
+        self.picture_name = ""
         self.inspected: tuple[np.ndarray, str] | None = None
         self._occlusion_cache = None
         self._selected = 0  # which digit of a picture the views show
@@ -224,20 +229,27 @@ class DrawPanel(QWidget):
             self.classify_file(path)
 
     def classify_file(self, path: str) -> None:
-        """Read the digits in a picture (dark-on-light or light-on-dark), left to right, each with its answer."""
+        """Read the digits in a picture or photo (either polarity, uneven light), in reading order."""
         try:
-            ink = load_ink(path)
+            gray = load_gray(path)
         except DatasetError as e:
             self.session.status.emit(str(e))
             dialogs.warn(self, "Cannot read the picture", str(e))
             return
-        self.classify_ink(ink, Path(path).name)
+        self.classify_picture(gray, Path(path).name)
 
     def classify_ink(self, ink: np.ndarray, name: str = "picture") -> None:
-        stages = preprocess_picture(ink)
+        """An ink image (1 = ink on 0): a light-on-dark picture, read the same way."""
+        self.classify_picture(ink, name)
+
+    def classify_picture(self, gray: np.ndarray, name: str = "picture") -> None:
+        reading = read_picture(gray)
+        self.reading, self.picture_name = reading, name
+        stages = reading.stages
         self.inspected = None
-        self.pad.show_picture(ink, hint="")
+        self.pad.show_picture(reading.cleaned.ink if reading.cleaned is not None else None, hint="")
         self.picture_stages = stages
+        self._selected = 0
         if not stages:
             self.picture_probs = None
             self.results.set_results([], None)
@@ -245,6 +257,7 @@ class DrawPanel(QWidget):
             self.results_title.hide()
             self.caption.setText(f"{name}: no digit found (the picture looks blank)")
             self.refresh(final=True)
+            self.pictureRead.emit(self.picture_shown(gray))
             return
         self._predict_picture()
         self.results_title.setVisible(len(stages) > 1)
@@ -252,9 +265,22 @@ class DrawPanel(QWidget):
         n = len(stages)
         self.caption.setText(f"{name}: {n} digit{'s' if n != 1 else ''} found"
                              + (f", read as {''.join(self.results.answers())}" if self.picture_probs is not None
-                                else ""))
-        self._selected = 0
+                                else "") + (" (not sure: see the picture's window)" if reading.doubts else ""))
         self.refresh(final=True)
+        self.pictureRead.emit(self.picture_shown(gray))
+
+    def picture_shown(self, gray: np.ndarray) -> PictureShown:
+        """The last reading as the Classify Image window shows it."""
+        r = self.reading
+        probs = self.picture_probs
+        n = len(r.stages)
+        answers = [str(int(np.argmax(p))) for p in probs] if probs is not None else ["?"] * n
+        conf = [float(np.max(p)) for p in probs] if probs is not None else [0.0] * n
+        stages = [("picture", gray)]
+        if r.cleaned is not None:
+            stages += [("light flattened", 1.0 - r.cleaned.ink), ("ink found", 1.0 - r.cleaned.binary)]
+        return PictureShown(self.picture_name, gray, r.boxes, answers, conf, [c < LOW_CONFIDENCE for c in conf],
+                            stages, [s.centred for s in r.stages], r.doubts)
 
     def _predict_picture(self) -> None:
         probs = self.explainer.predict_proba(np.stack([s.centred for s in self.picture_stages]))
@@ -265,7 +291,13 @@ class DrawPanel(QWidget):
             self.results.buttons[current].setChecked(True)
 
     def select_picture_digit(self, index: int) -> None:
+        """Show one digit of the picture in the pad and the views (its results button checked)."""
+        if not 0 <= index < len(self.picture_stages):
+            return
         self._selected = index
+        self.pad.show_picture(self.picture_stages[index].raw)
+        if index < len(self.results.buttons):
+            self.results.buttons[index].setChecked(True)
         self.refresh(final=True)
 
     def inspect(self, image, caption: str = "") -> None:
