@@ -233,7 +233,7 @@ def cmd_predict(args) -> int:
     stems: set[str] = set()
     for path in args.images:
         gray = load_gray(path)
-        reading = read_picture(gray)
+        reading = read_picture(gray, model.predict_proba)
         if reading.stages:
             probs = model.predict_proba(reading.inputs)
             digits = [int(d) for d in probs.argmax(axis=1)]

@@ -9,8 +9,8 @@ So, as a scanner's software does:
    block of a shrunk copy, outlier blocks are replaced by their neighbours' level and the grid is smoothed and
    stretched back over the picture. Blocks are a few stroke widths wide, so a shadow's soft edge is followed but a
    stroke is never taken for background.
-2. **Polarity.** Against a first, polarity-blind estimate (block medians), ink is whatever deviates strongly and
-   rarely: strong dark deviations mean dark ink on light paper, strong light ones light ink on a dark board.
+2. **Polarity.** Ink covers little of a picture of a number, so the median grey is the background's: light paper
+   means dark ink, a dark board chalk; in between, the strong rare deviations from the background tell.
 3. **Flattening.** Each pixel's contrast is its relative difference from the local background
    (``(bg - v) / bg`` for dark ink, ``(v - bg) / bg`` for light ink): illumination multiplies paper and ink alike,
    so a digit in a shadow has the same contrast as one in full light.
@@ -35,6 +35,7 @@ BLOCK = 8  # background block side on the small copy (px)
 MIN_CONTRAST = 0.12  # ink must differ from its local background by at least 12 % of it
 SIGNIFICANT, WEAK = 5.0, 3.0  # noise levels beyond which a difference is ink (seeds), or may be (grown from seeds)
 MIN_INK_PIXELS = 12  # fewer ink pixels than this (on the working copy) is a blank picture
+LIGHT_PAPER, DARK_BOARD = 0.5, 0.3  # a picture whose median is above (below) this is paper (a board)
 BG_FLOOR = 0.08  # the background level divided by is never below this (pure black backgrounds)
 
 
@@ -96,22 +97,19 @@ def _block_grid(small: np.ndarray, block: int, q: float) -> np.ndarray:
 
 
 def estimate_background(gray: np.ndarray, q: float = 50.0, light_on_dark: bool | None = None,
-                        stroke: float = 0.0, coarse: bool = False) -> np.ndarray:
+                        stroke: float = 0.0) -> np.ndarray:
     """The paper/board level under every pixel of ``gray``.
 
     ``q``: the percentile taken in each block (50: polarity-blind; for dark ink a high one, so strokes count as
     outliers; for light ink a low one). Then the grid is cleaned: for a known polarity a grey closing (dark ink)
     or opening (light ink) over 3×3 blocks removes blocks still dominated by a fat stroke (over more blocks when
     ``stroke``, the strokes' width in ``gray``'s pixels, says they are fatter); a 3×3 median removes single odd
-    blocks; a light blur avoids block edges. ``coarse``: blocks a fifth of the picture's short side (only the
-    light's large-scale shape: never follows a stroke, however fat). Returned at ``gray``'s size.
+    blocks; a light blur avoids block edges. Returned at ``gray``'s size.
     """
     h, w = gray.shape
     k = min(1.0, SMALL_SIDE / max(h, w))
     small = resize_float(gray, max(1, round(h * k)), max(1, round(w * k)), Image.Resampling.BOX)
     block = max(2, min(BLOCK, min(small.shape) // 2))
-    if coarse:
-        block = max(block, min(small.shape) // 5)
     grid = _block_grid(small, block, q)
     if min(grid.shape) >= 3:
         size = max(3, 2 * int(np.ceil(2.0 * stroke * k / block)) + 1)
@@ -130,18 +128,22 @@ def robust_sigma(values: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(v - np.median(v))))
 
 
-def detect_polarity(gray: np.ndarray, background: np.ndarray) -> bool:
+def detect_polarity(gray: np.ndarray) -> bool:
     """True for light ink on a dark background (chalkboard, white on black), False for dark ink on paper.
 
-    Ink is the strong, rare deviation from the background: compare the total excess beyond a few noise levels on
-    the dark side with that on the light side. The smooth parts of the picture (gradients, shadows, glare) are in
-    the background estimate and deviate little either way.
+    Ink covers a small part of a picture of a number, so the picture's median is its background: paper (however
+    unevenly lit) is light, a board dark. Only in between (a dim photo of paper, a grey board) does the ink decide:
+    against a polarity-blind background (block medians), dark ink gives strong rare dark deviations, chalk light
+    ones.
     """
-    r = gray - background
+    level = float(np.median(gray.ravel()[:: max(1, gray.size // 50_000)]))
+    if level >= LIGHT_PAPER:
+        return False
+    if level <= DARK_BOARD:
+        return True
+    r = gray - estimate_background(gray, 50.0)
     sigma = max(robust_sigma(r), 0.01)
-    dark = float(np.clip(-r - 3 * sigma, 0, None).sum())
-    light = float(np.clip(r - 3 * sigma, 0, None).sum())
-    return light > dark
+    return float(np.clip(r - 3 * sigma, 0, None).sum()) > float(np.clip(-r - 3 * sigma, 0, None).sum())
 
 
 def contrast(gray: np.ndarray, background: np.ndarray, light_on_dark: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -185,7 +187,7 @@ def clean_page(gray: np.ndarray, max_side: int = WORK_SIDE) -> Cleaned:
     background (judged on the relative contrast, which a shadow does not change)."""
     work, scale = working_copy(gray, max_side)
     work = np.clip(np.nan_to_num(work), 0.0, 1.0)
-    light = detect_polarity(work, estimate_background(work, 50.0, coarse=True))
+    light = detect_polarity(work)
     background = estimate_background(work, 20.0 if light else 80.0, light_on_dark=light)
     found = threshold(work, background, light)
     # Strokes wider than a background block (a fat marker on a small picture) partly count as background: measure

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -24,6 +25,7 @@ from scipy import ndimage
 from mnist_studio.data.photo import Cleaned, clean_page, resize_float
 from mnist_studio.data.preprocess import BOX, PEN_WIDTH, Stages, preprocess_ink
 from mnist_studio.data.segment import Digit, Layout, segment, stroke_width
+from mnist_studio.data.split import choose
 
 NORM_SIDE = 64  # the digit's long side while its stroke width is normalised
 TARGET_WIDTH = PEN_WIDTH * NORM_SIDE / BOX  # the pad's pen at that size
@@ -90,18 +92,31 @@ def digit_stages(cleaned: Cleaned, digit: Digit, angle: float) -> Stages | None:
     return Stages(raw.astype(np.float32), st.cropped, st.scaled, st.centred, st.shift)
 
 
-def read_picture(gray: np.ndarray) -> Reading:
-    """Every digit of a grey picture (0 = black, 1 = white; either polarity), in reading order."""
+def read_picture(gray: np.ndarray, classify: Callable[[np.ndarray], np.ndarray] | None = None) -> Reading:
+    """Every digit of a grey picture (0 = black, 1 = white; either polarity), in reading order.
+
+    ``classify`` (a model's ``predict_proba``: n × 28 × 28 → n × 10) lets the network say how to cut blobs that may
+    be touching digits: the cut whose pieces it reads most surely wins (see :func:`.split.choose`). Without it
+    the geometry decides alone."""
     gray = np.asarray(gray, dtype=np.float32)
     cleaned = clean_page(gray)
     if cleaned.blank:
         return Reading(cleaned=cleaned, layout=Layout())
     layout = segment(cleaned)
+    made: dict[int, Stages | None] = {}
+
+    def stages_of(d: Digit) -> Stages | None:
+        if id(d) not in made:
+            made[id(d)] = digit_stages(cleaned, d, layout.angle)
+        return made[id(d)]
+
+    if classify is not None:
+        choose_cuts(layout, stages_of, classify)
     out = Reading(cleaned=cleaned, layout=layout)
     H, W = gray.shape
     inv = 1.0 / cleaned.scale
     for d in layout.digits:
-        st = digit_stages(cleaned, d, layout.angle)
+        st = stages_of(d)
         if st is None:
             continue
         y0, y1, x0, x1 = d.box
@@ -111,6 +126,27 @@ def read_picture(gray: np.ndarray) -> Reading:
         out.lines.append(d.line)
     out.doubts = layout_doubts(layout)
     return out
+
+
+def choose_cuts(layout: Layout, stages_of, classify) -> None:
+    """For every group with several ways of cutting it, let the network's confidence choose (one batch)."""
+    undecided = [g for g in layout.groups if len(g.alternatives) > 1]
+    if not undecided:
+        return
+    inputs, owners = [], []
+    for gi, g in enumerate(undecided):
+        for ai, alt in enumerate(g.alternatives):
+            for d in alt:
+                st = stages_of(d)
+                if st is not None:
+                    inputs.append(st.centred)
+                    owners.append((gi, ai))
+    if not inputs:
+        return
+    top = np.asarray(classify(np.stack(inputs))).max(axis=1)
+    for gi, g in enumerate(undecided):
+        conf = [np.array([t for t, o in zip(top, owners) if o == (gi, ai)]) for ai in range(len(g.alternatives))]
+        g.chosen = choose(g.costs, conf)
 
 
 def layout_doubts(layout: Layout) -> list[str]:

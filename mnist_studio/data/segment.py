@@ -13,9 +13,8 @@ an open 4 or a loop broken by a faint stroke come apart; digits written close to
 5. **Merge** the parts of one digit: a small piece (shorter than about half ``H``) joins the digit whose extent
    along the line it overlaps or nearly touches; two tall pieces join only when one lies mostly within the other's
    extent (an open 4's stem beside its L).
-6. **Split** touching digits: a group wider than ``H`` is cut at the columns crossed by the least ink, choosing
-   the number of pieces and the cuts by dynamic programming (each cut costs the strokes it crosses, each piece a
-   constant, pieces wider than a digit or narrower than a stroke cost more).
+6. **Split** touching digits: for a group wider than a digit usually is, the best cuts into 1, 2, 3, ... pieces
+   are proposed (:mod:`.split`); the reader chooses among them, with the network's help when it has one.
 
 The loops run over components and lines (a few dozen), never over pixels.
 """
@@ -28,12 +27,13 @@ import numpy as np
 from scipy import ndimage
 
 from mnist_studio.data.photo import Cleaned
+from mnist_studio.data.split import PIECE, SHORT, alternatives
 
 EIGHT = np.ones((3, 3), bool)
 MIN_SPECK = 6  # components with fewer pixels (on the working copy) are specks
 MAX_COMPONENTS = 1500  # a picture of text or texture: only the largest are looked at
 FRAGMENT = 0.55  # a component shorter than this × H is a fragment of a digit (a 5's bar), not a digit
-WIDE = 1.05  # a group wider than this × H holds touching digits
+SPLIT_FROM = 1.0  # a group wider than this × H may hold touching digits: cutting it is proposed
 
 
 @dataclass
@@ -48,12 +48,27 @@ class Digit:
 
 
 @dataclass
-class Layout:
-    """What segmentation found: the digits in reading order, the line height and the lines' slant (radians)."""
+class Group:
+    """A blob of ink (with its merged parts) and the ways of reading it: as one digit, or cut into 2, 3, ...
+    pieces (touching digits); ``costs`` are their geometric costs, ``chosen`` the one taken."""
 
-    digits: list[Digit] = field(default_factory=list)
+    alternatives: list[list[Digit]]
+    costs: list[float]
+    chosen: int = 0
+
+
+@dataclass
+class Layout:
+    """What segmentation found: the groups in reading order, the line height and the lines' slant (radians)."""
+
+    groups: list[Group] = field(default_factory=list)
     height: float = 0.0
     angle: float = 0.0
+
+    @property
+    def digits(self) -> list[Digit]:
+        """The digits, in reading order, as each group's chosen alternative cuts them."""
+        return [d for g in self.groups for d in g.alternatives[g.chosen]]
 
 
 def components(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -85,11 +100,13 @@ def edge_bands(boxes: np.ndarray, areas: np.ndarray, shape: tuple[int, int]) -> 
 
 def line_height(boxes: np.ndarray, areas: np.ndarray, shape: tuple[int, int]) -> float:
     """The digits' height: the median height of the largest components. Blobs cut by the picture's border (the
-    desk beside the sheet) do not count when large blobs away from the border exist."""
+    desk beside the sheet) do not count, unless those away from the border are all tiny next to them (specks
+    beside a number that runs off the picture)."""
     h, w = shape
     pool = np.argsort(-areas)[:24]
     inner = (boxes[pool, 0] > 0) & (boxes[pool, 2] > 0) & (boxes[pool, 1] < h) & (boxes[pool, 3] < w)
-    if inner.any() and areas[pool[inner]].max() >= 0.3 * areas[pool[0]]:
+    heights = boxes[pool, 1] - boxes[pool, 0]
+    if inner.any() and (inner.all() or heights[inner].max() >= 0.3 * heights[~inner].max()):
         pool = pool[inner]
     big = pool[areas[pool] >= 0.15 * areas[pool].max()]
     return float(np.median(boxes[big, 1] - boxes[big, 0]))
@@ -182,7 +199,7 @@ def merge_pieces(ext: np.ndarray, tall: np.ndarray, H: float,
             gap = max(ext[i, 0], ext[j, 0]) - min(ext[i, 1], ext[j, 1])
             span = max(ext[i, 1], ext[j, 1]) - min(ext[i, 0], ext[j, 0])
             score = ov / max(width[i], 1.0) - max(gap, 0.0) / H + (0.5 if tall[j] else 0.0)
-            ok = (ov >= 0.3 * min(width[i], width[j]) or gap < 0.12 * H) and span <= 1.0 * H
+            ok = (ov >= 0.3 * min(width[i], width[j]) or gap < 0.12 * H) and span <= 1.4 * H
             if ok and score > best_score:
                 best, best_score = j, score
         if best is not None:
@@ -201,38 +218,6 @@ def stroke_width(mask: np.ndarray) -> float:
         return 0.0
     dist = ndimage.distance_transform_edt(np.pad(mask, 1))
     return max(1.0, 4.0 * float(dist[dist > 0].mean()) - 1.5)
-
-
-def split_columns(mask: np.ndarray, H: float) -> list[int]:
-    """Where to cut a group of touching digits (column indices inside ``mask``, which is the group's box).
-
-    Dynamic programming over columns binned to about H/40. A cut costs the strokes it crosses (the runs of ink in
-    that column: where two round digits touch, one run; through the middle of a 0, two); each piece costs 1, and
-    more the wider it is than a digit usually is (0.7 H) or the narrower than a stroke. Returns the inner cuts.
-    """
-    runs = (mask[0] & True).astype(np.float64) + (mask[1:] & ~mask[:-1]).sum(axis=0)
-    b = max(1, int(round(H / 40)))
-    nb = -(-len(runs) // b)
-    prof = np.pad(runs, (0, nb * b - len(runs)), constant_values=0).reshape(nb, b).min(axis=1)
-    bw = b / H  # one bin in units of H
-    best = np.full(nb + 1, np.inf)
-    best[0] = 0.0
-    prev = np.zeros(nb + 1, np.int64)
-    starts = np.arange(nb)
-    for j in range(1, nb + 1):
-        i = starts[:j]
-        w = (j - i) * bw
-        cost = best[:j] + 1.0 + 40.0 * np.clip(w - 0.7, 0, None) ** 2 + 10.0 * np.clip(0.08 - w, 0, None) / 0.08
-        if j < nb:
-            cost = cost + prof[j]
-        k = int(np.argmin(cost))
-        best[j], prev[j] = cost[k], k
-    cuts, j = [], nb
-    while j > 0:
-        j = int(prev[j])
-        if j > 0:
-            cuts.append(j * b)
-    return sorted(cuts)
 
 
 def segment(cleaned: Cleaned) -> Layout:
@@ -278,7 +263,7 @@ def segment(cleaned: Cleaned) -> Layout:
         d = np.abs(np.asarray(centres) - vc[i])
         if d.min() < 0.75 * H:
             line_of[i] = int(np.argmin(d))
-    digits: list[Digit] = []
+    groups_out: list[Group] = []
     for li in range(len(lines)):
         members = np.flatnonzero(line_of == li)
         members = members[np.argsort(u0[members])]
@@ -300,18 +285,27 @@ def segment(cleaned: Cleaned) -> Layout:
             my, mx = 0.15 * (main[1] - main[0]), 0.15 * (main[3] - main[2])
             enclosed = int(((gb[:, 0] > main[0] + my) & (gb[:, 1] < main[1] - my) & (gb[:, 2] > main[2] + mx)
                             & (gb[:, 3] < main[3] - mx)).sum())
-            pieces = [(0, x1 - x0)]
-            if (x1 - x0) > WIDE * H:
-                cuts = split_columns(mask, H)
+            options = [(PIECE, [])]
+            if (x1 - x0) > SPLIT_FROM * H:
+                options = alternatives(mask, H)
+            alts, costs = [], []
+            for cost, cuts in options:
                 edges = [0, *cuts, x1 - x0]
-                pieces = list(zip(edges[:-1], edges[1:]))
-            for a, z in pieces:
-                sub = mask[:, a:z]
-                rows = np.flatnonzero(sub.any(axis=1))
-                colz = np.flatnonzero(sub.any(axis=0))
-                if rows.size == 0:
-                    continue
-                sub = sub[rows[0]:rows[-1] + 1, colz[0]:colz[-1] + 1]
-                box = (int(y0 + rows[0]), int(y0 + rows[-1] + 1), int(x0 + a + colz[0]), int(x0 + a + colz[-1] + 1))
-                digits.append(Digit(box, sub, li, len(ids), enclosed))
-    return Layout(digits, H, angle)
+                alt = []
+                for a, z in zip(edges[:-1], edges[1:]):
+                    sub = mask[:, a:z]
+                    rows = np.flatnonzero(sub.any(axis=1))
+                    colz = np.flatnonzero(sub.any(axis=0))
+                    if rows.size == 0:
+                        continue
+                    sub = sub[rows[0]:rows[-1] + 1, colz[0]:colz[-1] + 1]
+                    box = (int(y0 + rows[0]), int(y0 + rows[-1] + 1), int(x0 + a + colz[0]),
+                           int(x0 + a + colz[-1] + 1))
+                    alt.append(Digit(box, sub, li, len(ids), enclosed))
+                if alt:
+                    alts.append(alt)
+                    if len(alt) > 1:  # cut pieces must be digit-tall
+                        cost += SHORT * sum((d.box[1] - d.box[0]) < FRAGMENT * H for d in alt)
+                    costs.append(cost)
+            groups_out.append(Group(alts, costs, int(np.argmin(costs))))
+    return Layout(groups_out, H, angle)

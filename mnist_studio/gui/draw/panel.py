@@ -243,7 +243,7 @@ class DrawPanel(QWidget):
         self.classify_picture(ink, name)
 
     def classify_picture(self, gray: np.ndarray, name: str = "picture") -> None:
-        reading = read_picture(gray)
+        reading = read_picture(gray, self.explainer.predict_proba if self.explainer.source is not None else None)
         self.reading, self.picture_name = reading, name
         stages = reading.stages
         self.inspected = None

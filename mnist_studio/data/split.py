@@ -1,0 +1,82 @@
+"""Splitting touching digits: where to cut a blob that may hold several digits, and how many there are.
+
+Width alone cannot tell: one writer's 5 with a long bar is as wide as two narrow digits touching. So the
+segmenter does not decide alone: for a blob wider than a digit usually is, it proposes the best cuts for each
+plausible number of pieces (:func:`alternatives`, by dynamic programming over its columns), each with a
+geometric cost; :func:`choose` then picks one, with the network's help when there is a network (how sure it is of
+each piece's answer), by geometry alone otherwise.
+
+A cut costs the strokes it crosses: the runs of ink in that column (where two round digits touch, one run; through
+the middle of a 0, two). A piece costs more the wider it is than a digit (0.9 H) and much more if narrower than a
+stroke could be.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MAX_PIECES = 8
+CUT = 0.7  # cost of crossing one stroke with a cut
+PIECE = 1.0  # cost of one more piece (geometry alone: prefer fewer)
+TOO_WIDE, TOO_NARROW = 0.9, 0.1  # piece widths (× H) beyond which pieces cost more
+SHORT = 3.0  # a piece much shorter than the line's digits (the bar of a 5 cut off) is no digit
+EXTRA = 0.5  # with the network: each piece beyond one must be read this much more surely (nats)
+
+
+def _column_runs(mask: np.ndarray, H: float) -> tuple[np.ndarray, int]:
+    """Strokes crossed by a vertical cut in each bin of columns (bins of about H/40 px), and the bin width."""
+    runs = mask[0].astype(np.float64) + (mask[1:] & ~mask[:-1]).sum(axis=0)
+    runs += 0.3 * mask.sum(axis=0) / max(1, mask.sum(axis=0).max())  # of equal runs, the column with less ink
+    b = max(1, int(round(H / 40)))
+    nb = -(-len(runs) // b)
+    return np.pad(runs, (0, nb * b - len(runs))).reshape(nb, b).min(axis=1), b
+
+
+def _piece_cost(w: np.ndarray) -> np.ndarray:
+    """Geometric cost of pieces of width ``w`` (in units of H)."""
+    return PIECE + 8.0 * np.clip(w - TOO_WIDE, 0, None) ** 2 + 10.0 * np.clip(TOO_NARROW - w, 0, None) / TOO_NARROW
+
+
+def alternatives(mask: np.ndarray, H: float, max_pieces: int = MAX_PIECES) -> list[tuple[float, list[int]]]:
+    """For every number of pieces k = 1 .. the most that fit, the cheapest cuts: [(cost, inner cut columns)],
+    cheapest first. ``mask`` is the blob's box; cut columns are indices into it."""
+    prof, b = _column_runs(mask, H)
+    nb = len(prof)
+    bw = b / H
+    k_max = int(min(max_pieces, max(1, nb * bw / TOO_NARROW // 2)))
+    # best[k, j]: cheapest way to cover bins [0, j) with k pieces (a cut before bin j costs prof[j])
+    best = np.full((k_max + 1, nb + 1), np.inf)
+    back = np.zeros((k_max + 1, nb + 1), np.int64)
+    best[0, 0] = 0.0
+    cut_cost = np.append(CUT * prof, 0.0)
+    cut_cost[0] = 0.0
+    for k in range(1, k_max + 1):
+        for j in range(1, nb + 1):
+            i = np.arange(j)
+            cost = best[k - 1, :j] + cut_cost[i] + _piece_cost((j - i) * bw)
+            m = int(np.argmin(cost))
+            best[k, j], back[k, j] = cost[m], m
+    out = []
+    for k in range(1, k_max + 1):
+        if not np.isfinite(best[k, nb]):
+            continue
+        cuts, j = [], nb
+        for kk in range(k, 0, -1):
+            j = int(back[kk, j])
+            if kk > 1:
+                cuts.append(j * b)
+        out.append((float(best[k, nb]), sorted(cuts)))
+    out.sort(key=lambda t: t[0])
+    return out
+
+
+def choose(costs: list[float], confidences: list[np.ndarray] | None) -> int:
+    """Which alternative to take: the cheapest by geometry, or, given each alternative's pieces' confidences
+    (the network's top probability per piece), the one whose pieces are read most surely, less the geometry's
+    cost beyond one piece per digit and a price per extra piece: networks read slivers of a digit as confident 1s,
+    so a cut must earn its place."""
+    if confidences is None:
+        return int(np.argmin(costs))
+    scores = [float(np.sum(np.log(np.clip(c, 1e-6, 1.0)))) - 0.5 * (cost - PIECE * len(c)) - EXTRA * (len(c) - 1)
+              for cost, c in zip(costs, confidences)]
+    return int(np.argmax(scores))
