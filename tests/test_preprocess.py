@@ -7,8 +7,9 @@ import pytest
 from PIL import Image
 
 from mnist_studio.data.idx import DatasetError
+from mnist_studio.data.picture import preprocess_picture
 from mnist_studio.data.preprocess import (BOX, SIZE, bounding_box, centre_of_mass, load_ink, place_centred,
-                                          preprocess_ink, preprocess_picture, preprocess_strokes,
+                                          preprocess_ink, preprocess_strokes,
                                           to_ink)
 from mnist_studio.nn.explain import (heat_strip, layer_groups, normalise_signed, occlusion, tile_maps)
 from mnist_studio.nn.explain import explain as explain_image

@@ -128,6 +128,12 @@ def read_picture(gray: np.ndarray, classify: Callable[[np.ndarray], np.ndarray] 
     return out
 
 
+def preprocess_picture(picture: np.ndarray) -> list[Stages]:
+    """Every digit in a picture (grey levels or ink, either polarity), each through the MNIST recipe, in reading
+    order: :func:`read_picture` without the boxes."""
+    return read_picture(picture).stages
+
+
 def choose_cuts(layout: Layout, stages_of, classify) -> None:
     """For every group with several ways of cutting it, let the network's confidence choose (one batch)."""
     undecided = [g for g in layout.groups if len(g.alternatives) > 1]

@@ -171,15 +171,6 @@ def load_ink(path: str | Path) -> np.ndarray:
     return to_ink(load_gray(path))
 
 
-def preprocess_picture(picture: np.ndarray) -> list[Stages]:
-    """Every digit in a picture (grey levels or ink, either polarity), each through the MNIST recipe, in reading
-    order. The cutting is :func:`mnist_studio.data.picture.read_picture`'s (background flattening, threshold,
-    connected components); use that directly to get the digits' boxes too."""
-    from mnist_studio.data.picture import read_picture  # it builds on this module
-
-    return read_picture(picture).stages
-
-
 # -- drawings ----------------------------------------------------------------------------------------------------
 
 Stroke = Sequence[tuple[float, float]]
