@@ -95,7 +95,10 @@ def edge_bands(boxes: np.ndarray, areas: np.ndarray, shape: tuple[int, int]) -> 
     touching = (boxes[:, 0] <= 0) | (boxes[:, 2] <= 0) | (boxes[:, 1] >= shape[0]) | (boxes[:, 3] >= shape[1])
     aspect = np.maximum(hh, ww) / np.maximum(np.minimum(hh, ww), 1.0)
     solid = (areas > 0.7 * hh * ww) & (np.minimum(hh, ww) > 0.05 * min(shape))
-    return touching & ((aspect > 5.0) | solid)
+    # the outline of the sheet: a thin line along much of the picture (a digit is never half a picture wide and
+    # that hollow, even in a tight crop)
+    outline = (np.maximum(hh / shape[0], ww / shape[1]) > 0.5) & (areas < 0.06 * hh * ww)
+    return touching & ((aspect > 5.0) | solid | outline)
 
 
 def line_height(boxes: np.ndarray, areas: np.ndarray, shape: tuple[int, int]) -> float:

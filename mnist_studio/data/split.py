@@ -20,7 +20,7 @@ CUT = 0.7  # cost of crossing one stroke with a cut
 PIECE = 1.0  # cost of one more piece (geometry alone: prefer fewer)
 TOO_WIDE, TOO_NARROW = 0.9, 0.1  # piece widths (× H) beyond which pieces cost more
 SHORT = 3.0  # a piece much shorter than the line's digits (the bar of a 5 cut off) is no digit
-EXTRA = 0.5  # with the network: each piece beyond one must be read this much more surely (nats)
+EXTRA = 0.3  # with the network: each piece beyond one must be read this much more surely (nats)
 
 
 def _column_runs(mask: np.ndarray, H: float) -> tuple[np.ndarray, int]:
