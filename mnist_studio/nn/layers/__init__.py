@@ -8,7 +8,8 @@ new layer type is a module here, a line in the tuple below, and its test.
 from typing import Any, Mapping
 
 from mnist_studio.nn.layers.activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, softmax
-from mnist_studio.nn.layers.base import Layer, LayerConfigError, LayerShapeError, Shape, TorchModule, shape_str
+from mnist_studio.nn.layers.base import (Layer, LayerConfigError, LayerShapeError, Shape, TorchModule, ValueTerms,
+                                        shape_str)
 from mnist_studio.nn.layers.conv import Conv2D
 from mnist_studio.nn.layers.dense import Dense
 from mnist_studio.nn.layers.pool import AvgPool2D, MaxPool2D
@@ -42,6 +43,7 @@ def from_config(cfg: Mapping[str, Any]) -> Layer:
 
 
 __all__ = [
-    "LAYER_TYPES", "Layer", "LayerConfigError", "LayerShapeError", "Param", "Shape", "TorchModule", "from_config",
+    "LAYER_TYPES", "Layer", "LayerConfigError", "LayerShapeError", "Param", "Shape", "TorchModule", "ValueTerms",
+    "from_config",
     "layer_class", "shape_str", "softmax", *LAYER_TYPES,
 ]

@@ -52,6 +52,28 @@ class TorchModule:
     helper: str = ""
 
 
+@dataclass(frozen=True)
+class ValueTerms:
+    """How one output value of a weighted-sum layer is computed: ``sum(inputs * weights) + bias``.
+
+    ``inputs`` and ``weights`` have the same shape: the kernel-sized input patch and the kernel (kh×kw×channels)
+    for a convolution, every input and the unit's weight column for a Dense layer. The sum is taken in float64, so
+    it equals the layer's own float32 output to rounding (the "one value" view shows the terms).
+    """
+
+    inputs: np.ndarray
+    weights: np.ndarray
+    bias: float
+
+    @property
+    def products(self) -> np.ndarray:
+        return self.inputs.astype(np.float64) * self.weights.astype(np.float64)
+
+    @property
+    def value(self) -> float:
+        return float(self.products.sum() + self.bias)
+
+
 def shape_str(shape: Shape) -> str:
     """``(28, 28, 1)`` → ``28×28×1``: how shapes are shown to people."""
     return "×".join(str(d) for d in shape)
@@ -154,6 +176,12 @@ class Layer:
         """Floating-point operations of the forward pass per sample in matmuls and convolutions (the work that
         dominates a step; element-wise layers count 0). Backward costs about twice as much again."""
         return 0.0
+
+    def value_terms(self, x: np.ndarray, index: tuple[int, ...]) -> ValueTerms | None:
+        """How output value ``index`` (no batch axis) is computed from this layer's input ``x`` (one sample, no
+        batch axis), for layers whose outputs are weighted sums; None for the others (the "one value" view then
+        offers no explanation for them)."""
+        return None
 
     def main_weight(self) -> str | None:
         """The array the weights view draws and histograms (the first declared: W, or BatchNorm's gamma)."""

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from mnist_studio.nn.init import init_weights
-from mnist_studio.nn.layers.base import Layer, LayerShapeError, Shape, TorchModule, shape_str
+from mnist_studio.nn.layers.base import Layer, LayerShapeError, Shape, TorchModule, ValueTerms, shape_str
 from mnist_studio.nn.layers.dense import INIT_PARAM
 from mnist_studio.nn.params import Param
 
@@ -180,6 +180,15 @@ class Conv2D(Layer):
             return None
         return dxp[:, pt:pt + h, pl:pl + w, :]
 
+    def value_terms(self, x, index):
+        """Output ``(row, col, filter)``: the kernel-sized patch of the (zero-padded) input under that position,
+        times the filter's kernel, plus its bias."""
+        row, col, f = index
+        (pt, pb, _), (pl, pr, _) = self._geometry(x.shape)
+        xp = np.pad(x, ((pt, pb), (pl, pr), (0, 0)))
+        k, s = self.config["kernel_size"], self.config["stride"]
+        patch = xp[row * s:row * s + k, col * s:col * s + k, :]
+        return ValueTerms(patch.copy(), self.params["W"][..., f].copy(), float(self.params["b"][f]))
 
     # -- export: kernels go from (kh, kw, in, out) to the (out, in, kh, kw) of ONNX and PyTorch -------------------
     def _pads(self, in_shape: Shape) -> tuple[int, int, int, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mnist_studio.nn.init import init_weights
-from mnist_studio.nn.layers.base import Layer, LayerShapeError, Shape, TorchModule, shape_str
+from mnist_studio.nn.layers.base import Layer, LayerShapeError, Shape, TorchModule, ValueTerms, shape_str
 from mnist_studio.nn.params import Param
 
 INIT_PARAM = Param(
@@ -68,6 +68,11 @@ class Dense(Layer):
         np.matmul(self._x.T, dy, out=self.grads["W"])
         np.sum(dy, axis=0, out=self.grads["b"])
         return dy @ self.params["W"].T if need_input_grad else None
+
+    def value_terms(self, x, index):
+        """Unit ``(j,)``: every input times its weight in column j, plus the unit's bias."""
+        (j,) = index
+        return ValueTerms(np.asarray(x).reshape(-1).copy(), self.params["W"][:, j].copy(), float(self.params["b"][j]))
 
     # -- export: a Gemm / nn.Linear; after a Flatten of a multi-channel image the weight rows are taken in the
     # channel-first order the other runtimes flatten in (export/layout.py decides when) ----------------------------
