@@ -164,11 +164,12 @@ class Model:
             x = x.reshape((x.shape[0], *self.input_shape))
         return x
 
-    def forward(self, x: np.ndarray, training: bool = False, stop: int | None = None) -> np.ndarray:
-        """Run layers ``[0, stop)`` (all by default), in :func:`execution_order`."""
+    def forward(self, x: np.ndarray, training: bool = False, stop: int | None = None, start: int = 0) -> np.ndarray:
+        """Run layers ``[start, stop)`` (all by default), in :func:`execution_order`; ``x`` is layer ``start``'s
+        input. (A swapped pair never straddles a weighted layer, so splitting there gives the same outputs.)"""
         end = len(self.layers) if stop is None else stop
         for i in self._order:
-            if i < end:
+            if start <= i < end:
                 x = self.layers[i].forward(x, training)
         return x
 
