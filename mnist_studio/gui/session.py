@@ -3,7 +3,7 @@
 Panels never talk to each other directly; they read from and write to one :class:`StudioSession`. The designer
 sets the spec, the training worker publishes weight snapshots into ``model`` (a copy that only the GUI thread
 touches), a file open replaces it, and the drawing pad, the weights view and the evaluation tab redraw from
-``modelChanged``. The trainer's own model lives in the worker thread and is never shared.
+``modelChanged``. The Draw tab publishes its current network input as ``drawing`` for the views that follow it. The trainer's own model lives in the worker thread and is never shared.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class StudioSession(QObject):
     overlaysChanged = pyqtSignal(object)  # list[RunRecord]: past runs ticked for overlay on the plots
     trainRequested = pyqtSignal(object, object)  # (spec dict, TrainConfig): start this run (e.g. re-run a past one)
     inspectImage = pyqtSignal(object, str)  # (28×28 float32 image, caption): show it in the drawing pad's views
+    drawingChanged = pyqtSignal(object)  # 28×28 float32 | None: what the Draw tab's network sees now (live)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -35,6 +36,7 @@ class StudioSession(QObject):
         self.model_source: str = ""  # "training", a file path, or "" (untrained)
         self._dataset: Dataset | None = None
         self.state = "idle"
+        self.drawing = None  # the Draw tab's current 28×28 network input (None: nothing drawn)
 
     # -- dataset ---------------------------------------------------------------------------------------------------
     @property
@@ -80,6 +82,14 @@ class StudioSession(QObject):
 
     def inspect(self, image, caption: str = "") -> None:
         self.inspectImage.emit(image, caption)
+
+    def set_drawing(self, image) -> None:
+        """The Draw tab says what its network input is now (while a stroke is drawn, up to 15 times a second); the
+        views that follow the drawing (feature map, counterfactual, one value) read it from here."""
+        if image is None and self.drawing is None:
+            return
+        self.drawing = image
+        self.drawingChanged.emit(image)
 
     def set_state(self, state: str) -> None:
         self.state = state

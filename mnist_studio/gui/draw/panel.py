@@ -326,6 +326,7 @@ class DrawPanel(QWidget):
     def refresh(self, final: bool = True) -> None:
         """Preprocess, predict, explain, show. ``final`` (end of a stroke) also computes occlusion if chosen."""
         self.stages = stages = self.current_stages()
+        self.session.set_drawing(None if stages is None else stages.centred)
         self.stage_strip.show_stages(stages)
         mode = self.saliency_mode.currentText()
         self.saliency_help.setText(SALIENCY_MODES[mode])
