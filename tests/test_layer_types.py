@@ -16,7 +16,8 @@ import runpy
 import numpy as np
 import pytest
 
-from mnist_studio.nn.explain import explain, layer_groups
+from mnist_studio.nn.explain import explain
+from mnist_studio.studio.activations import layer_groups
 from mnist_studio.nn.gradcheck import TOLERANCE, check_layer
 from mnist_studio.nn.layers import LAYER_TYPES, Layer, LayerShapeError, TorchModule, from_config
 from mnist_studio.nn.model import Model
@@ -179,7 +180,7 @@ def test_palette(kind, qtbot):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_explain_and_weight_pictures(kind):
-    from mnist_studio.training.inspect import picture_layers, weight_picture
+    from mnist_studio.studio.weights import picture_layers, weight_picture
 
     model = randomised(fitting_spec(kind)[0])
     assert_explained(model)

@@ -11,7 +11,9 @@ from mnist_studio.data.picture import preprocess_picture
 from mnist_studio.data.preprocess import (BOX, SIZE, bounding_box, centre_of_mass, load_ink, place_centred,
                                           preprocess_ink, preprocess_strokes,
                                           to_ink)
-from mnist_studio.nn.explain import (heat_strip, layer_groups, normalise_signed, occlusion, tile_maps)
+from mnist_studio.nn.explain import occlusion
+from mnist_studio.studio.activations import heat_strip, layer_groups, tile_maps
+from mnist_studio.studio.scales import normalise_signed
 from mnist_studio.nn.explain import explain as explain_image
 from mnist_studio.nn.model import Model
 from mnist_studio.nn.spec import load_preset

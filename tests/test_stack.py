@@ -6,7 +6,7 @@ import pytest
 
 from mnist_studio.nn.layers import LayerConfigError
 from mnist_studio.nn.spec import load_preset
-from mnist_studio.nn.stack import LayerStack
+from mnist_studio.studio.stack import LayerStack
 
 
 def types(stack):

@@ -5,7 +5,6 @@
 - ``init``       He, Xavier/Glorot and the naive standard normal
 - ``optim``      SGD, momentum/Nesterov, Adam, RMSprop, and learning-rate schedules
 - ``spec``       architectures as JSON: validation with plain-words errors, shapes, parameter counts, presets
-- ``stack``      an editable, undoable layer stack (what the designer edits), evented for any front end
 - ``model``      a sequential model built from a spec
 - ``parallel``   the two-core data-parallel training step; ``blas``: per-thread BLAS threads and axpy
 - ``modelfile``  safe, atomic model files (.npz, never pickle)

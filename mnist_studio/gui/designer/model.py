@@ -13,7 +13,7 @@ from PyQt6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOpt
 
 from mnist_studio.nn.layers import LAYER_TYPES, from_config, shape_str
 from mnist_studio.nn.spec import Analysis
-from mnist_studio.nn.stack import LayerStack
+from mnist_studio.studio.stack import LayerStack
 
 ROW_MIME = "application/x-mnist-studio-layer-row"
 DESCRIPTION_ROLE = Qt.ItemDataRole.UserRole + 1  # the layer's key parameters ("32 filters 5×5, same")

@@ -1,6 +1,6 @@
 """The layer-stack designer: the dock where a network is built, layer by layer, with its shapes checked live.
 
-All editing goes through one :class:`~mnist_studio.nn.stack.LayerStack`; this controller only turns the widgets'
+All editing goes through one :class:`~mnist_studio.studio.stack.LayerStack`; this controller only turns the widgets'
 clicks (built in :mod:`.layout`) into stack operations and shows the result. After every edit (undo and redo
 included) the stack's spec is published to the session, which is how the training panel learns what to train and
 whether it can (it analyses the spec itself). A spec arriving from elsewhere (a preset, a model file, a re-run) is
@@ -17,7 +17,7 @@ from mnist_studio.gui.designer.model import LayerStackModel
 from mnist_studio.gui.files.architecture import ArchitectureFiles
 from mnist_studio.nn.layers import LayerConfigError, shape_str
 from mnist_studio.nn.spec import load_preset
-from mnist_studio.nn.stack import LayerStack
+from mnist_studio.studio.stack import LayerStack
 
 
 class DesignerPanel(DesignerLayout):

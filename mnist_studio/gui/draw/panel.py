@@ -22,7 +22,9 @@ from mnist_studio.gui.draw.pad import CANVAS, PEN_WIDTH, DrawingPad
 from mnist_studio.gui.draw.picture_view import PictureShown
 from mnist_studio.gui.draw.views import ActivationsView, AnswerView, PictureResults, SaliencyView, StageStrip
 from mnist_studio.gui.labels import title_label
-from mnist_studio.nn.explain import Explainer, layer_groups, normalise_signed
+from mnist_studio.nn.explain import Explainer
+from mnist_studio.studio.activations import layer_groups
+from mnist_studio.studio.scales import normalise_signed
 
 LIVE_INTERVAL_MS = 66  # ≤ 15 updates per second while a stroke is being drawn
 SALIENCY_MODES = {

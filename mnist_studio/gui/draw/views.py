@@ -1,6 +1,6 @@
 """The drawing tab's views: the preprocessing stages, the answer, the saliency and the activations.
 
-Each view only displays arrays that the core computed (mnist_studio.data.preprocess, mnist_studio.nn.explain);
+Each view only displays arrays that the core computed (mnist_studio.data.preprocess, mnist_studio.nn.explain, mnist_studio.studio.activations);
 none of them does numerics of its own beyond mapping values to colours.
 """
 
@@ -16,7 +16,7 @@ from PyQt6.QtWidgets import (QButtonGroup, QFrame, QGridLayout, QHBoxLayout, QLa
                              QVBoxLayout, QWidget)
 
 from mnist_studio.gui.images import gray_pixmap
-from mnist_studio.nn.explain import LayerGroup, activation_picture
+from mnist_studio.studio.activations import LayerGroup, activation_picture
 
 NOT_SURE = 0.6  # below this confidence the answer is marked "not sure"
 DIVERGING = "CET-D1A"  # blue - white - red, for signed maps (saliency, signed activations)

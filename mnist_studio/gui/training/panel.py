@@ -31,7 +31,7 @@ from mnist_studio.gui.training.worker import (BatchPacket, RunFinished, RunStart
 from mnist_studio.nn.model import Model
 from mnist_studio.nn.spec import analyse
 from mnist_studio.training import EpochEnd, SetLearningRate, SettingChanged, StopToken, TrainConfig
-from mnist_studio.training.inspect import DEAD_PROBE_IMAGES
+from mnist_studio.studio.weights import DEAD_PROBE_IMAGES
 
 SESSION_STATE = {"idle": "idle", "starting": "running", "running": "running", "paused": "paused",
                  "stopping": "running"}

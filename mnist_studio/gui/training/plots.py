@@ -19,7 +19,7 @@ from PyQt6.QtWidgets import QWidget
 from mnist_studio.gui.training.plots_layout import (DEFAULT_SMOOTHING, OVERLAY_COLORS, TRAIN_COLOR, VAL_COLOR,
                                                     Overlay, PlotsLayout, Series, long_series)
 from mnist_studio.training import EpochEnd
-from mnist_studio.training.inspect import EmaSmoother, smooth_ema
+from mnist_studio.studio.smoothing import EmaSmoother, smooth_ema
 
 REFRESH_MS = 500  # 2 redraws a second: live enough, and the trainer keeps the CPU (every redraw costs it)
 

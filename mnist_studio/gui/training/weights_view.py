@@ -3,7 +3,7 @@
 The first Dense layer after the input shows one 28×28 tile per unit (the pattern that excites it), a convolution
 its kernels, a deeper Dense layer its matrix; all on a diverging colour map centred on zero (blue negative, red
 positive) with a colour bar. Beside it, the selected layer's weight histogram and a table of every layer's weight
-and gradient norms and its ReLU's share of dead units. The numbers come from ``training.inspect``; during training
+and gradient norms and its ReLU's share of dead units. The numbers come from ``studio.weights``; during training
 they are computed in the worker thread and arrive with each snapshot.
 """
 
@@ -19,8 +19,8 @@ from PyQt6.QtWidgets import (QAbstractItemView, QComboBox, QGraphicsItem, QHBoxL
 
 from mnist_studio.gui.training.plots_layout import StickyYRange, cache_axes
 from mnist_studio.nn.model import Model
-from mnist_studio.training.inspect import (LayerStats, WeightPicture, input_dense_index, layer_label, layer_stats,
-                                          picture_channels, picture_layers, weight_picture)
+from mnist_studio.studio.weights import (LayerStats, WeightPicture, input_dense_index, layer_label, layer_stats,
+                                        picture_channels, picture_layers, weight_picture)
 
 MAX_TILES = 64  # 8×8 tiles stay legible in a panel a few hundred pixels wide
 DIVERGING = pg.ColorMap(

@@ -30,7 +30,7 @@ from mnist_studio.nn.model import Model
 from mnist_studio.training import (BatchEnd, Callback, Command, EpochEnd, FitBegin, FitEnd, SettingChanged, StopToken,
                                    TrainConfig, Trainer)
 from mnist_studio.training.commands import CommandQueue
-from mnist_studio.training.inspect import DEAD_PROBE_IMAGES, DeadUnits, LayerStats, dead_relu_units, weight_stats
+from mnist_studio.studio.weights import DEAD_PROBE_IMAGES, DeadUnits, LayerStats, dead_relu_units, weight_stats
 from mnist_studio.training.runs import RunRecord, new_run_id, record_of
 
 BATCH_INTERVAL = 1 / 10  # seconds between two batch packets (the plots redraw twice a second anyway)

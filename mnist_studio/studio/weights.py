@@ -1,5 +1,5 @@
-"""Looking inside a model while it learns: weight histograms, weight and gradient norms, dead ReLU units, weight
-tiles, and the smoothed curves the plots draw. Pure NumPy.
+"""Looking inside a model while it learns: weight histograms, weight and gradient norms, dead ReLU units, and
+the weights as pictures. Pure NumPy (it was ``training/inspect.py``, a name that shadowed the standard library's).
 
 The studio's training worker calls :func:`layer_stats` between two batches (in its own thread) and sends the result
 to the GUI, which only draws it; the same functions describe a model loaded from a file. Keeping the numbers here
@@ -15,10 +15,10 @@ import numpy as np
 
 from mnist_studio.nn.layers import shape_str
 from mnist_studio.nn.model import Model
+from mnist_studio.studio.scales import nice_limit, symmetric_limit
 
 HISTOGRAM_BINS = 41
 DEAD_PROBE_IMAGES = 128  # a unit counts as dead when silent for every probe image: too few would overstate it
-EMA_BLOCK = 256  # values smoothed per matrix product in smooth_ema
 
 
 # -- per-layer statistics ------------------------------------------------------------------------------------------
@@ -77,22 +77,6 @@ def layer_label(model: Model, index: int) -> str:
     if layer.weight_picture == "units" and w is not None:
         return f"{index} · {layer.type_name()} {w.shape[0]}→{w.shape[1]}"
     return f"{index} · {layer.type_name()}"
-
-
-NICE_STEPS = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0)
-
-
-def nice_limit(value: float) -> float:
-    """The smallest of 1, 1.5, 2, 3, 4, 5, 7 × 10^k that is ≥ ``value``: scales and histogram ranges then stay put
-    while the weights drift a little (a live view that rescales on every snapshot flickers, and costs redraws)."""
-    if not (value > 0 and math.isfinite(value)):
-        return 1.0
-    k = math.floor(math.log10(value))
-    for m in NICE_STEPS:
-        nice = m * 10.0 ** k
-        if nice >= value * (1 - 1e-6):  # float32 rounding must not push 0.3 up to 0.4
-            return nice
-    return 10.0 ** (k + 1)
 
 
 def histogram(values: np.ndarray, bins: int = HISTOGRAM_BINS) -> tuple[np.ndarray, np.ndarray]:
@@ -197,17 +181,6 @@ def tile_grid(tiles: np.ndarray, columns: int | None = None, gap: int = 1) -> np
     return view.reshape(rows * (h + gap), cols * (w + gap))[: rows * (h + gap) - gap, : cols * (w + gap) - gap].copy()
 
 
-def symmetric_limit(values: np.ndarray, percentile: float = 99.5) -> float:
-    """A colour-scale limit centred on zero: the ``percentile`` of |values| (a few outliers do not wash the
-    picture out) rounded up by :func:`nice_limit`; never 0."""
-    v = np.abs(np.asarray(values, dtype=np.float32))
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return 1.0
-    lim = float(np.percentile(v, percentile))
-    return nice_limit(lim if lim > 0 else float(v.max()) or 1.0)
-
-
 @dataclass
 class WeightPicture:
     """What the weights view draws for one layer."""
@@ -260,54 +233,3 @@ def picture_channels(model: Model, index: int) -> int:
 def picture_layers(model: Model) -> list[int]:
     """Indices of the layers :func:`weight_picture` can draw (those with weights)."""
     return [i for i, layer in enumerate(model.layers) if layer.params]
-
-
-# -- smoothing ------------------------------------------------------------------------------------------------------
-
-def _ema_raw(x: np.ndarray, w: float, carry: float) -> tuple[np.ndarray, float]:
-    """``e_t = w·e_{t-1} + (1-w)·x_t`` from ``e_{-1} = carry``, in blocks: each block is one matrix product with a
-    lower-triangular matrix of powers of ``w``, and only the block ends are chained in Python."""
-    n = len(x)
-    b = min(EMA_BLOCK, n)
-    j = np.arange(b)
-    lag = j[:, None] - j[None, :]
-    m = np.where(lag >= 0, (1.0 - w) * np.power(w, np.maximum(lag, 0)), 0.0)
-    nb = -(-n // b)
-    xb = np.zeros(nb * b)
-    xb[:n] = x
-    y = xb.reshape(nb, b) @ m.T
-    carry_weights = np.power(w, j + 1.0)
-    for i in range(nb):
-        y[i] += carry_weights * carry
-        carry = y[i, -1]
-    y = y.ravel()[:n]
-    return y, float(y[-1])
-
-
-def smooth_ema(values: np.ndarray, weight: float) -> np.ndarray:
-    """TensorBoard's smoothing: an exponential moving average with bias correction, so the curve starts at the
-    first value instead of climbing from zero. ``weight`` 0 returns the values; 0.99 is very smooth."""
-    return EmaSmoother(weight).extend(values)
-
-
-class EmaSmoother:
-    """The same smoothing, fed piece by piece: a live plot smooths only the new points of each update."""
-
-    def __init__(self, weight: float) -> None:
-        if not 0.0 <= weight < 1.0:
-            raise ValueError(f"the smoothing weight must be in [0, 1), got {weight}")
-        self.weight = float(weight)
-        self._carry = 0.0
-        self.count = 0
-
-    def extend(self, values: np.ndarray) -> np.ndarray:
-        x = np.asarray(values, dtype=np.float64).ravel()
-        if x.size == 0:
-            return x.copy()
-        if self.weight == 0.0:
-            self.count += x.size
-            return x.copy()
-        raw, self._carry = _ema_raw(x, self.weight, self._carry)
-        t = np.arange(self.count + 1, self.count + x.size + 1, dtype=np.float64)
-        self.count += x.size
-        return raw / (1.0 - np.power(self.weight, t))

@@ -1,4 +1,4 @@
-"""training.inspect: the numbers behind the weights view and the smoothed curves, checked against hand-computed
+"""studio.weights, studio.scales and studio.smoothing: the numbers behind the weights view and the smoothed curves, checked against hand-computed
 values."""
 
 import math
@@ -8,9 +8,10 @@ import pytest
 
 from mnist_studio.nn.model import Model
 from mnist_studio.nn.spec import load_preset
-from mnist_studio.training.inspect import (EmaSmoother, conv_tiles, dead_relu_units, dead_share, dense_tiles,
-                                          histogram, input_dense_index, layer_stats, nice_limit, smooth_ema,
-                                          symmetric_limit, tile_grid, weight_picture, weight_stats)
+from mnist_studio.studio.scales import nice_limit, symmetric_limit
+from mnist_studio.studio.smoothing import EmaSmoother, smooth_ema
+from mnist_studio.studio.weights import (conv_tiles, dead_relu_units, dead_share, dense_tiles, histogram,
+                                         input_dense_index, layer_stats, tile_grid, weight_picture, weight_stats)
 
 MLP = {"name": "mlp", "input_shape": [28, 28, 1], "init": "he",
        "layers": [{"type": "Flatten"}, {"type": "Dense", "units": 5}, {"type": "ReLU"}, {"type": "Dense", "units": 10},
