@@ -220,3 +220,15 @@ def test_read_only_folder_is_reported(tmp_path, monkeypatch):
         store.save(rec, Model(rec.spec))
     monkeypatch.undo()
     assert list(tmp_path.iterdir()) == [] and rec.model_path is None
+
+
+def test_val_accuracy_from_metrics_else_the_last_epoch_that_measured_one():
+    from mnist_studio.training.runs import final_metrics
+    h = RunHistory()
+    h.epochs = [{"epoch": 1, "val_accuracy": 0.91, "train_loss": 0.5}, {"epoch": 2, "val_accuracy": None}]
+    rec = RunRecord(name="r", spec={}, config=TrainConfig(), history=h)
+    assert rec.val_accuracy() == pytest.approx(0.91)  # epoch 2 measured none: epoch 1's
+    assert final_metrics(h) == {}  # the last epoch measured nothing
+    rec.metrics = final_metrics(RunHistory.from_dict({"epochs": [{"epoch": 1, "val_accuracy": 0.97}]}))
+    assert rec.val_accuracy() == pytest.approx(0.97)
+    assert RunRecord(name="e", spec={}, config=TrainConfig()).val_accuracy() is None

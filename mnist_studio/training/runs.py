@@ -49,6 +49,16 @@ class RunRecord:
     id: str = field(default_factory=new_run_id)
     model_path: str | None = None  # the saved model file, once persisted
 
+    def val_accuracy(self) -> float | None:
+        """The run's final validation accuracy: its metrics, else the last epoch that measured one (a run stopped
+        mid-epoch, or a record written before metrics were kept)."""
+        if self.metrics.get("val_accuracy") is not None:
+            return self.metrics["val_accuracy"]
+        for e in reversed(self.history.epochs):
+            if e.get("val_accuracy") is not None:
+                return float(e["val_accuracy"])
+        return None
+
     def summary(self) -> str:
         """One line: architecture, optimizer and learning rate, final validation accuracy."""
         c = self.config

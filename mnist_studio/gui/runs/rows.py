@@ -20,16 +20,6 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 STATUS_COLOURS = {"diverged": "#c0392b", "stopped": "#b9770e"}
 
 
-def val_accuracy(record: RunRecord) -> float | None:
-    """The run's final validation accuracy: its metrics, else its last epoch's."""
-    if record.metrics.get("val_accuracy") is not None:
-        return record.metrics["val_accuracy"]
-    for e in reversed(record.history.epochs):
-        if e.get("val_accuracy") is not None:
-            return float(e["val_accuracy"])
-    return None
-
-
 def hyperparameters_text(c: TrainConfig) -> str:
     return f"{c.optimizer} · lr {c.lr:g} · bs {c.batch_size} · {c.epochs} ep · seed {c.seed}"
 
@@ -73,7 +63,7 @@ class RunRow(QTreeWidgetItem):
 
 def fill_row(item: QTreeWidgetItem, record: RunRecord, note: str = "") -> None:
     """Write ``record`` into its row; ``note`` says why it is not saved (shown in red in the status column)."""
-    acc = val_accuracy(record)
+    acc = record.val_accuracy()
     status = record.status or "—"
     if note:
         status += " (not saved)"
