@@ -47,8 +47,8 @@ def explain(model: Model, image: np.ndarray, saliency: bool = True) -> Explanati
     for layer in model.layers:
         h = layer.forward(h, training=False)
         outs.append(h)
-    stop = len(model.layers) - 1 if model.ends_with_softmax else len(model.layers)
-    scores = outs[stop - 1] if stop > 0 else x
+    upto = len(model.layers) - 1 if model.ends_with_softmax else len(model.layers)
+    scores = outs[upto - 1] if upto > 0 else x
     probs = outs[-1][0] if model.ends_with_softmax else softmax(scores)[0]
     top = int(np.argmax(probs))
     sal = None

@@ -115,8 +115,8 @@ def check_model(spec: dict[str, Any], loss_name: str = "cross_entropy", batch: i
 
     def f() -> float:
         reseed()
-        stop = len(model.layers) - 1 if loss.takes_logits and model.ends_with_softmax else None
-        return loss(model.forward(x, training=True, stop=stop), labels)[0]
+        upto = len(model.layers) - 1 if loss.takes_logits and model.ends_with_softmax else None
+        return loss(model.forward(x, training=True, upto=upto), labels)[0]
 
     reseed()
     model.loss_and_grads(x, labels, loss)

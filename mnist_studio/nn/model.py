@@ -164,32 +164,38 @@ class Model:
             x = x.reshape((x.shape[0], *self.input_shape))
         return x
 
-    def forward(self, x: np.ndarray, training: bool = False, stop: int | None = None, start: int = 0) -> np.ndarray:
-        """Run layers ``[start, stop)`` (all by default), in :func:`execution_order`; ``x`` is layer ``start``'s
-        input. (A swapped pair never straddles a weighted layer, so splitting there gives the same outputs.)"""
-        end = len(self.layers) if stop is None else stop
+    # Layer indices here name the boundary at a layer's input: ``k`` is "the input of layer k", which is the output of
+    # layer k-1. forward(upto=k) ends there, forward(from_layer=k) and backward(from_layer=k) start there.
+
+    def forward(self, x: np.ndarray, training: bool = False, upto: int | None = None,
+                from_layer: int = 0) -> np.ndarray:
+        """Run layers ``[from_layer, upto)`` (all by default), in :func:`execution_order`; ``x`` is layer
+        ``from_layer``'s input. (A swapped pair never straddles a weighted layer, so splitting there gives the same
+        outputs.)"""
+        end = len(self.layers) if upto is None else upto
         for i in self._order:
-            if start <= i < end:
+            if from_layer <= i < end:
                 x = self.layers[i].forward(x, training)
         return x
 
-    def backward(self, dy: np.ndarray, start: int | None = None, to_input: bool = False) -> np.ndarray | None:
-        """Back-propagate from the output of layer ``start - 1`` (the last by default) down to the first weighted
-        layer, or to the input when ``to_input`` (saliency maps need it; training does not)."""
-        end = len(self.layers) if start is None else start
-        stop = 0 if to_input else self._first_weighted
+    def backward(self, dy: np.ndarray, from_layer: int | None = None, to_input: bool = False) -> np.ndarray | None:
+        """Back-propagate ``dy``, the gradient of ``forward(..., upto=from_layer)``'s output (the last layer's by
+        default), through the layers before ``from_layer`` down to the first weighted layer, or to the input when
+        ``to_input`` (saliency maps need it; training does not)."""
+        end = len(self.layers) if from_layer is None else from_layer
+        first = 0 if to_input else self._first_weighted
         for i in reversed(self._order):
-            if stop <= i < end:
-                dy = self.layers[i].backward(dy, need_input_grad=to_input or i > stop)
+            if first <= i < end:
+                dy = self.layers[i].backward(dy, need_input_grad=to_input or i > first)
         return dy
 
     def loss_and_grads(self, x: np.ndarray, labels: np.ndarray, loss: Loss) -> tuple[float, np.ndarray]:
         """One training pass: forward in training mode, loss, backward. Returns (loss, scores or probabilities)."""
         if loss.takes_logits:
-            stop = len(self.layers) - 1 if self.ends_with_softmax else None
-            logits = self.forward(x, training=True, stop=stop)
+            upto = len(self.layers) - 1 if self.ends_with_softmax else None
+            logits = self.forward(x, training=True, upto=upto)
             value, grad = loss(logits, labels)
-            self.backward(grad, start=stop)
+            self.backward(grad, from_layer=upto)
             return value, logits
         out = self.forward(x, training=True)
         value, grad = loss(out, labels)
@@ -225,11 +231,11 @@ class Model:
         it on a model that is not being trained (the studio uses a copy).
         """
         x = self.prepare(x)
-        stop = len(self.layers) - 1 if self.ends_with_softmax else None
-        scores = self.forward(x, training=False, stop=stop)
+        upto = len(self.layers) - 1 if self.ends_with_softmax else None
+        scores = self.forward(x, training=False, upto=upto)
         probs = softmax(scores)
         if classes is None:
             classes = probs.argmax(axis=1)
         d = np.zeros_like(scores)
         d[np.arange(x.shape[0]), classes] = 1.0
-        return self.backward(d, start=stop, to_input=True), probs
+        return self.backward(d, from_layer=upto, to_input=True), probs

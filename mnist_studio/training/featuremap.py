@@ -51,8 +51,8 @@ def features(model: Model, images: np.ndarray, stop=None,
             stop.check()
         part = images[a:a + CHUNK]
         x = model.prepare(to_float(part) if part.dtype == np.uint8 else part)
-        f = model.forward(x, stop=k)
-        out = model.forward(f, start=k)
+        f = model.forward(x, upto=k)
+        out = model.forward(f, from_layer=k)
         f = f.reshape(len(x), -1)
         if feats is None:
             feats = np.empty((n, f.shape[1]), np.float32)
