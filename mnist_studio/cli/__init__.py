@@ -1,0 +1,76 @@
+"""``mnist-studio``: the studio window with no arguments, the same engine headless with a command.
+
+    mnist-studio [--model FILE.npz | --preset NAME | --spec FILE.json]      open the studio
+    mnist-studio train (--preset NAME | --spec FILE) --out MODEL.npz [...]   train and save
+    mnist-studio evaluate MODEL.npz [--json]                                 test accuracy, confusion matrix
+    mnist-studio predict MODEL.npz IMAGE... [--json] [--debug-dir D]         read digits from pictures and photos
+    mnist-studio summary (--preset NAME | --spec FILE | MODEL.npz)           layers, shapes, parameters
+    mnist-studio presets                                                     the built-in architectures
+    mnist-studio gradcheck (--preset NAME | --spec FILE)                     check backward passes numerically
+    mnist-studio export MODEL.npz [--onnx OUT.onnx] [--torch OUT.py]         take the model to ONNX / PyTorch
+
+Every user error (bad arguments, missing or corrupt files, invalid architectures, a diverged run) ends with exit
+status 2 and one line on stderr, never a traceback. Progress goes to stderr; with ``--json`` the last line on
+stdout is one JSON object, so scripts can read results without parsing text.
+
+The commands live one module per group (``train``; ``evaluate`` with ``predict``; ``architecture`` with
+``summary``, ``presets`` and ``gradcheck``; ``export``), each adding its subparser and running it; ``common``
+holds what they share. This module builds the parser and turns every user error into exit status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Sequence
+
+from mnist_studio import __version__
+from mnist_studio.cli import architecture, evaluate, export, train
+from mnist_studio.cli.common import Parser, UserError
+
+__all__ = ["UserError", "build_parser", "main"]
+
+
+def run_gui(args) -> int:
+    from mnist_studio.gui.app import run_app
+
+    return run_app(model=args.model, preset=args.preset, spec=args.spec)
+
+
+def build_parser() -> Parser:
+    p = Parser(prog="mnist-studio", description="Design, train and inspect neural networks on MNIST.")
+    p.add_argument("--version", action="version", version=f"mnist-studio {__version__}")
+    arch = p.add_mutually_exclusive_group()
+    arch.add_argument("--model", help="open the studio with this trained model (.npz)")
+    arch.add_argument("--preset", help="open the studio with this preset architecture")
+    arch.add_argument("--spec", help="open the studio with this architecture (.json)")
+    sub = p.add_subparsers(dest="command", parser_class=Parser, metavar="COMMAND")
+    train.add_train(sub)
+    evaluate.add_evaluate(sub)
+    evaluate.add_predict(sub)
+    architecture.add_summary(sub)
+    architecture.add_presets(sub)
+    architecture.add_gradcheck(sub)
+    export.add_export(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from mnist_studio.data.idx import DatasetError
+    from mnist_studio.nn.modelfile import ModelFileError
+    from mnist_studio.nn.spec import SpecError
+
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            return run_gui(args)
+        if args.command == "summary" and not (args.model or args.preset or args.spec):
+            raise UserError("give --preset NAME, --spec FILE.json or a model file")
+        return args.func(args)
+    except (UserError, SpecError, ModelFileError, DatasetError) as e:
+        print(f"mnist-studio: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mnist-studio: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,159 @@
+"""``mnist-studio train``: train a network, show progress on stderr, save the model; its optimizer options are
+generated from the optimizer registry."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from mnist_studio.cli.common import UserError, add_arch, check_outputs, print_json, spec_from_args
+
+
+def progress_bar(done: int, total: int, width: int = 28) -> str:
+    filled = int(width * done / max(total, 1))
+    return "[" + "#" * filled + "-" * (width - filled) + "]"
+
+
+def make_progress(stream):
+    from mnist_studio.training.events import Callback
+
+    tty = stream.isatty()
+
+    class Progress(Callback):
+        def __init__(self):
+            self.last = 0.0
+            self.total_epochs = 0
+            self.start_epoch = 0
+
+        def on_fit_begin(self, e):
+            self.total_epochs = e.start_epoch + e.epochs
+            print(f"training on {e.train_size:,} images ({e.val_size:,} for validation), "
+                  f"{e.num_params:,} parameters, {e.batches_per_epoch:,} batches per epoch", file=stream)
+
+        def on_batch_end(self, e):
+            now = time.perf_counter()
+            if tty and (now - self.last > 0.1 or e.batch == e.batches_per_epoch):
+                self.last = now
+                ep = int(e.epoch - e.batch / e.batches_per_epoch) + 1
+                stream.write(f"\repoch {ep}/{self.total_epochs} {progress_bar(e.batch, e.batches_per_epoch)} "
+                             f"{e.batch}/{e.batches_per_epoch} loss {e.loss:.4f} acc {e.accuracy:6.1%} "
+                             f"{e.samples_per_second:,.0f} img/s ")
+                stream.flush()
+
+        def on_epoch_end(self, e):
+            val = (f" | val loss {e.val_loss:.4f} acc {e.val_accuracy:.2%}" if e.val_loss is not None else "")
+            line = (f"epoch {e.epoch}/{self.total_epochs} {progress_bar(1, 1)} loss {e.train_loss:.4f} "
+                    f"acc {e.train_accuracy:.2%}{val} ({e.seconds:.1f}s)")
+            stream.write(("\r" + line + " " * 20 + "\n") if tty else line + "\n")
+            stream.flush()
+
+    return Progress()
+
+
+def run(args) -> int:
+    from mnist_studio.data.datasets import load_dataset, load_mnist
+    from mnist_studio.data.splits import make_splits
+    from mnist_studio.nn.model import Model
+    from mnist_studio.nn.modelfile import save_model
+    from mnist_studio.nn.spec import analyse
+    from mnist_studio.training.config import TrainConfig
+    from mnist_studio.training.metrics import evaluate
+    from mnist_studio.training.trainer import Trainer
+
+    spec = spec_from_args(args)
+    out = Path(args.out)
+    check_outputs([("--out", out)], [("the file --spec reads", args.spec), ("the data --data reads", args.data)])
+    try:
+        config = TrainConfig.for_spec(spec, epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
+                                      lr=args.lr, seed=args.seed, limit=args.limit, augment=args.augment,
+                                      val_size=args.val_size, loss=args.loss, init=args.init,
+                                      **optimizer_settings_given(args))
+    except (ValueError, TypeError) as e:
+        raise UserError(str(e)) from None
+    dataset = load_dataset(args.data) if args.data else load_mnist()
+    try:
+        splits = make_splits(dataset, val_size=config.val_size, limit=config.limit)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    # the weights, up to two optimizer moments and the history: checked now, not after an hour of training
+    check_outputs([("--out", out)], [], size_hint=12 * analyse(spec).total_params + 4_000_000)
+    model = Model(spec, seed=config.seed, init=config.init)
+    callbacks = [] if args.quiet else [make_progress(sys.stderr)]
+    trainer = Trainer(model, splits, config, callbacks)
+    end = trainer.fit()
+    if end.status == "diverged":
+        raise UserError(end.message)
+    ev = evaluate(model, splits.test_x, splits.test_y, config.loss)
+    try:
+        save_model(out, model, optimizer=trainer.optimizer, training=config.to_dict(),
+                   history={**trainer.history.to_dict(), "test_accuracy": ev.accuracy, "test_loss": ev.loss,
+                            "dataset": dataset.name, "train_seconds": trainer.train_seconds})
+    except OSError as e:
+        raise UserError(f"cannot write {out}: {e.strerror or e}") from None
+    result = {
+        "test_accuracy": round(ev.accuracy, 6),
+        "test_loss": round(ev.loss, 6),
+        "epochs": trainer.epochs_done,
+        "train_seconds": round(trainer.train_seconds, 3),
+        "samples_per_second": round(trainer.samples_seen / max(trainer.train_seconds, 1e-9), 1),
+        "status": end.status,
+        "model": str(out),
+    }
+    print(f"test accuracy {ev.accuracy:.2%}, test loss {ev.loss:.4f}; saved {out}", file=sys.stderr)
+    if args.json:
+        print_json(result)
+    return 0
+
+
+def add_optimizer_options(sp) -> None:
+    """One option per optimizer setting (--momentum, --nesterov, --beta1, ...), from the optimizer registry."""
+    from mnist_studio.nn.optim import OPTIMIZER_TYPES, optimizer_settings
+
+    types = {"int": int, "float": float, "choice": str}
+    for name, p in optimizer_settings().items():
+        users = "/".join(k for k, cls in OPTIMIZER_TYPES.items() if any(q.name == name for q in cls.schema))
+        default = ("on" if p.default else "off") if p.kind == "bool" else f"{p.default:g}" if p.kind == "float" \
+            else p.default
+        text = f"[{users}] {p.help} Default: {default}."
+        flag = "--" + name.replace("_", "-")
+        if p.kind == "bool":
+            sp.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=text)
+        else:
+            sp.add_argument(flag, dest=name, type=types[p.kind], choices=p.choices or None, help=text)
+
+
+def optimizer_settings_given(args) -> dict[str, Any]:
+    """The optimizer settings given on the command line (None: not given, keep the spec's or the default)."""
+    from mnist_studio.nn.optim import optimizer_settings
+
+    return {name: getattr(args, name) for name in optimizer_settings()}
+
+
+def add_train(sub) -> None:
+    from mnist_studio.nn.init import INITIALISERS
+    from mnist_studio.nn.losses import LOSSES
+    from mnist_studio.nn.optim import OPTIMIZER_TYPES
+
+    sp = sub.add_parser("train", help="train a network and save it")
+    add_arch(sp)
+    sp.add_argument("--epochs", type=int)
+    sp.add_argument("--batch-size", type=int)
+    sp.add_argument("--optimizer", choices=OPTIMIZER_TYPES, help="; ".join(
+        f"{name}: {cls.description}" for name, cls in OPTIMIZER_TYPES.items()))
+    sp.add_argument("--lr", type=float, help="learning rate")
+    sp.add_argument("--loss", choices=LOSSES)
+    sp.add_argument("--init", choices=INITIALISERS, help="weight initialiser (default: the architecture's)")
+    add_optimizer_options(sp)
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--limit", type=int, help="train on only the first N training images (quick runs)")
+    sp.add_argument("--val-size", type=int, help="training images held out for validation (default 5000)")
+    sp.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                    help="random rotation, shift, scale and noise on each batch")
+    sp.add_argument("--data", help="another dataset: a folder of IDX files or a Keras-style .npz")
+    sp.add_argument("--out", required=True, help="where to save the trained model (.npz)")
+    sp.add_argument("--json", action="store_true", help="end with one JSON line of results on stdout")
+    sp.add_argument("--quiet", action="store_true", help="no progress output")
+    sp.set_defaults(func=run)
