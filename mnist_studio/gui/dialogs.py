@@ -48,6 +48,11 @@ def inform(parent: QWidget, title: str, text: str) -> None:
     QMessageBox.information(parent, title, text)
 
 
+def about(parent: QWidget, title: str, text: str) -> None:
+    """The About box (the application's icon, rich text)."""
+    QMessageBox.about(parent, title, text)
+
+
 def show_warning(parent: QWidget, title: str, text: str) -> QMessageBox:
     """A warning that does not block: window-modal, opened with ``open()``, deleted when closed."""
     box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, parent)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from PyQt6.QtGui import QAction, QKeySequence
-from PyQt6.QtWidgets import QMenu, QMessageBox
+from PyQt6.QtWidgets import QMenu
 
 from mnist_studio import __version__
+from mnist_studio.gui import dialogs
 
 
 def shortcut_rows(window) -> list[tuple[str, str]]:
@@ -47,11 +48,11 @@ def install(window) -> None:
                        shortcut_rows(window))
         rows += ("<tr><td>Drawing pad › Undo stroke / clear</td><td>&nbsp;&nbsp;<b>Ctrl+Z</b> / "
                  "<b>Delete, Esc</b>, right-click</td></tr>")
-        QMessageBox.information(window, "Keyboard shortcuts", f"<table>{rows}</table>")
+        dialogs.inform(window, "Keyboard shortcuts", f"<table>{rows}</table>")
 
     keys.triggered.connect(show_keys)
     about = QAction("&About MNIST Studio", window)
-    about.triggered.connect(lambda: QMessageBox.about(window, "About MNIST Studio", about_text()))
+    about.triggered.connect(lambda: dialogs.about(window, "About MNIST Studio", about_text()))
     menu.addAction(keys)
     menu.addSeparator()
     menu.addAction(about)

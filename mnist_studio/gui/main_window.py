@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Callable
 
 from PyQt6.QtCore import Qt, QTimer
-from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QStatusBar, QTabWidget, QWidget
+from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QStatusBar, QTabWidget, QWidget
 
+from mnist_studio.gui import dialogs
 from mnist_studio.gui.session import StudioSession
 
 MENU_NAMES = ("File", "Edit", "View", "Train", "Help")
@@ -93,7 +94,7 @@ class MainWindow(QMainWindow):
             message = str(e)  # `e` itself is cleared when the except block ends, before the timer fires
             self.session.set_spec(load_preset("lenet"))
             self.session.status.emit(f"Could not open: {message}")
-            QTimer.singleShot(0, lambda: QMessageBox.warning(self, "Could not open", message))
+            QTimer.singleShot(0, lambda: dialogs.warn(self, "Could not open", message))
 
     def closeEvent(self, event) -> None:
         for hook in self.close_hooks:

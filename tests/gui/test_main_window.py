@@ -9,7 +9,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QDockWidget, QLabel, QStatusBar, QTabWidget
 
 from mnist_studio.data.datasets import Dataset
-from mnist_studio.gui import main_window
+from mnist_studio.gui import dialogs, main_window
 from mnist_studio.nn.model import Model
 from mnist_studio.nn.modelfile import save_model
 from mnist_studio.nn.spec import load_preset
@@ -19,7 +19,7 @@ from mnist_studio.nn.spec import load_preset
 def warnings(monkeypatch):
     """Modal message boxes would block the test: record them instead."""
     shown = []
-    monkeypatch.setattr(main_window.QMessageBox, "warning", lambda parent, title, text, *a, **k: shown.append(text))
+    monkeypatch.setattr(dialogs, "warn", lambda parent, title, text: shown.append(text))
     return shown
 
 
@@ -130,4 +130,21 @@ def test_help_menu_lists_the_real_shortcuts(qtbot):
     assert [a.text() for a in win.menus["Help"].actions() if not a.isSeparator()] == [
         "&Keyboard Shortcuts", "&About MNIST Studio"]
     assert "CC BY-SA 3.0" in about_text()
+    win.close()
+
+
+def test_help_menu_answers_through_the_shared_dialogs(qtbot, monkeypatch):
+    """The Help menu's boxes go through gui/dialogs.py (so tests, and any later restyling, reach them all)."""
+    from mnist_studio.gui.main_window import MainWindow
+
+    shown = []
+    monkeypatch.setattr(dialogs, "inform", lambda parent, title, text: shown.append((title, text)))
+    monkeypatch.setattr(dialogs, "about", lambda parent, title, text: shown.append((title, text)))
+    win = MainWindow()
+    qtbot.addWidget(win)
+    actions = {a.text(): a for a in win.menus["Help"].actions()}
+    actions["&Keyboard Shortcuts"].trigger()
+    actions["&About MNIST Studio"].trigger()
+    assert shown[0][0] == "Keyboard shortcuts" and "Ctrl+Q" in shown[0][1]
+    assert shown[1][0] == "About MNIST Studio" and "CC BY-SA 3.0" in shown[1][1]
     win.close()
