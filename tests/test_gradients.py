@@ -74,3 +74,43 @@ def test_gradcheck_detects_a_wrong_backward_pass():
     err = max(r.error for r in check_layer(BrokenTanh(), (10,)))
     assert err > 1e-3
     assert relative_error(np.ones(3), np.ones(3)) == 0.0
+
+
+def test_an_architecture_checked_layer_by_layer_shows_both_gradients():
+    from mnist_studio.nn.gradcheck import check_layers
+
+    checks = list(check_layers(load_preset("tutorial-cnn"), limit=8))
+    assert [c.title.split()[0] for c in checks] == [str(i + 1) for i in range(7)]
+    assert [c.input_shape for c in checks[:3]] == [(28, 28, 1), (26, 26, 4), (26, 26, 4)]
+    for c in checks:
+        assert c.ok, c.title
+        for r in c.results:
+            assert r.analytic.shape == r.numeric.shape == r.coords.shape == (r.checked,)
+            np.testing.assert_allclose(r.analytic, r.numeric, rtol=1e-5, atol=1e-8)
+    assert [r.name for r in checks[0].results] == ["input", "W", "b"]
+
+
+def test_an_architecture_check_flags_the_broken_layer(monkeypatch):
+    from mnist_studio.nn.gradcheck import check_layers
+
+    original = Dense.backward
+    monkeypatch.setattr(Dense, "backward", lambda self, dy, need_input_grad=True:
+                        None if (dx := original(self, dy, need_input_grad)) is None else dx * 1.5)
+    checks = list(check_layers(load_preset("tutorial-cnn"), limit=8))
+    assert [c.ok for c in checks] == [True] * 5 + [False, True]  # only the Dense layer
+    assert [r.ok for r in checks[5].results] == [False, True, True]  # its input gradient; W and b are right
+
+
+def test_timing_backprop_against_numerical_gradients():
+    from mnist_studio.nn.gradcheck import time_gradients
+    from mnist_studio.nn.model import Model
+
+    model = Model(load_preset("tiny-mlp"), seed=0)
+    before = model.state_dict()
+    x = np.random.default_rng(0).uniform(0, 1, (8, 784)).astype(np.float32)
+    t = time_gradients(model, x, np.arange(8) % 10, timed=5)
+    assert t.batch == 8 and t.params == 7960 and t.timed == 5
+    assert t.backprop_seconds > 0 and t.numeric_seconds_per_weight > 0
+    assert t.numeric_seconds == pytest.approx(t.numeric_seconds_per_weight * 7960)
+    for k, v in model.state_dict().items():  # every perturbed weight is restored
+        np.testing.assert_array_equal(v, before[k])

@@ -10,12 +10,13 @@ a different gradient. Stochastic layers are reseeded before every forward pass s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from mnist_studio.nn.layers import Layer
+from mnist_studio.nn.layers import Layer, from_config
 from mnist_studio.nn.losses import make_loss
 from mnist_studio.nn.model import Model
 
@@ -27,6 +28,10 @@ class GradCheckResult:
     name: str
     error: float
     checked: int  # number of coordinates compared
+    # the compared values side by side (the studio's gradient-check panel shows them): flat indices into the array
+    coords: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    analytic: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    numeric: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def ok(self) -> bool:
@@ -82,8 +87,90 @@ def check_layer(layer: Layer, input_shape: tuple[int, ...], batch: int = 3, trai
     for name, arr in targets.items():
         coords = _coords(arr.size, limit, rng)
         num = numerical_gradient(f, arr, coords)
-        results.append(GradCheckResult(name, relative_error(analytic[name].reshape(-1)[coords], num), len(coords)))
+        ana = analytic[name].reshape(-1)[coords]
+        results.append(GradCheckResult(name, relative_error(ana, num), len(coords), coords, ana.copy(), num))
     return results
+
+
+@dataclass
+class LayerCheck:
+    """One layer of an architecture, checked on its own: its position, its name and shapes, the results per array
+    (``input`` for the gradient it passes back, then each weight array)."""
+
+    index: int
+    title: str
+    input_shape: tuple[int, ...]
+    results: list[GradCheckResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+
+def check_layers(spec: dict[str, Any], batch: int = 2, limit: int = 12, seed: int = 0,
+                 between: Callable[[], None] | None = None) -> Iterator[LayerCheck]:
+    """Check every layer of an architecture on its own, in stack order, at the input shape it has there: a fresh
+    layer of the same configuration in float64 (``limit`` sampled values per array). ``between()`` is called before
+    each layer (a stop token's ``check``), so a caller in another thread can end the check between two layers."""
+    model = Model(spec, seed=seed)
+    shape = model.input_shape
+    for i, layer in enumerate(model.layers):
+        if between is not None:
+            between()
+        fresh = from_config(layer.get_config())
+        title = f"{i + 1} {layer.short_name()}"
+        yield LayerCheck(i, title, tuple(shape), check_layer(fresh, tuple(shape), batch=batch, seed=seed + i,
+                                                             limit=limit))
+        shape = layer.output_shape(shape)
+
+
+@dataclass
+class GradientTiming:
+    """Backprop against numerical gradients on one batch, measured: all the gradients by one backward pass, or two
+    forward passes per weight (timed on ``timed`` weights and extrapolated to all ``params``)."""
+
+    batch: int
+    params: int
+    backprop_seconds: float
+    numeric_seconds_per_weight: float
+    timed: int
+
+    @property
+    def numeric_seconds(self) -> float:
+        return self.numeric_seconds_per_weight * self.params
+
+    @property
+    def ratio(self) -> float:
+        return self.numeric_seconds / max(self.backprop_seconds, 1e-12)
+
+
+def time_gradients(model: Model, x: np.ndarray, labels: np.ndarray, loss_name: str = "cross_entropy",
+                   timed: int = 10, seed: int = 0) -> GradientTiming:
+    """Time one backprop pass (forward + backward, all gradients) on the batch ``x`` and ``timed`` numerical
+    gradients by central differences on the same batch. Changes weights only transiently (each is restored) but
+    overwrites the model's gradient buffers: pass a copy of a model in use."""
+    loss = make_loss(loss_name)
+    x = model.prepare(x)
+    stochastic = [layer for layer in model.layers if layer.stochastic]
+
+    def f() -> float:
+        for k, layer in enumerate(stochastic):
+            layer.reseed(1000 + k)
+        upto = len(model.layers) - 1 if loss.takes_logits and model.ends_with_softmax else None
+        return loss(model.forward(x, training=True, upto=upto), labels)[0]
+
+    model.loss_and_grads(x, labels, loss)  # warm up (allocations, caches)
+    t0 = time.perf_counter()
+    model.loss_and_grads(x, labels, loss)
+    backprop = time.perf_counter() - t0
+    rng = np.random.default_rng(seed)
+    arrays = [p for _, p, _ in model.named_params()]
+    t0 = time.perf_counter()
+    for _ in range(timed):
+        p = arrays[int(rng.integers(len(arrays)))]
+        numerical_gradient(f, p, np.array([int(rng.integers(p.size))]), h=1e-3)
+    per_weight = (time.perf_counter() - t0) / max(1, timed)
+    return GradientTiming(len(x), model.num_params(), backprop, per_weight, timed)
 
 
 def check_loss(loss_name: str, batch: int = 4, classes: int = 10, seed: int = 0) -> GradCheckResult:
@@ -96,7 +183,8 @@ def check_loss(loss_name: str, batch: int = 4, classes: int = 10, seed: int = 0)
     labels = rng.integers(0, classes, batch)
     _, grad = loss(z, labels)
     num = numerical_gradient(lambda: loss(z, labels)[0], z, np.arange(z.size))
-    return GradCheckResult(f"loss {loss_name}", relative_error(grad.reshape(-1), num), z.size)
+    return GradCheckResult(f"loss {loss_name}", relative_error(grad.reshape(-1), num), z.size, np.arange(z.size),
+                           grad.reshape(-1).copy(), num)
 
 
 def check_model(spec: dict[str, Any], loss_name: str = "cross_entropy", batch: int = 4, seed: int = 0,
