@@ -2,6 +2,12 @@
 
 - the **feature map** dock (``featureMapDock``): the test digits in the space the last layer reads, by PCA or
   t-SNE, with the pad's drawing as a marker that follows the pen;
+- **What would make it a 3?** (``counterfactualDock``): gradient steps on the drawing toward a chosen class, played
+  as an animation beside the original, with the class's probability over the steps;
+- **One value** (``oneValueDock``): a click on a layer's output for the drawing takes that value apart (a
+  convolution's patch × kernel + bias, a Dense unit's largest contributions);
+- **Gradient check** (``gradCheckDock``): every layer's backward pass against numerical gradients, side by side,
+  and why training uses backprop (both timed on one batch);
 
 ``install(window)`` adds them and registers their background threads' shutdown as close hooks. Every view takes its
 model from the session and redraws on ``modelChanged``/``weightsUpdated``, so whatever moves the studio to other
@@ -10,20 +16,42 @@ weights (a file, a training snapshot, a checkpoint) moves these views too.
 
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QDockWidget
+from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtWidgets import QDockWidget, QTabBar
 
+from mnist_studio.gui.inside.counterfactual import CounterfactualPanel
 from mnist_studio.gui.inside.feature_map import FeatureMapPanel
+from mnist_studio.gui.inside.gradcheck import GradCheckPanel
+from mnist_studio.gui.inside.one_value import OneValuePanel
 
-__all__ = ["FeatureMapPanel", "install"]
+__all__ = ["CounterfactualPanel", "FeatureMapPanel", "GradCheckPanel", "OneValuePanel", "install"]
+
+# (panel class, dock title, dock objectName, attribute of the window that keeps the panel)
+PANELS = (
+    (FeatureMapPanel, "Feature map", "featureMapDock", "feature_map"),
+    (CounterfactualPanel, "Make it…", "counterfactualDock", "counterfactual"),
+    (OneValuePanel, "One value", "oneValueDock", "one_value"),
+    (GradCheckPanel, "Grad check", "gradCheckDock", "gradcheck"),
+)
 
 
 def install(window) -> None:
-    feature_map = FeatureMapPanel(window.session)
-    dock = window.add_dock(feature_map, "Feature map", Qt.DockWidgetArea.RightDockWidgetArea, "featureMapDock")
     runs = window.findChild(QDockWidget, "runsDock")
-    if runs is not None:  # share the runs list's place (a tab beside it) rather than squeezing the right column
-        window.tabifyDockWidget(runs, dock)
+    for cls, title, name, attr in PANELS:
+        panel = cls(window.session)
+        dock = window.add_dock(panel, title, Qt.DockWidgetArea.RightDockWidgetArea, name)
+        if runs is not None:  # share the runs list's place (a tab beside it) rather than squeezing the right column
+            window.tabifyDockWidget(runs, dock)
+        setattr(window, attr, panel)
+        window.close_hooks.append(panel.shutdown)
+    if runs is not None:
         runs.raise_()
-    window.feature_map = feature_map
-    window.close_hooks.append(feature_map.shutdown)
+    QTimer.singleShot(0, lambda: readable_dock_tabs(window))
+
+
+def readable_dock_tabs(window) -> None:
+    """Five docks share the right column's lower place: their tabs scroll rather than shrink to "R…", "Fe…"."""
+    for bar in window.findChildren(QTabBar):
+        if bar.parent() is window:  # the main window's tab bars of tabified docks (not a panel's own tabs)
+            bar.setElideMode(Qt.TextElideMode.ElideNone)
+            bar.setUsesScrollButtons(True)

@@ -187,7 +187,7 @@ class OneValueView(QWidget):
         self.terms_area.setWidgetResizable(True)
         self.terms_area.setFrameShape(QFrame.Shape.NoFrame)
         self.terms_area.setWidget(self.terms)
-        self.terms_area.setMinimumHeight(120)
+        self.terms_area.setMinimumHeight(100)
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
