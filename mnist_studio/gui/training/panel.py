@@ -25,6 +25,7 @@ from mnist_studio.gui.training.banner import Banner
 from mnist_studio.gui.training.controls import TrainingControls
 from mnist_studio.gui.training.plots import TrainingPlots
 from mnist_studio.gui.training.progress import format_duration
+from mnist_studio.gui.training.digit_strip import DigitStrip
 from mnist_studio.gui.training.weights_view import WeightsView
 from mnist_studio.gui.training.worker import (BatchPacket, RunFinished, RunStarted, Snapshot, TrainingWorker,
                                               TrainJob)
@@ -56,12 +57,19 @@ class TrainingPanel(QObject):
 
         self.controls = TrainingControls()
         self.plots = TrainingPlots()
+        self.strip = DigitStrip(session)
         self.weights = WeightsView(probe=self._probe_images)
         self.banner = Banner()
         self.tab = QWidget()
         self.tab.setObjectName("trainingTab")
+        curves = QWidget()  # the curves with the test strip under them
+        curves_lay = QVBoxLayout(curves)
+        curves_lay.setContentsMargins(0, 0, 0, 0)
+        curves_lay.setSpacing(2)
+        curves_lay.addWidget(self.plots, 1)
+        curves_lay.addWidget(self.strip)
         split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.plots)
+        split.addWidget(curves)
         split.addWidget(self.weights)
         split.setStretchFactor(0, 11)
         split.setStretchFactor(1, 9)
@@ -181,7 +189,8 @@ class TrainingPanel(QObject):
     def _start_job(self, spec: dict, config: TrainConfig) -> None:
         self._run_no += 1
         spec = copy.deepcopy(spec)
-        job = TrainJob(spec, config, self.session.dataset, f"Run {self._run_no} · {spec.get('name') or 'custom'}")
+        job = TrainJob(spec, config, self.session.dataset, f"Run {self._run_no} · {spec.get('name') or 'custom'}",
+                       strip=self.strip.images.copy())
         self._job = job
         self._can_continue = False
         self.banner.hide()
@@ -274,13 +283,17 @@ class TrainingPanel(QObject):
             return
         if model is self._gui_model:
             self.weights.set_model(model, f"{self._job.name} · training", compute_stats=False)
-            return
+            return  # (the worker reads the strip with the run's weights)
+        self.strip.reset()
+        self.strip.predict_with(model)
         src = self.session.model_source
         label = f"loaded {Path(src).name}" if src and src != "training" else (src or "model")
         self.weights.set_model(model, label, compute_stats=True, count_dead=True)
 
     def _on_weights_updated(self, model: Model) -> None:
         self.weights.refresh(model)
+        if self.state == "idle":  # weights changed outside a run; during one the snapshots carry the strip
+            self.strip.predict_with(model)
 
     # -- worker → panel ---------------------------------------------------------------------------------------------
     def _on_started(self, rs: RunStarted) -> None:
@@ -291,6 +304,8 @@ class TrainingPanel(QObject):
         if not rs.continuing or self.session.model is not self._gui_model:
             self._gui_model = rs.model
             self.session.set_model(rs.model, "training")
+            self.strip.reset()
+        self.strip.show_probabilities(rs.strip)
         self.controls.progress.begin(rs.begin, rs.start_step, rs.job.config.batch_size)
         what = "continues for one more epoch" if rs.continuing else "started"
         self.session.status.emit(f"{rs.job.name} {what}: {rs.begin.train_size:,} training images, "
@@ -316,6 +331,7 @@ class TrainingPanel(QObject):
         if self._gui_model is not None and self.session.model is self._gui_model:
             self.session.update_weights(s.state)
             self.weights.set_stats(s.stats)
+            self.strip.show_probabilities(s.strip)
 
     def _on_lr_edited(self, lr: float) -> None:
         if self.state in ("starting", "running", "paused") and self.worker is not None:
@@ -329,6 +345,7 @@ class TrainingPanel(QObject):
         if self._gui_model is not None and self.session.model is self._gui_model:
             self.session.update_weights(r.state)
             self.weights.set_stats(r.stats)
+            self.strip.show_probabilities(r.strip)
         record = r.record
         self._can_continue = True
         self.controls.progress.finish(r.end.status, record.duration)

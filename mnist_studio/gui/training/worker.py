@@ -32,6 +32,7 @@ from mnist_studio.training import (BatchEnd, Callback, Command, EpochEnd, FitBeg
 from mnist_studio.training.commands import CommandQueue
 from mnist_studio.studio.weights import DEAD_PROBE_IMAGES, DeadUnits, LayerStats, dead_relu_units, weight_stats
 from mnist_studio.training.runs import RunRecord, new_run_id, record_of
+from mnist_studio.training.teststrip import strip_probabilities
 
 BATCH_INTERVAL = 1 / 10  # seconds between two batch packets (the plots redraw twice a second anyway)
 SNAPSHOT_INTERVAL = 1.0  # seconds between two weight snapshots (each costs the GUI a redraw of the weight views)
@@ -50,6 +51,7 @@ class TrainJob:
     name: str = ""
     run_id: str = field(default_factory=new_run_id)
     created: float = field(default_factory=time.time)  # Unix time the run started
+    strip: np.ndarray | None = None  # the test strip's images (n × 28 × 28 float): read with every snapshot
 
 
 @dataclass
@@ -67,6 +69,7 @@ class RunStarted:
     model: Model  # a copy for the GUI thread (never touched again by the worker)
     start_step: int
     continuing: bool
+    strip: np.ndarray | None = None  # the test strip's probabilities at the start
 
 
 @dataclass
@@ -84,6 +87,7 @@ class Snapshot:
     state: dict  # Model.state_dict() copy
     stats: LayerStats
     step: int
+    strip: np.ndarray | None = None  # the test strip's probabilities with these weights
 
 
 @dataclass
@@ -95,6 +99,7 @@ class RunFinished:
     record: RunRecord
     state: dict  # the final (or, after divergence, the restored) weights
     stats: LayerStats
+    strip: np.ndarray | None = None  # the test strip's probabilities with those weights
 
 
 class _Forwarder(Callback):
@@ -114,7 +119,7 @@ class _Forwarder(Callback):
 
     def on_fit_begin(self, e: FitBegin) -> None:
         t = self.trainer
-        self.w.started.emit(RunStarted(self.w.job, e, t.model.copy(), t.step, self.continuing))
+        self.w.started.emit(RunStarted(self.w.job, e, t.model.copy(), t.step, self.continuing, self.strip()))
 
     def on_batch_end(self, e: BatchEnd) -> None:
         self.epochs.append(e.epoch)
@@ -165,7 +170,12 @@ class _Forwarder(Callback):
         state = self.trainer.model.state_dict()
         # a big model's copy (and the GUI's load of it) costs more: space the snapshots out to keep it ~2 %
         self.last_snapshot = now + max(0.0, (time.perf_counter() - t0) / SNAPSHOT_BUDGET - SNAPSHOT_INTERVAL)
-        self.w.snapshot.emit(Snapshot(state, stats, self.trainer.step))
+        self.w.snapshot.emit(Snapshot(state, stats, self.trainer.step, self.strip()))
+
+    def strip(self) -> np.ndarray | None:
+        """The test strip read with the current weights (24 images, one forward pass in evaluation mode)."""
+        images = self.w.job.strip
+        return None if images is None or not len(images) else strip_probabilities(self.trainer.model, images)
 
 
 class TrainingWorker(QObject):
@@ -255,4 +265,4 @@ class TrainingWorker(QObject):
         job = self.job
         record = record_of(trainer, job.spec, name=job.name, run_id=job.run_id, created=job.created,
                            dataset=job.dataset.name, duration=self.duration)
-        self.finished.emit(RunFinished(job, end, record, trainer.model.state_dict(), stats))
+        self.finished.emit(RunFinished(job, end, record, trainer.model.state_dict(), stats, fwd.strip()))
