@@ -16,51 +16,16 @@ Whether the stack as a whole is a valid network is not this module's business: :
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from mnist_studio.nn.init import INITIALISERS
 from mnist_studio.nn.layers import LayerConfigError, from_config, layer_class
 from mnist_studio.nn.spec import DEFAULT_INPUT_SHAPE, Analysis, analyse
+from mnist_studio.studio.events import StackEvents
 
 LayerConfig = dict[str, Any]
 _MISSING = object()  # "the key was absent", so undoing a set_param can remove a key it added
-
-
-class Event:
-    """A list of callbacks: ``connect(fn)``, ``disconnect(fn)``, ``emit(*args)`` (a signal without Qt)."""
-
-    def __init__(self) -> None:
-        self._callbacks: list[Callable[..., None]] = []
-
-    def connect(self, fn: Callable[..., None]) -> None:
-        self._callbacks.append(fn)
-
-    def disconnect(self, fn: Callable[..., None]) -> None:
-        self._callbacks.remove(fn)
-
-    def emit(self, *args: Any) -> None:
-        for fn in list(self._callbacks):
-            fn(*args)
-
-
-@dataclass
-class StackEvents:
-    """What a view needs to stay in step. The "-ing" events fire before the list changes (Qt's ``begin*Rows``
-    must be called then), the "-ed" events after. ``edited`` fires once after every operation, undo and redo
-    included, when the whole stack is consistent again: the place to publish the spec or refresh totals."""
-
-    inserting: Event = field(default_factory=Event)  # (index)
-    inserted: Event = field(default_factory=Event)  # (index)
-    removing: Event = field(default_factory=Event)  # (index)
-    removed: Event = field(default_factory=Event)  # (index)
-    moving: Event = field(default_factory=Event)  # (src, dst): dst is the item's index after the move
-    moved: Event = field(default_factory=Event)  # (src, dst)
-    changed: Event = field(default_factory=Event)  # (index): a layer's parameters changed
-    meta_changed: Event = field(default_factory=Event)  # (field name): name, description or init
-    resetting: Event = field(default_factory=Event)  # ()
-    reset: Event = field(default_factory=Event)  # ()
-    edited: Event = field(default_factory=Event)  # (): after any operation
 
 
 # -- commands: each changes the stack through its primitive operations, and can undo that ----------------------------
