@@ -1,22 +1,18 @@
 """Realistic phone photos of handwritten numbers, for measuring how `predict` reads pictures (issue 12).
 
-Not for training, and not a convenient generator: each picture varies what real phone photos of a number vary.
+Not for training, and not a convenient generator: each picture varies what real phone photos of a number vary
+(the surface, light and camera are in ``photo_scene.py``; this module writes the digits).
 
 - The digits: real pen trajectories of the 4 pendigits-dev writers (one writer per number, each digit drawn from
-  that writer's own samples, so the number has one hand) or MNIST test digits upscaled (a fat marker look). The
-  writer's own size differences are kept; the baseline wanders; spacing is normal or tight (touching digits).
-- The pen: fine ballpoint to fat marker (stroke 1.5-13 % of the digit height), black, blue or pencil grey, with
-  pressure that fades along the stroke; pencil has grain.
-- The surface: paper (off-white, tinted by the white balance, fibre texture and grain), sometimes with the desk
-  showing around the sheet's edge; or a chalkboard (dark green or black, erased-chalk haze, grainy broken chalk,
-  sometimes a glare spot).
-- The light: a brightness gradient, a vignette, and in the "shadow" condition a soft-edged shadow (a hand or a
-  phone) across part of the number.
-- The camera: rotation up to ±6°, mild perspective (corners moved up to 4 %), defocus blur, sensor noise, JPEG at
-  quality 35-90, 300-1600 px wide.
+  that writer's own samples, so the number has one hand) or MNIST test digits upscaled (a fat marker look). Sizes
+  differ from digit to digit (±12 %), each leans a little its own way, the baseline wanders; spacing is normal or
+  tight (touching digits).
+- The pen, by condition: ballpoint (thin), gel pen, fat marker; pencil (faint, grey, grainy); whiteboard marker;
+  chalk. Pressure fades along each stroke and at its ends.
 
-Conditions: ``clean`` (paper, normal spacing, no shadow: still lit unevenly and photographed), ``shadow``,
-``tight`` (digits touching or nearly), ``chalkboard`` (light on dark).
+Conditions, reported separately: ``clean`` (plain paper, normal spacing, no shadow: still lit unevenly and
+photographed), ``shadow``, ``tight`` (digits touching or nearly), ``chalkboard`` (light on dark, smudged),
+``ruled`` (ruled or squared paper), ``pencil`` (faint grey pencil on plain paper), ``whiteboard`` (marker, glare).
 """
 
 from __future__ import annotations
@@ -26,10 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw
+
+import photo_scene as scene
 
 PENDIGITS_NAME = Path("shared") / "data" / "pendigits-dev" / "pendigits_dev_strokes.json"
-CONDITIONS = ("clean", "shadow", "tight", "chalkboard")
+CONDITIONS = ("clean", "shadow", "tight", "chalkboard", "ruled", "pencil", "whiteboard")
+DIGIT_H = 160.0  # a digit's height in the ink drawings (px), before the photo's scale
 
 
 @dataclass
@@ -109,15 +108,23 @@ def mnist_digit_ink(img28: np.ndarray, height: float) -> np.ndarray:
 
 def layout_number(inks: list[np.ndarray], height_ref: float, tight: bool,
                   rng: np.random.Generator) -> np.ndarray:
-    """Digits side by side on a wandering baseline; tight: gaps from -6 % to +6 % of the digit height."""
+    """Digits side by side on a wandering baseline, each leaning a little its own way (±4°); tight: gaps from -6 %
+    to +6 % of the digit height, else 12-50 %."""
     boxes, x = [], 0.0
     base = 0.0
+    leaned = []
     for ink in inks:
+        ink = np.asarray(Image.fromarray(ink, "F").rotate(rng.uniform(-4, 4), Image.Resampling.BILINEAR,
+                                                          expand=True), np.float32)
+        rows, cols = np.flatnonzero(ink.max(axis=1) > 0.05), np.flatnonzero(ink.max(axis=0) > 0.05)
+        ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        leaned.append(ink)
         h, w = ink.shape
-        base += rng.normal(0, 0.04 * height_ref)
+        base += rng.normal(0, 0.05 * height_ref)
         boxes.append((int(round(x)), int(round(base - h))))
         gap = rng.uniform(-0.06, 0.06) if tight else rng.uniform(0.12, 0.5)
         x += w + gap * height_ref
+    inks = leaned
     x0 = min(b[0] for b in boxes)
     y0 = min(b[1] for b in boxes)
     W = max(b[0] + i.shape[1] for b, i in zip(boxes, inks)) - x0
@@ -129,60 +136,17 @@ def layout_number(inks: list[np.ndarray], height_ref: float, tight: bool,
     return out
 
 
-# -- fields ---------------------------------------------------------------------------------------------------------
-
-def smooth_noise(shape: tuple[int, int], cells: int, rng: np.random.Generator) -> np.ndarray:
-    """Noise varying over about ``cells`` cells across the picture, zero mean, unit-ish amplitude."""
-    h, w = shape
-    gh, gw = max(2, round(cells * h / max(h, w)) + 1), max(2, round(cells * w / max(h, w)) + 1)
-    g = rng.normal(0, 1, (gh, gw)).astype(np.float32)
-    return np.asarray(Image.fromarray(g, "F").resize((w, h), Image.Resampling.BICUBIC), np.float32)
-
-
-def lighting(shape: tuple[int, int], shadow: bool, rng: np.random.Generator) -> np.ndarray:
-    """Brightness gradient × vignette × (optionally) a soft shadow; multiplies the scene."""
-    h, w = shape
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    u, v = xx / w - 0.5, yy / h - 0.5
-    a = rng.uniform(0, 2 * np.pi)
-    field = 1.0 + rng.uniform(0.05, 0.35) * (np.cos(a) * u + np.sin(a) * v) * 2
-    cx, cy = rng.normal(0, 0.15, 2)
-    field *= 1.0 - rng.uniform(0.1, 0.45) * ((u - cx) ** 2 + (v - cy) ** 2) / 0.5
-    field *= 1.0 + 0.05 * smooth_noise(shape, 3, rng)
-    if shadow:  # a soft-edged shadow: a half-plane or a big blob crossing the middle of the picture
-        depth = rng.uniform(0.3, 0.6)
-        soft = rng.uniform(0.02, 0.12)
-        if rng.random() < 0.6:
-            b = rng.uniform(0, 2 * np.pi)
-            d = (np.cos(b) * u + np.sin(b) * v) - rng.uniform(-0.25, 0.2)
-        else:
-            ex, ey = rng.uniform(-0.5, 0.5, 2)
-            d = 0.35 - np.sqrt(((u - ex) / 1.3) ** 2 + (v - ey) ** 2) * rng.uniform(0.6, 1.2)
-        d = d + 0.02 * smooth_noise(shape, 6, rng)
-        field *= 1.0 - depth / (1.0 + np.exp(-d / soft))
-    return np.clip(field, 0.05, 1.5)
-
-
-def perspective_coeffs(src: np.ndarray, dst: np.ndarray) -> list[float]:
-    """PIL PERSPECTIVE data mapping output points ``dst`` to input points ``src`` (4 × 2 each)."""
-    A, b = [], []
-    for (x, y), (X, Y) in zip(dst, src):
-        A.append([x, y, 1, 0, 0, 0, -X * x, -X * y])
-        A.append([0, 0, 0, x, y, 1, -Y * x, -Y * y])
-        b += [X, Y]
-    return list(np.linalg.solve(np.asarray(A, float), np.asarray(b, float)))
-
-
 # -- the photo ------------------------------------------------------------------------------------------------------
 
-def compose(ink: np.ndarray, condition: str, rng: np.random.Generator, width: int | None = None) -> Image.Image:
-    """Put a number's ink on paper or a chalkboard, light it, photograph it."""
+def compose(ink: np.ndarray, condition: str, pen: str, rng: np.random.Generator,
+            width: int | None = None) -> Image.Image:
+    """Put a number's ink on the condition's surface with ``pen``, light it, photograph it."""
     W = width or int(rng.uniform(300, 1600))
     H = int(W * rng.uniform(0.55, 1.0))
     ih, iw = ink.shape
     # the number fills 35-85 % of the width, never more than 55 % of the height
     k = min(W * rng.uniform(0.35, 0.85) / iw, H * 0.55 / ih)
-    margin = 1.3  # the scene is made larger and cropped after rotation and perspective
+    margin = 1.35  # the scene is made larger and cropped after rotation and perspective
     SW, SH = int(W * margin), int(H * margin)
     nw, nh = max(2, round(iw * k)), max(2, round(ih * k))
     ink_img = np.asarray(Image.fromarray(ink, "F").resize((nw, nh), Image.Resampling.BILINEAR), np.float32)
@@ -192,62 +156,25 @@ def compose(ink: np.ndarray, condition: str, rng: np.random.Generator, width: in
     dy = np.clip(rng.normal(0, 0.08) * H, -max(0, H * 0.85 - nh) / 2, max(0, H * 0.85 - nh) / 2)
     ox, oy = int((SW - nw) / 2 + dx), int((SH - nh) / 2 + dy)
     alpha[oy:oy + nh, ox:ox + nw] = np.clip(ink_img, 0, 1)
-    digit_h = nh
+    digit_h = k * DIGIT_H  # one digit's height in the scene
     shape = (SH, SW)
     if condition == "chalkboard":
-        board = np.array(rng.choice([[0.16, 0.24, 0.2], [0.1, 0.11, 0.12], [0.2, 0.3, 0.26]]), np.float32)
-        surface = board[None, None] * (1 + 0.12 * smooth_noise(shape, 8, rng))[..., None]
-        haze = np.clip(smooth_noise(shape, 10, rng) * 0.5 + rng.uniform(-0.6, 0.1), 0, 1) * rng.uniform(0.05, 0.25)
-        grain = rng.random(shape).astype(np.float32)
-        chalk_alpha = alpha * np.clip(rng.uniform(0.55, 0.9) + 0.5 * (grain - 0.5) * rng.uniform(0.5, 1.6), 0, 1)
-        chalk = np.array([0.92, 0.92, 0.88], np.float32)
-        a = np.clip(chalk_alpha + haze * (1 - chalk_alpha), 0, 1)[..., None]
-        scene = surface * (1 - a) + chalk * a
-        if rng.random() < 0.35:  # glare
-            yy, xx = np.mgrid[0:SH, 0:SW].astype(np.float32)
-            gx, gy = rng.uniform(0.2, 0.8) * SW, rng.uniform(0.2, 0.8) * SH
-            rad = rng.uniform(0.15, 0.4) * SW
-            scene = scene + rng.uniform(0.1, 0.3) * np.exp(-((xx - gx) ** 2 + (yy - gy) ** 2) / (2 * rad ** 2))[..., None]
+        surface, haze = scene.chalkboard(shape, rng)
+        lit = scene.chalk(surface, haze, alpha, rng)
+        if rng.random() < 0.35:
+            lit = scene.glare(lit, rng, (0.1, 0.3))
+    elif condition == "whiteboard":
+        colour = str(rng.choice(["black", "blue", "red", "green"], p=[0.45, 0.3, 0.15, 0.1]))
+        lit = scene.apply_ink(scene.whiteboard(shape, rng), alpha, "whiteboard", colour, rng)
+        lit = scene.glare(lit, rng)
     else:
-        tint = np.array([1.0, 1.0, 1.0]) + rng.normal(0, 0.03, 3)
-        paper = np.float32(rng.uniform(0.82, 0.97)) * tint.astype(np.float32)
-        texture = 1 + 0.015 * smooth_noise(shape, 40, rng) + 0.01 * rng.normal(0, 1, shape).astype(np.float32)
-        surface = paper[None, None] * texture[..., None]
-        kind = rng.choice(["black", "blue", "pencil", "marker"], p=[0.35, 0.3, 0.15, 0.2])
-        colour = {"black": [0.08, 0.08, 0.1], "blue": [0.12, 0.16, 0.45], "pencil": [0.3, 0.3, 0.32],
-                  "marker": [0.05, 0.05, 0.06]}[kind]
-        a = alpha * rng.uniform(0.75, 0.95)
-        if kind == "pencil":
-            a = a * np.clip(0.75 + 0.35 * rng.normal(0, 1, shape).astype(np.float32), 0.2, 1)
-        a = a[..., None]
-        scene = surface * (1 - a) + np.array(colour, np.float32) * a
-        if rng.random() < 0.3:  # the desk shows around the sheet
-            desk = np.array(rng.choice([[0.45, 0.32, 0.2], [0.3, 0.3, 0.32], [0.15, 0.13, 0.12],
-                                        [0.6, 0.6, 0.58]]), np.float32)
-            sheet = Image.new("L", (SW, SH), 0)
-            m = rng.uniform(0.0, 0.12, 4) * [SW, SH, SW, SH]
-            corners = [(m[0], m[1]), (SW - m[2], m[1] + rng.normal(0, 8)), (SW - m[2], SH - m[3]),
-                       (m[0] + rng.normal(0, 8), SH - m[3])]
-            ImageDraw.Draw(sheet).polygon(corners, fill=255)
-            ImageDraw.Draw(sheet).rectangle((ox, oy, ox + nw, oy + nh), fill=255)
-            inside = np.asarray(sheet.filter(ImageFilter.GaussianBlur(1.5)), np.float32)[..., None] / 255.0
-            scene = scene * inside + desk[None, None] * (1 + 0.1 * smooth_noise(shape, 12, rng)[..., None]) * (1 - inside)
-    scene = scene * lighting(shape, condition == "shadow", rng)[..., None]
-    img = Image.fromarray((np.clip(scene, 0, 1) * 255).astype(np.uint8), "RGB")
-    # camera: rotation ±6°, perspective, crop to W × H
-    ang = np.deg2rad(rng.uniform(-6, 6))
-    c, s = np.cos(ang), np.sin(ang)
-    dst = np.array([[0, 0], [W, 0], [W, H], [0, H]], float)
-    centred = dst - [W / 2, H / 2]
-    src = centred @ np.array([[c, -s], [s, c]]).T + [SW / 2, SH / 2]
-    src += rng.uniform(-0.04, 0.04, (4, 2)) * [W, H]
-    img = img.transform((W, H), Image.Transform.PERSPECTIVE, perspective_coeffs(src, dst), Image.Resampling.BICUBIC)
-    blur = rng.uniform(0.3, 1.6) * max(W, 400) / 800 * min(1.0, digit_h / 80)
-    img = img.filter(ImageFilter.GaussianBlur(blur))
-    arr = np.asarray(img, np.float32) / 255.0
-    arr = arr + rng.normal(0, rng.uniform(0.008, 0.035), arr.shape).astype(np.float32)
-    img = Image.fromarray((np.clip(arr, 0, 1) * 255).astype(np.uint8), "RGB")
-    return img
+        colour = "pencil" if pen == "pencil" else str(rng.choice(["black", "blue"], p=[0.55, 0.45]))
+        surface = scene.paper(shape, rng, condition == "ruled", (ox, oy, ox + nw, oy + nh), digit_h)
+        lit = scene.apply_ink(surface, alpha, pen, colour, rng)
+        if rng.random() < 0.35:  # the desk shows around the sheet
+            lit = scene.desk_around(lit, rng, (ox, oy, ox + nw, oy + nh))
+    lit = lit * scene.lighting(shape, condition == "shadow", rng)[..., None]
+    return scene.camera(lit, W, H, digit_h, rng)
 
 
 def make_photo(kind: str, condition: str, pen: list[dict], mnist_x: np.ndarray, mnist_y: np.ndarray,
@@ -255,24 +182,29 @@ def make_photo(kind: str, condition: str, pen: list[dict], mnist_x: np.ndarray, 
     n = int(rng.integers(2, 7))
     number = "".join(str(int(d)) for d in rng.integers(0, 10, n))
     tight = condition == "tight"
+    size = rng.uniform(0.88, 1.12, n)  # one writer's digits differ in size
+    if condition == "pencil":
+        pen_kind = "pencil"
+    elif condition in ("whiteboard", "chalkboard"):
+        pen_kind = condition
+    else:
+        pen_kind = str(rng.choice(["ballpoint", "gel", "marker"], p=[0.45, 0.3, 0.25]))
     if kind == "mnist":
         ids = [int(rng.choice(np.flatnonzero(mnist_y == int(d)))) for d in number]
-        height = 160.0
-        inks = [mnist_digit_ink(mnist_x[i], height * rng.uniform(0.92, 1.05)) for i in ids]
+        inks = [mnist_digit_ink(mnist_x[i], DIGIT_H * z) for i, z in zip(ids, size)]
         source = "mnist"
     else:
         writer = int(rng.integers(1, 5))
         by_label = {d: [i for i, s in enumerate(pen) if s["writer"] == writer and s["label"] == d] for d in range(10)}
         ids = [int(rng.choice(by_label[int(d)])) for d in number]
-        height = 160.0
-        scale = height / 156.0  # the writers' median digit height in tablet units -> 160 px
-        frac = float(np.exp(rng.uniform(np.log(0.015), np.log(0.13))))
-        if condition == "chalkboard":
-            frac = rng.uniform(0.05, 0.12)
-        inks = [pen_digit_ink(pen[i], scale, max(1.2, frac * height), rng) for i in ids]
+        scale = DIGIT_H / 156.0  # the writers' median digit height in tablet units -> DIGIT_H px
+        lo, hi = {"ballpoint": (0.015, 0.04), "gel": (0.03, 0.07), "marker": (0.07, 0.13), "pencil": (0.015, 0.05),
+                  "whiteboard": (0.06, 0.12), "chalkboard": (0.05, 0.12)}[pen_kind]
+        frac = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+        inks = [pen_digit_ink(pen[i], scale * z, max(1.2, frac * DIGIT_H), rng) for i, z in zip(ids, size)]
         source = f"pen:{writer}"
-    ink = layout_number(inks, height, tight, rng)
-    return Photo(compose(ink, condition, rng, width), number, condition, source, ids)
+    ink = layout_number(inks, DIGIT_H, tight, rng)
+    return Photo(compose(ink, condition, pen_kind, rng, width), number, condition, source, ids)
 
 
 def make_set(n: int, seed: int = 0, pen_share: float = 0.7) -> list[Photo]:
@@ -290,13 +222,13 @@ def make_set(n: int, seed: int = 0, pen_share: float = 0.7) -> list[Photo]:
 
 
 def save_set(photos: list[Photo], folder: Path, rng: np.random.Generator | None = None) -> Path:
-    """JPEG files (quality 35-90) and ``labels.json``: [{"file", "number", "condition", "source"}, ...]."""
+    """JPEG files (quality 35-95) and ``labels.json``: [{"file", "number", "condition", "source"}, ...]."""
     rng = rng or np.random.default_rng(123)
     folder.mkdir(parents=True, exist_ok=True)
     rows = []
     for i, p in enumerate(photos):
         name = f"photo_{i:04d}.jpg"
-        p.image.save(folder / name, quality=int(rng.integers(35, 91)))
+        p.image.save(folder / name, quality=int(rng.integers(35, 96)))
         rows.append({"file": name, "number": p.number, "condition": p.condition, "source": p.source})
     (folder / "labels.json").write_text(json.dumps(rows, indent=0))
     return folder / "labels.json"

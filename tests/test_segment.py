@@ -252,3 +252,90 @@ def test_thin_pen_and_fat_marker_give_the_same_input():
         rows = np.flatnonzero(x.max(1) > 0.1)
         assert 19 <= rows[-1] - rows[0] + 1 <= 21
         assert 60 < x.sum() < 160
+
+
+# -- printed rules, pencil, specks ---------------------------------------------------------------------------------
+
+def ruled(shape, spacing, first, thickness=2, vertical_spacing=None, strength=0.45):
+    """Paper (0.92) with printed rules of ``strength`` contrast every ``spacing`` px, one at row ``first``; a
+    squared grid when ``vertical_spacing`` is given. Returns the paper and the rules' own ink map."""
+    h, w = shape
+    lines = np.zeros(shape, np.float32)
+    for y in range(first % spacing, h, spacing):
+        lines[y:y + thickness] = strength
+    if vertical_spacing:
+        for x in range(7, w, vertical_spacing):
+            lines[:, x:x + thickness] = strength
+    return np.full(shape, 0.92, np.float32), lines
+
+
+def test_ruled_lines_through_and_under_the_digits_are_taken_out(four):
+    shape, (ink, boxes) = four
+    bottom = max(b[3] for b in boxes)
+    paper, lines = ruled(shape, spacing=60, first=bottom - 1)  # a rule under the baseline, one through the middle
+    gray = photo(np.maximum(ink, lines), paper, noise=0.01)
+    clean = clean_page(gray)
+    from mnist_studio.data.segment import components
+
+    assert clean.rules is not None and clean.rules.sum() > 2 * shape[1]  # the rules were ink, and were removed
+    assert len(components(clean.binary)[2]) >= 4
+    reading = read_picture(gray)
+    assert_boxes(reading.boxes, boxes)
+    assert reading.lines == [0, 0, 0, 0]
+
+
+def test_a_rule_crossing_a_digit_does_not_cut_it(four):
+    shape, (ink, boxes) = four
+    middle = (boxes[0][1] + boxes[0][3]) // 2
+    paper, lines = ruled(shape, spacing=500, first=middle, thickness=3, strength=0.5)
+    reading = read_picture(photo(np.maximum(ink, lines), paper))
+    assert_boxes(reading.boxes, boxes)  # each digit whole: the crossing strokes were kept across the rule
+
+
+def test_squared_paper_grid_is_no_digit(ds):
+    shape = (200, 420)
+    items = row([mnist_digit(ds, i, h=80) for i in (2, 3, 4)], x=60, y=50, gap=40)
+    ink, boxes = place(shape, items)
+    paper, lines = ruled(shape, spacing=38, first=11, thickness=2, vertical_spacing=38, strength=0.4)
+    reading = read_picture(photo(np.maximum(ink, lines), paper, noise=0.01))
+    assert_boxes(reading.boxes, boxes, tol=4)
+
+
+def test_pen_stroke_along_a_faint_rule_is_kept():
+    """A 7 whose top bar lies on a faint printed rule: the bar is ink, not rule."""
+    shape = (160, 360)
+    seven = glyph("7", h=70, pen=5.0)
+    ink, boxes = place(shape, row([glyph("1", h=70, pen=5.0), seven, glyph("4", h=70, pen=5.0)], y=45, gap=40))
+    top = boxes[1][1]
+    paper, lines = ruled(shape, spacing=500, first=top + 1, thickness=2, strength=0.3)
+    reading = read_picture(photo(np.maximum(ink, lines), paper))
+    assert_boxes(reading.boxes, boxes)
+    bar = reading.cleaned.binary[top + 1:top + 3, boxes[1][0] + 5:boxes[1][2] - 8]
+    assert bar.mean() > 0.9
+
+
+def test_faint_pencil_with_specks(four):
+    """Grey pencil (ink 35 % darker than the paper) under a gradient, with dust specks and sensor noise."""
+    shape, (ink, boxes) = four
+    rng = np.random.default_rng(3)
+    paper = ramp(shape, 0.7, 0.95)
+    gray = paper * (1 - 0.35 * ink * np.clip(rng.normal(0.85, 0.25, shape), 0.3, 1))
+    for y, x in zip(rng.integers(5, shape[0] - 5, 12), rng.integers(5, shape[1] - 5, 12)):
+        gray[y:y + 2, x:x + 2] *= 0.4  # dust
+    gray = np.clip(gray + rng.normal(0, 0.012, shape), 0, 1).astype(np.float32)
+    reading = read_picture(gray)
+    assert_boxes(reading.boxes, boxes)
+
+
+def test_touching_digits_on_ruled_paper_are_split(reader):
+    shape = (160, 320)
+    a, b, c = glyph("0"), glyph("0"), glyph("0")
+    ink, boxes = place(shape, [(a, 40, 40), (b, 40 + a.shape[1] - 3, 40), (c, 40 + a.shape[1] + b.shape[1] - 6, 40)])
+    paper, lines = ruled(shape, spacing=500, first=boxes[0][3] - 1, thickness=2, strength=0.45)
+    reading = read_picture(photo(np.maximum(ink, lines), paper), reader)
+    assert reading.cleaned.rules.sum() > 150  # the rule joined them all, and was taken out
+    assert len(reading.boxes) == 3
+    cuts = [f[0] for f in reading.boxes[1:]]
+    assert abs(cuts[0] - (40 + a.shape[1] - 1.5)) <= 6 and abs(cuts[1] - (40 + a.shape[1] + b.shape[1] - 4.5)) <= 6
+    for f, e in zip(reading.boxes, boxes):  # the rule under them is not part of any box
+        assert abs(f[1] - e[1]) <= 3 and abs(f[3] - e[3]) <= 3

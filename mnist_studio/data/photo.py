@@ -17,6 +17,7 @@ So, as a scanner's software does:
 4. **Threshold.** Global on the flattened picture (it has no gradient left), relative to the ink's own level and
    never below the noise: hysteresis keeps every pixel above a low threshold that is connected to one above a
    high threshold, so faint parts of a stroke stay attached while isolated noise goes.
+5. **Rules.** Printed lines (ruled or squared paper, a margin) are taken out of the ink (:mod:`.rules`).
 
 Everything is whole-array NumPy/SciPy; the picture is worked on at most :data:`WORK_SIDE` px on its long side.
 """
@@ -28,6 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 from scipy import ndimage
+
+from mnist_studio.data.rules import remove_rules
 
 WORK_SIDE = 1024  # long side of the working copy: digits in a phone photo are still 60+ px tall at this size
 SMALL_SIDE = 256  # long side of the copy on which the background is estimated
@@ -57,6 +60,7 @@ class Cleaned:
     threshold: float
     light_on_dark: bool
     noise: float
+    rules: np.ndarray | None = None  # printed lines taken out of ``binary`` (ruled or squared paper)
 
     @property
     def blank(self) -> bool:
@@ -202,6 +206,7 @@ def clean_page(gray: np.ndarray, max_side: int = WORK_SIDE) -> Cleaned:
         background = estimate_background(work, 20.0 if light else 80.0, light_on_dark=light, stroke=stroke)
         found = threshold(work, background, light)
     found.scale = scale
+    found.binary, found.rules = remove_rules(found.binary, found.ink)
     return found
 
 

@@ -1,0 +1,139 @@
+"""Printed lines on the page (ruled or squared paper, a margin line): found and taken out of the ink before the
+digits are labelled.
+
+A number written on ruled paper sits on a rule, and a rule dark enough to pass the threshold joins every digit of
+the line into one blob (and a squared grid joins everything). A rule is unlike a handwritten stroke in two ways: it
+is long (it runs across the sheet, far beyond any digit) and straight and thin (a printed line, within a few pixels
+of a straight line over its whole length). So:
+
+1. **Runs**: the ink is thickened by a pixel across the direction looked at (a rule photographed a few degrees
+   askew steps from row to row) and opened by a line :data:`RUN` of the picture long (a 1-D minimum then maximum
+   filter, O(n) whatever the length): what survives are long straight runs.
+2. **Rules**: connected runs spanning most of the picture, or a good part of it and reaching its border, thin for their length. A digit's bar
+   or base is never that long next to the picture (a number of two digits filling the frame comes closest: its
+   bars are still short of that).
+3. **Removal** of the rules' pixels, except where a stroke crosses the rule (ink continues on both sides of it
+   within a rule's thickness), or where the ink is much darker than the rule itself (a pen stroke lying along a
+   faint printed line: the base of a 2 written on the line).
+
+Done for horizontal rules and, on the transposed picture, for vertical ones (a margin, a grid's columns).
+Everything is whole-array NumPy/SciPy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+RUN = 0.03  # a run must be this share of the picture's side long (at least MIN_RUN px)
+MIN_RUN = 12
+SPAN = (0.6, 0.75)  # a rule spans this share of the picture's width (across rules), height (down rules) ...
+BORDER_SPAN = (0.35, 0.5)  # ... or this share, reaching the picture's border (a rule runs off the sheet; the
+#                            bar of a big digit in a tight crop is as long, but stops short of the border)
+THIN = 0.08  # ... straight, at most this slant (±4.5°), thin (its width under this share of its length)
+TALL = 0.015  # a rule is thinner than this share of the picture's side (+3 px)
+COVER = (0.6, 0.25)  # share of a rule's length seen as thin straight pieces (inside the picture, reaching its border)
+PIECE = 0.04  # pieces of rules shorter than this share of the side are not looked at
+GAP = 0.05  # gaps in a rule up to this share of the side (where strokes crossed it) are bridged
+DARKER = 1.6  # a pixel of a rule this much stronger than the rule's median ink is a pen stroke on it
+
+
+def _rules_along_rows(binary: np.ndarray, span: float, border_span: float) -> np.ndarray:
+    """The pixels of ``binary`` on horizontal rules (long straight thin runs; see the module doc)."""
+    h, w = binary.shape
+    run = max(MIN_RUN, int(RUN * w))
+    # only thin ink can be a rule: without the pixels of tall vertical runs (strokes crossing it, fat digits'
+    # bodies), two rules are never joined through a digit; the gaps left where strokes crossed are bridged below
+    tall = max(4, int(TALL * h) + 3)
+    b8 = binary.view(np.uint8)
+    thin = binary & ~ndimage.maximum_filter1d(ndimage.minimum_filter1d(b8, tall, axis=0), tall, axis=0).astype(bool)
+    thick = thin.copy()
+    thick[1:] |= thin[:-1]
+    thick[:-1] |= thin[1:]
+    t8 = thick.view(np.uint8)
+    runs = ndimage.maximum_filter1d(ndimage.minimum_filter1d(t8, run, axis=1), run, axis=1)
+    gap = max(3, int(GAP * w))
+    runs = ndimage.minimum_filter1d(ndimage.maximum_filter1d(runs, gap, axis=1), gap, axis=1).astype(bool)
+    if not runs.any():
+        return np.zeros_like(binary)
+    labels, n = ndimage.label(runs, structure=np.ones((3, 3), bool))
+    pieces = []  # straight thin pieces: (height at the picture's middle column, slope, x0, x1, band thickness, slice)
+    for i, sl in enumerate(ndimage.find_objects(labels)):  # over run-components (a few dozen), not pixels
+        x0, x1 = sl[1].start, sl[1].stop
+        if x1 - x0 < PIECE * w:
+            continue
+        ys, xs = np.nonzero(labels[sl] == i + 1)
+        counts = np.bincount(xs)
+        seen = counts > 0
+        thick_t = float(np.median(counts[seen]))
+        # the line through the columns that hold nothing but the rule (a digit's stroke may join it in places)
+        cols = np.flatnonzero(seen & (counts <= thick_t + 1))
+        if len(cols) < 0.5 * (x1 - x0) or thick_t > THIN * (x1 - x0) + 4:
+            continue
+        mid = np.bincount(xs, ys.astype(np.float64))[cols] / counts[cols]
+        slope, icpt = np.polyfit(cols, mid, 1)
+        off = np.abs(mid - (slope * cols + icpt))
+        if np.median(off) > 1.0 or np.percentile(off, 90) > 2.5 or abs(slope) > THIN:  # not straight: handwriting
+            continue
+        pieces.append((sl[0].start + icpt + slope * (w / 2 - x0), slope, x0, x1, thick_t, sl))
+    rule = np.zeros_like(binary)
+    if not pieces:
+        return rule
+    pieces.sort(key=lambda p: p[0])
+    edge = max(2, int(0.02 * w))
+    # pieces of one rule, broken where strokes ran along it or crossed it, lie on one straight line
+    breaks = [k for k in range(1, len(pieces)) if pieces[k][0] - pieces[k - 1][0] > 2 + pieces[k][4]]
+    for group in np.split(np.arange(len(pieces)), breaks):
+        x0 = min(pieces[k][2] for k in group)
+        x1 = max(pieces[k][3] for k in group)
+        covered = sum(pieces[k][3] - pieces[k][2] for k in group)
+        at_border = x0 < edge or x1 > w - edge
+        long_enough = (x1 - x0) >= span * w or ((x1 - x0) >= border_span * w and at_border)
+        # a rule is seen along most of its length, or runs off the picture and is seen between the digits
+        # sitting on it (the bars of a row of 7s line up too, but stop short of the picture's border)
+        if not long_enough or covered < (COVER[1] if at_border else COVER[0]) * (x1 - x0):
+            continue
+        for k in group:
+            _, slope, px0, _, thick_t, sl = pieces[k]
+            yy, xx = np.mgrid[sl]
+            centre = pieces[k][0] + slope * (xx - w / 2)
+            rule[sl] |= (np.abs(yy - centre) <= thick_t / 2) & binary[sl]
+    return rule
+
+
+def _kept_on_rows(rule: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """The pixels of horizontal ``rule`` where a stroke of ``other`` ink crosses it (ink within the rule's
+    thickness both above and below), spread over the rule's thickness."""
+    counts = rule.sum(axis=0)
+    t = int(np.median(counts[counts > 0]))
+    above = np.zeros_like(rule)
+    below = np.zeros_like(rule)
+    for d in range(1, t + 3):
+        above[d:] |= other[:-d]
+        below[:-d] |= other[d:]
+    crossing = above & below & rule
+    return ndimage.binary_dilation(crossing, structure=np.ones((2 * t + 1, 1), bool)) & rule
+
+
+def remove_rules(binary: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(``binary`` without its printed rules, the rules' pixels removed). ``ink``: the flattened ink strength
+    (1 = the ink's typical contrast), to tell a pen stroke lying on a rule from the rule."""
+    empty = np.zeros_like(binary)
+    if not binary.any():
+        return binary, empty
+    rows = _rules_along_rows(binary, SPAN[0], BORDER_SPAN[0])
+    cols = _rules_along_rows(binary.T, SPAN[1], BORDER_SPAN[1]).T
+    rule = rows | cols
+    if not rule.any():
+        return binary, empty
+    other = binary & ~rule  # the handwriting: strokes that cross a rule go on beyond it
+    kept = empty.copy()
+    if rows.any():
+        kept |= _kept_on_rows(rows, other)
+    if cols.any():
+        kept |= _kept_on_rows(cols.T, other.T).T
+    level = float(np.median(ink[rule]))
+    if level < 0.6:  # a faint printed line: much darker ink on it is a pen stroke lying along it
+        kept |= rule & (ink > min(1.0, DARKER * level))
+    removed = rule & ~kept
+    return binary & ~removed, removed
