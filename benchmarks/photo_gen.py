@@ -198,7 +198,9 @@ def make_photo(kind: str, condition: str, pen: list[dict], mnist_x: np.ndarray, 
         by_label = {d: [i for i, s in enumerate(pen) if s["writer"] == writer and s["label"] == d] for d in range(10)}
         ids = [int(rng.choice(by_label[int(d)])) for d in number]
         scale = DIGIT_H / 156.0  # the writers' median digit height in tablet units -> DIGIT_H px
-        lo, hi = {"ballpoint": (0.015, 0.04), "gel": (0.03, 0.07), "marker": (0.07, 0.13), "pencil": (0.015, 0.05),
+        # line widths as a share of the digit's height: a 0.3-0.5 mm ballpoint or a 0.5 mm pencil on digits
+        # 6-12 mm tall, a 1-2 mm marker
+        lo, hi = {"ballpoint": (0.025, 0.06), "gel": (0.04, 0.08), "marker": (0.08, 0.15), "pencil": (0.03, 0.07),
                   "whiteboard": (0.06, 0.12), "chalkboard": (0.05, 0.12)}[pen_kind]
         frac = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
         inks = [pen_digit_ink(pen[i], scale * z, max(1.2, frac * DIGIT_H), rng) for i, z in zip(ids, size)]

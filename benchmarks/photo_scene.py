@@ -3,7 +3,7 @@
 What real phone photos of a handwritten number vary, and where it is made here:
 
 - **Surface** (:func:`paper`, :func:`whiteboard`, :func:`chalkboard`): off-white paper with fibre texture and grain,
-  sometimes a fold; ruled paper (light blue or grey lines about a digit height apart, the digits sitting on one, a
+  sometimes a fold, dust specks (:func:`specks`); ruled paper (light blue or grey lines about a digit height apart, the digits sitting on one, a
   red margin line) or squared paper (a grid of about half a digit); a glossy whiteboard with ghosts of erased
   writing and the ceiling lights' glare washing out the ink; a dark green or black chalkboard with erased-chalk
   swipes, haze and smudged chalk; the desk beside the sheet (:func:`desk_around`).
@@ -50,11 +50,26 @@ def paper(shape, rng, ruled: bool, number_box, digit_h: float) -> np.ndarray:
         yy, xx = _grid(shape)
         a = rng.uniform(0, np.pi)
         d = np.cos(a) * (xx - shape[1] * rng.uniform(0.2, 0.8)) + np.sin(a) * (yy - shape[0] * rng.uniform(0.2, 0.8))
-        texture *= 1 - rng.uniform(0.03, 0.1) / (1 + np.exp(-d / rng.uniform(1.0, 4.0)))
+        texture *= 1 - rng.uniform(0.03, 0.1) / (1 + np.exp(np.clip(-d / rng.uniform(1.0, 4.0), -50, 50)))
     out = (level * tint.astype(np.float32))[None, None] * texture[..., None]
+    out = specks(out, rng, digit_h, dark=True)
     if ruled:
         out = rules(out, rng, number_box, digit_h)
     return out
+
+
+def specks(scene: np.ndarray, rng, digit_h: float, dark: bool) -> np.ndarray:
+    """Dust, crumbs of eraser or chalk, a pen's accidental dots: a few small blobs (up to 4 % of a digit)."""
+    if rng.random() < 0.4:
+        return scene
+    SH, SW = scene.shape[:2]
+    img = Image.new("L", (SW, SH), 0)
+    draw = ImageDraw.Draw(img)
+    for _ in range(int(rng.integers(1, 10))):
+        x, y, r = rng.uniform(0, SW), rng.uniform(0, SH), rng.uniform(0.005, 0.04) * digit_h + 0.5
+        draw.ellipse((x - r, y - r * rng.uniform(0.5, 1.5), x + r, y + r), fill=int(rng.uniform(80, 255)))
+    a = np.asarray(img, np.float32)[..., None] / 255.0
+    return scene * (1 - a) + (np.float32(0.15) if dark else np.float32(0.85)) * a
 
 
 def rules(scene: np.ndarray, rng, number_box, digit_h: float) -> np.ndarray:
@@ -100,6 +115,7 @@ def chalkboard(shape, rng) -> tuple[np.ndarray, np.ndarray]:
     board = np.array(rng.choice([[0.16, 0.24, 0.2], [0.1, 0.11, 0.12], [0.2, 0.3, 0.26], [0.13, 0.17, 0.15]]),
                      np.float32)
     surface = board[None, None] * (1 + 0.12 * smooth_noise(shape, 8, rng))[..., None]
+    surface = specks(surface, rng, 0.1 * max(shape), dark=False)
     haze = np.clip(smooth_noise(shape, 10, rng) * 0.5 + rng.uniform(-0.6, 0.1), 0, 1) * rng.uniform(0.05, 0.25)
     if rng.random() < 0.6:  # eraser swipes: long soft horizontal bands
         yy, xx = _grid(shape)
@@ -167,7 +183,7 @@ def chalk(surface: np.ndarray, haze: np.ndarray, alpha: np.ndarray, rng) -> np.n
     return surface * (1 - a) + col * a
 
 
-def glare(scene: np.ndarray, rng, strength=(0.3, 0.9)) -> np.ndarray:
+def glare(scene: np.ndarray, rng, strength=(0.2, 0.65)) -> np.ndarray:
     """Reflections of lights on a glossy surface: bright soft ellipses that wash the ink out."""
     SH, SW = scene.shape[:2]
     yy, xx = _grid((SH, SW))

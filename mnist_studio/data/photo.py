@@ -39,6 +39,9 @@ MIN_CONTRAST = 0.12  # ink must differ from its local background by at least 12 
 SIGNIFICANT, WEAK = 5.0, 3.0  # noise levels beyond which a difference is ink (seeds), or may be (grown from seeds)
 MIN_INK_PIXELS = 12  # fewer ink pixels than this (on the working copy) is a blank picture
 LIGHT_PAPER, DARK_BOARD = 0.5, 0.3  # a picture whose median is above (below) this is paper (a board)
+DOT_FILL = 0.6  # a region filling this much of its box, about as wide as tall, is a dot, not a stroke
+DENOISE = 0.8  # Gaussian sigma (px of the working copy) taken off the noise before thresholding
+NOISY = 0.008  # pixel-to-pixel noise (grey levels) above which the picture is smoothed
 BG_FLOOR = 0.08  # the background level divided by is never below this (pure black backgrounds)
 
 
@@ -179,6 +182,14 @@ def ink_level(c: np.ndarray, candidates: np.ndarray) -> float:
     edge = np.unique(np.concatenate([regions[0], regions[-1], regions[:, 0], regions[:, -1]]))
     inner = regions > 0
     inner &= ~np.isin(regions, edge[edge > 0])
+    # nor do dots (dust, a pen's blot: small, round and filled, far darker than a pencil's strokes)
+    areas = np.bincount(regions.ravel(), minlength=n + 1)
+    dots = np.zeros(n + 1, bool)
+    for i, sl in enumerate(ndimage.find_objects(regions)):  # over regions, not pixels
+        hh, ww = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
+        dots[i + 1] = areas[i + 1] > DOT_FILL * hh * ww and max(hh, ww) < 2.0 * min(hh, ww) + 2
+    if (inner & ~dots[regions]).sum() >= MIN_INK_PIXELS:
+        inner &= ~dots[regions]
     values = c[inner] if inner.sum() >= MIN_INK_PIXELS else c[regions > 0]
     return float(np.percentile(values, 90))
 
@@ -191,6 +202,12 @@ def clean_page(gray: np.ndarray, max_side: int = WORK_SIDE) -> Cleaned:
     background (judged on the relative contrast, which a shadow does not change)."""
     work, scale = working_copy(gray, max_side)
     work = np.clip(np.nan_to_num(work), 0.0, 1.0)
+    # sensor noise and paper grain vary from pixel to pixel, strokes are a few pixels wide: a slight blur lowers
+    # the noise (and with it the bar a faint pencil must clear) far more than the strokes' contrast
+    # (only on a noisy picture: a clean one would lose a little contrast for nothing)
+    smooth = ndimage.gaussian_filter(work, DENOISE, mode="nearest")
+    if robust_sigma(work - smooth) > NOISY:
+        work = smooth
     light = detect_polarity(work)
     background = estimate_background(work, 20.0 if light else 80.0, light_on_dark=light)
     found = threshold(work, background, light)

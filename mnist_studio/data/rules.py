@@ -30,7 +30,8 @@ MIN_RUN = 12
 SPAN = (0.6, 0.75)  # a rule spans this share of the picture's width (across rules), height (down rules) ...
 BORDER_SPAN = (0.35, 0.5)  # ... or this share, reaching the picture's border (a rule runs off the sheet; the
 #                            bar of a big digit in a tight crop is as long, but stops short of the border)
-THIN = 0.08  # ... straight, at most this slant (±4.5°), thin (its width under this share of its length)
+THIN = 0.08  # ... straight and thin (its width under this share of its length)
+SLANT = 0.2  # ... at most this steep (±11°: the photo turned by a few degrees, and its perspective)
 TALL = 0.015  # a rule is thinner than this share of the picture's side (+3 px)
 COVER = (0.6, 0.25)  # share of a rule's length seen as thin straight pieces (inside the picture, reaching its border)
 PIECE = 0.04  # pieces of rules shorter than this share of the side are not looked at
@@ -73,7 +74,7 @@ def _rules_along_rows(binary: np.ndarray, span: float, border_span: float) -> np
         mid = np.bincount(xs, ys.astype(np.float64))[cols] / counts[cols]
         slope, icpt = np.polyfit(cols, mid, 1)
         off = np.abs(mid - (slope * cols + icpt))
-        if np.median(off) > 1.0 or np.percentile(off, 90) > 2.5 or abs(slope) > THIN:  # not straight: handwriting
+        if np.median(off) > 1.0 or np.percentile(off, 90) > 2.5 or abs(slope) > SLANT:  # not straight: handwriting
             continue
         pieces.append((sl[0].start + icpt + slope * (w / 2 - x0), slope, x0, x1, thick_t, sl))
     rule = np.zeros_like(binary)
@@ -82,7 +83,12 @@ def _rules_along_rows(binary: np.ndarray, span: float, border_span: float) -> np
     pieces.sort(key=lambda p: p[0])
     edge = max(2, int(0.02 * w))
     # pieces of one rule, broken where strokes ran along it or crossed it, lie on one straight line
-    breaks = [k for k in range(1, len(pieces)) if pieces[k][0] - pieces[k - 1][0] > 2 + pieces[k][4]]
+    # (a short piece's slope is uncertain: the farther it is from the middle column, the more its height there is)
+    def slack(p):
+        return 3 + p[4] + 0.02 * abs((p[2] + p[3]) / 2 - w / 2)
+
+    breaks = [k for k in range(1, len(pieces))
+              if pieces[k][0] - pieces[k - 1][0] > max(slack(pieces[k]), slack(pieces[k - 1]))]
     for group in np.split(np.arange(len(pieces)), breaks):
         x0 = min(pieces[k][2] for k in group)
         x1 = max(pieces[k][3] for k in group)
@@ -94,10 +100,11 @@ def _rules_along_rows(binary: np.ndarray, span: float, border_span: float) -> np
         if not long_enough or covered < (COVER[1] if at_border else COVER[0]) * (x1 - x0):
             continue
         for k in group:
-            _, slope, px0, _, thick_t, sl = pieces[k]
+            _, slope, _, _, thick_t, sl = pieces[k]
+            sl = (slice(max(0, sl[0].start - 2), min(h, sl[0].stop + 2)), sl[1])
             yy, xx = np.mgrid[sl]
             centre = pieces[k][0] + slope * (xx - w / 2)
-            rule[sl] |= (np.abs(yy - centre) <= thick_t / 2) & binary[sl]
+            rule[sl] |= (np.abs(yy - centre) <= thick_t / 2 + 1) & binary[sl]  # with its ragged fringe
     return rule
 
 

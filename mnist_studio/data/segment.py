@@ -116,14 +116,16 @@ def line_height(boxes: np.ndarray, areas: np.ndarray, shape: tuple[int, int]) ->
 
 
 def not_digits(boxes: np.ndarray, areas: np.ndarray, H: float) -> np.ndarray:
-    """Components that are no digit: far taller than H, long and thin (edges, rules), or solid blocks."""
+    """Components that are no digit: far taller than H, long and thin (edges, rules), solid blocks, or dots."""
     hh = (boxes[:, 1] - boxes[:, 0]).astype(float)
     ww = (boxes[:, 3] - boxes[:, 2]).astype(float)
     long_side, short_side = np.maximum(hh, ww), np.maximum(np.minimum(hh, ww), 1.0)
     too_tall = hh > 2.2 * H
     thin_long = (long_side / short_side > 6.0) & (long_side > 1.6 * H)
     solid = (areas > 0.72 * hh * ww) & (np.minimum(hh, ww) > 0.45 * H)
-    return too_tall | thin_long | solid
+    # a dot (dust, a blot) is round and filled; a digit's broken-off piece is a stroke: longer than it is wide
+    dot = (areas > 0.6 * hh * ww) & (long_side < 0.3 * H) & (long_side < 2.0 * short_side + 2)
+    return too_tall | thin_long | solid | dot
 
 
 def fit_angle(cx: np.ndarray, cy: np.ndarray, H: float) -> float:
