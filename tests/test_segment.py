@@ -339,3 +339,15 @@ def test_touching_digits_on_ruled_paper_are_split(reader):
     assert abs(cuts[0] - (40 + a.shape[1] - 1.5)) <= 6 and abs(cuts[1] - (40 + a.shape[1] + b.shape[1] - 4.5)) <= 6
     for f, e in zip(reading.boxes, boxes):  # the rule under them is not part of any box
         assert abs(f[1] - e[1]) <= 3 and abs(f[3] - e[3]) <= 3
+
+
+def test_a_fainter_digit_on_the_line_is_found(four):
+    """One digit written much lighter than the others (a glare over it, a lighter hand): still read."""
+    shape, (ink, boxes) = four
+    faint = ink.copy()
+    x0, x1 = boxes[2][0] - 2, boxes[2][2] + 2
+    faint[:, x0:x1] *= 0.3
+    gray = photo(faint, np.full(shape, 0.92, np.float32), ink_level=0.1, noise=0.01)
+    clean = clean_page(gray)
+    assert not clean.binary[:, x0:x1].any() or clean.binary[:, x0:x1].sum() < 0.5 * (ink[:, x0:x1] > 0.5).sum()
+    assert_boxes(read_picture(gray).boxes, boxes)

@@ -24,7 +24,7 @@ from scipy import ndimage
 
 from mnist_studio.data.photo import Cleaned, clean_page, resize_float
 from mnist_studio.data.preprocess import BOX, PEN_WIDTH, Stages, preprocess_ink
-from mnist_studio.data.segment import Digit, Layout, segment, stroke_width
+from mnist_studio.data.segment import Digit, Layout, faint_digits, segment, stroke_width
 from mnist_studio.data.split import choose
 
 NORM_SIDE = 64  # the digit's long side while its stroke width is normalised
@@ -103,6 +103,10 @@ def read_picture(gray: np.ndarray, classify: Callable[[np.ndarray], np.ndarray] 
     if cleaned.blank:
         return Reading(cleaned=cleaned, layout=Layout())
     layout = segment(cleaned)
+    extra = faint_digits(cleaned, layout)
+    if extra is not None:  # digits fainter than the rest (a glare, a lighter hand): read them too
+        cleaned.binary = cleaned.binary | extra
+        layout = segment(cleaned)
     made: dict[int, Stages | None] = {}
 
     def stages_of(d: Digit) -> Stages | None:

@@ -33,6 +33,8 @@ EIGHT = np.ones((3, 3), bool)
 MIN_SPECK = 6  # components with fewer pixels (on the working copy) are specks
 MAX_COMPONENTS = 1500  # a picture of text or texture: only the largest are looked at
 FRAGMENT = 0.55  # a component shorter than this × H is a fragment of a digit (a 5's bar), not a digit
+FAINT = 0.2  # ink this strong (1 = the picture's typical ink) may be a faint digit, if shaped and placed like one
+FAINT_HEIGHT = (0.7, 1.4)  # ... and as tall as this share of the line's digits
 SPLIT_FROM = 1.0  # a group wider than this × H may hold touching digits: cutting it is proposed
 
 
@@ -314,3 +316,39 @@ def segment(cleaned: Cleaned) -> Layout:
                     costs.append(cost)
             groups_out.append(Group(alts, costs, int(np.argmin(costs))))
     return Layout(groups_out, H, angle)
+
+
+def faint_digits(cleaned: Cleaned, layout: Layout) -> np.ndarray | None:
+    """Digits fainter than the threshold let through, on the reading line of the digits found: the extra ink to
+    add to ``cleaned.binary``, or None.
+
+    The threshold is relative to the picture's ink, and one photo's digits are not all as dark: a glare washes
+    part of a whiteboard out, a pencil is pressed harder on one digit than the next. A lower threshold over the
+    whole picture would take shadow edges and chalk haze for ink, so the faint ink is looked for only where a
+    digit is expected: blobs of it as tall as the line's digits (:data:`FAINT_HEIGHT`), no wider than one, across
+    the line's centre, clear of the digits already found."""
+    digits = layout.digits
+    if not digits or cleaned.ink is None:
+        return None
+    H = layout.height
+    weak = (cleaned.ink > FAINT) | cleaned.binary  # (a faint digit's darker parts may be there, as dirt)
+    labels, boxes, areas = components(weak)
+    if not len(areas):
+        return None
+    hh = boxes[:, 1] - boxes[:, 0]
+    ww = boxes[:, 3] - boxes[:, 2]
+    c, s = np.cos(layout.angle), np.sin(layout.angle)
+    v = -s * (boxes[:, 2] + boxes[:, 3]) / 2 + c * (boxes[:, 0] + boxes[:, 1]) / 2
+    found = np.array([d.box for d in digits], float)
+    dv = -s * (found[:, 2] + found[:, 3]) / 2 + c * (found[:, 0] + found[:, 1]) / 2
+    centres = np.array([np.median(dv[[d.line == li for d in digits]]) for li in sorted({d.line for d in digits})])
+    on_line = np.abs(v[:, None] - centres[None]).min(axis=1) < 0.35 * H
+    sized = (hh >= FAINT_HEIGHT[0] * H) & (hh <= FAINT_HEIGHT[1] * H) & (ww <= 1.2 * H) & (ww >= 0.08 * H)
+    stroke_like = areas < 0.6 * hh * ww
+    clear = np.ones(len(areas), bool)
+    for y0, y1, x0, x1 in found:  # a few digits: clear of each one's box
+        clear &= (boxes[:, 3] <= x0) | (boxes[:, 2] >= x1) | (boxes[:, 1] <= y0) | (boxes[:, 0] >= y1)
+    pick = np.flatnonzero(on_line & sized & stroke_like & clear)
+    if not len(pick):
+        return None
+    return np.isin(labels, pick + 1)
