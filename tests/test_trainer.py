@@ -245,7 +245,8 @@ def test_a_runs_record_is_a_snapshot_of_its_trainer(mnist):
     last = t.history.epochs[-1]
     assert rec.metrics == {k: last[k] for k in ("val_accuracy", "val_loss", "train_accuracy", "train_loss")}
     assert (rec.name, rec.id, rec.created, rec.dataset, rec.duration) == ("Run 7", "abc", 12.0, "MNIST", 3.5)
-    assert rec.status == "finished" and rec.config.epochs == 1 and t.config.epochs == 2
+    assert rec.status == "finished" and rec.config.epochs == 2 and rec.config is not t.config  # as planned
+    assert rec.history.fits == [{"epochs": 1, "start_step": 0, "end_step": 10, "status": "finished"}]
     t.fit(1)  # the trainer goes on; the record made earlier does not change with it
     assert len(rec.history.epochs) == 1 and len(rec.history.series("loss")) == 10
     assert rec.spec == spec and rec.spec is not spec

@@ -14,6 +14,7 @@ from PyQt6.QtCore import QObject, pyqtSignal
 
 from mnist_studio.data.datasets import Dataset, load_mnist
 from mnist_studio.nn.model import Model
+from mnist_studio.training.runs import next_run_name
 
 
 class StudioSession(QObject):
@@ -25,7 +26,8 @@ class StudioSession(QObject):
     status = pyqtSignal(str)  # a one-line message for the status bar
     runRecorded = pyqtSignal(object)  # RunRecord: a training run ended (finished, stopped or diverged)
     overlaysChanged = pyqtSignal(object)  # list[RunRecord]: past runs ticked for overlay on the plots
-    trainRequested = pyqtSignal(object, object)  # (spec dict, TrainConfig): start this run (e.g. re-run a past one)
+    # (spec dict, TrainConfig, ReplayPlan | None): start this run; a re-run of a past one replays its fits and changes
+    trainRequested = pyqtSignal(object, object, object)
     inspectImage = pyqtSignal(object, str)  # (28×28 float32 image, caption): show it in the drawing pad's views
     drawingChanged = pyqtSignal(object)  # 28×28 float32 | None: what the Draw tab's network sees now (live)
 
@@ -37,6 +39,7 @@ class StudioSession(QObject):
         self._dataset: Dataset | None = None
         self.state = "idle"
         self.drawing = None  # the Draw tab's current 28×28 network input (None: nothing drawn)
+        self.run_names: set[str] = set()  # every run listed (the runs panel adds the store's): new names differ
 
     # -- dataset ---------------------------------------------------------------------------------------------------
     @property
@@ -71,14 +74,20 @@ class StudioSession(QObject):
             return  # a snapshot from an earlier architecture that arrived late: ignore it
         self.weightsUpdated.emit(self.model)
 
+    def new_run_name(self, architecture: str) -> str:
+        """A name no listed run has, from this session or an earlier one ("Run 7 · lenet")."""
+        name = next_run_name(self.run_names, architecture)
+        self.run_names.add(name)
+        return name
+
     def record_run(self, record) -> None:
         self.runRecorded.emit(record)
 
     def set_overlays(self, records: list) -> None:
         self.overlaysChanged.emit(list(records))
 
-    def request_training(self, spec: dict, config) -> None:
-        self.trainRequested.emit(spec, config)
+    def request_training(self, spec: dict, config, plan=None) -> None:
+        self.trainRequested.emit(spec, config, plan)
 
     def inspect(self, image, caption: str = "") -> None:
         self.inspectImage.emit(image, caption)

@@ -273,9 +273,24 @@ class Schedule:
             raise ValueError(f"unknown schedule {self.kind!r}; choose one of {', '.join(SCHEDULES)}")
 
     def factor(self, epoch: float) -> float:
+        return self.factor_from(0.0, epoch, self.total_epochs)
+
+    def factor_from(self, start: float, epoch: float, end: float) -> float:
+        """The multiplier at ``epoch`` of a schedule that began at ``start`` (factor 1 there) and, for cosine, ends
+        at ``end``. A live learning-rate change starts a new piece at its epoch (the schedule goes on from the new
+        rate, ``end`` kept), and a warm restart one over the added epochs: the rate is always the piece's start rate
+        times this factor, never divided by one (a cosine factor reaches 0)."""
         if self.kind == "step":
-            return self.gamma ** math.floor(epoch / self.step_epochs + 1e-9)
+            return self.gamma ** (math.floor(epoch / self.step_epochs + 1e-9)
+                                  - math.floor(start / self.step_epochs + 1e-9))
         if self.kind == "cosine":
-            t = min(max(epoch / self.total_epochs, 0.0), 1.0)
+            if end - start <= 1e-9:  # a piece begun at or after the schedule's end: the rate stays as set
+                return 1.0
+            t = min(max((epoch - start) / (end - start), 0.0), 1.0)
             return self.min_factor + (1 - self.min_factor) * 0.5 * (1 + math.cos(math.pi * t))
         return 1.0
+
+    @property
+    def ends(self) -> bool:
+        """Whether the schedule has an end (cosine: it glides to ``min_factor`` by ``total_epochs``)."""
+        return self.kind == "cosine"

@@ -17,6 +17,19 @@ class FitBegin:
     train_size: int
     val_size: int
     num_params: int
+    start_step: int = 0  # optimizer steps taken before it (a stopped run continues mid-epoch)
+    end_step: int = 0  # the step it trains up to: the x axis ends at end_step / batches_per_epoch
+    restart: "ScheduleRestart | None" = None  # a warm restart of an ended schedule over this fit's epochs
+
+
+@dataclass
+class ScheduleRestart:
+    """A continuation went past the end of the schedule (cosine reaches its minimum there): the schedule starts
+    again from ``lr`` at epoch ``start`` and ends at ``end`` (a warm restart)."""
+
+    lr: float
+    start: float
+    end: float
 
 
 @dataclass

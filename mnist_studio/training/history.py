@@ -37,6 +37,9 @@ class RunHistory:
     batches: dict[str, GrowingArray] = field(default_factory=lambda: {k: GrowingArray() for k in SERIES})
     epochs: list[dict[str, Any]] = field(default_factory=list)
     lr_changes: list[dict[str, float]] = field(default_factory=list)  # {"step", "epoch", "lr"}
+    # each fit of the run in order: {"epochs" (asked for; None = the configured ones), "start_step", "end_step",
+    # "status"}; with the live changes, what a re-run replays (training/replay.py)
+    fits: list[dict[str, Any]] = field(default_factory=list)
     status: str = ""
     message: str = ""
 
@@ -63,6 +66,7 @@ class RunHistory:
             "batches": {k: [float(v) for v in self.batches[k].view()[::stride]] for k in SERIES},
             "epochs": self.epochs,
             "lr_changes": self.lr_changes,
+            "fits": self.fits,
             "status": self.status,
             "message": self.message,
         }
@@ -79,6 +83,7 @@ class RunHistory:
                     h.batches[k].append(float(v))
             h.epochs = [dict(e) for e in d.get("epochs", []) if isinstance(e, dict)]
             h.lr_changes = [dict(e) for e in d.get("lr_changes", []) if isinstance(e, dict)]
+            h.fits = [dict(e) for e in d.get("fits", []) if isinstance(e, dict)]
         except (TypeError, ValueError):
             return cls()  # an unreadable history is dropped, the model itself still loads
         h.status, h.message = str(d.get("status", "")), str(d.get("message", ""))

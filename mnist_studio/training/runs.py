@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from mnist_studio.training.config import TrainConfig
 from mnist_studio.training.history import RunHistory
@@ -23,6 +24,16 @@ if TYPE_CHECKING:
 
 def new_run_id() -> str:
     return uuid.uuid4().hex[:12]
+
+
+_NUMBERED = re.compile(r"^Run (\d+)\b")
+
+
+def next_run_name(taken: Iterable[str], architecture: str) -> str:
+    """``Run N · architecture`` with N one more than any "Run N" among ``taken`` (the runs listed: this session's
+    and the store's), so names never repeat from one session to the next."""
+    numbers = [int(m.group(1)) for name in taken if (m := _NUMBERED.match(name))]
+    return f"Run {max(numbers, default=0) + 1} · {architecture}"
 
 
 def final_metrics(history: RunHistory) -> dict[str, float]:
@@ -89,11 +100,11 @@ class RunRecord:
 
 def record_of(trainer: "Trainer", spec: dict[str, Any], *, name: str, run_id: str, created: float, dataset: str,
               duration: float) -> RunRecord:
-    """The record of ``trainer``'s run as it stands after a fit: copies of its history and settings (``epochs`` =
-    the epochs trained in all), how the last fit ended, and the last epoch's metrics. Made in the thread that owns
-    the trainer, so the record can travel to another thread."""
+    """The record of ``trainer``'s run as it stands after a fit: copies of its history and of its settings as the
+    run started (``epochs`` = the planned ones, which a cosine schedule spans; ``history.fits`` says how far it
+    went, stops and "+1 epoch" included), how the last fit ended, and the last epoch's metrics. Made in the thread
+    that owns the trainer, so the record can travel to another thread."""
     history = copy.deepcopy(trainer.history)
-    return RunRecord(name=name, spec=copy.deepcopy(spec),
-                     config=dataclasses.replace(trainer.config, epochs=max(trainer.epochs_done, 1)),
+    return RunRecord(name=name, spec=copy.deepcopy(spec), config=dataclasses.replace(trainer.config),
                      history=history, status=history.status, message=history.message,
                      metrics=final_metrics(history), duration=duration, created=created, dataset=dataset, id=run_id)

@@ -2,7 +2,9 @@
 
 One :class:`Trainer` owns a model, its optimizer, the data splits and the run's history. ``fit()`` runs epochs of
 shuffled mini-batches and reports through callbacks; it can be called again to continue (the studio's "+1 epoch"),
-with the optimizer's moments and the step counter carried over.
+with the optimizer's moments and the step counter carried over. Progress is counted in optimizer steps: a fit that
+was stopped mid-epoch leaves the rest of that epoch's batch order for the next fit, so "one more epoch" after a stop
+at epoch 0.08 trains to epoch 1.08 on exactly the batches an uninterrupted run would have seen.
 
 Two things reach a running fit from other threads, both looked at between two batches only: the fit's
 :class:`~mnist_studio.training.stop.StopToken` (pause, resume, stop; the validation pass looks at it between chunks
@@ -10,7 +12,13 @@ too) and live changes sent as :mod:`~mnist_studio.training.commands` with :meth:
 back as ``on_setting_changed`` events. A run that blows up (a NaN, or a smoothed loss far above its best for 20
 batches; see :mod:`mnist_studio.training.divergence`) stops as *diverged*, with the weights and optimizer state from
 before the blow-up restored, so the model is left usable. The same seed gives the same run: the model's initial
-weights, the shuffling, the dropout masks and the augmentation all draw from generators derived from it.
+weights, the shuffling, the dropout masks and the augmentation all draw from generators derived from it, and none
+of them depends on how the run is cut into fits. Each fit is recorded (``history.fits``) beside the live changes, so
+a run can be replayed exactly (:mod:`mnist_studio.training.replay`).
+
+The learning rate is a schedule *piece*'s start rate times the schedule's factor since the piece began: the run's
+rate from epoch 0, a live change from its epoch on, and a warm restart when "+1 epoch" goes past the end of a cosine
+schedule (which ends at ``min_lr_factor``, by default 0: training on would do nothing).
 """
 
 from __future__ import annotations
@@ -30,7 +38,8 @@ from mnist_studio.nn.parallel import DataParallelStep, can_split
 from mnist_studio.training.commands import Command, CommandQueue
 from mnist_studio.training.config import TrainConfig
 from mnist_studio.training.divergence import DivergenceGuard
-from mnist_studio.training.events import BatchEnd, Callback, EpochEnd, FitBegin, FitEnd, SettingChanged
+from mnist_studio.training.events import (BatchEnd, Callback, EpochEnd, FitBegin, FitEnd, ScheduleRestart,
+                                          SettingChanged)
 from mnist_studio.training.history import RunHistory
 from mnist_studio.training.metrics import evaluate
 from mnist_studio.training.stop import Stopped, StopToken
@@ -49,8 +58,9 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.commands = commands or CommandQueue()  # live changes waiting for the next batch (see send)
         self.optimizer = optimizer or config.make_optimizer()
-        self.base_lr = self.optimizer.lr
         self.schedule = config.make_schedule()
+        # the schedule piece in force: (start epoch, rate there, end epoch of a schedule that ends)
+        self.piece: tuple[float, float, float] = (0.0, self.optimizer.lr, float(config.epochs))
         self.loss = make_loss(config.loss)
         self.history = RunHistory()
         self.epochs_done = 0
@@ -67,6 +77,18 @@ class Trainer:
         self._params = [p for _, p, _ in model.named_params()]
         self._grads = [g for _, _, g in model.named_params()]
         self.guard = DivergenceGuard(config.batch_size)
+        self._planned: list[tuple[int, Command]] = []  # recorded changes to make again at their steps (replay)
+        self._twin_rngs: list | None = None  # the half-batch replica's random streams, kept from fit to fit
+        # the epoch in progress: its batch order, batches done, (loss sum, hits, images) and training seconds
+        self._batches: list[np.ndarray] | None = None
+        self._batch_no = 0
+        self._sums = [0.0, 0, 0]
+        self._epoch_seconds = 0.0
+
+    @property
+    def base_lr(self) -> float:
+        """The rate the schedule's current piece started from (the configured one until a change or restart)."""
+        return self.piece[1]
 
     # -- helpers ---------------------------------------------------------------------------------------------------
     def _emit(self, name: str, event) -> None:
@@ -96,53 +118,93 @@ class Trainer:
                         f"with lr {self.optimizer.lr:g}); the weights from step {snap.step} were restored")
 
     def _lr_for(self, epoch: float) -> float:
-        return self.base_lr * self.schedule.factor(epoch)
+        start, lr, end = self.piece
+        return lr * self.schedule.factor_from(start, epoch, end)
+
+    def _make_parallel(self) -> DataParallelStep | None:
+        """The two-core step for this fit, if the model allows it. Making its replica draws from every layer's
+        random stream; that is undone, and the replica gets back the streams of the previous fit's, so a run cut
+        into several fits sees the same dropout masks as one that was not."""
+        if not can_split(self.model, self.config.batch_size):
+            return None
+        states = [layer.rng.bit_generator.state for layer in self.model.layers]
+        parallel = DataParallelStep(self.model, self.loss)
+        if self._twin_rngs is None:
+            self._twin_rngs = [layer.rng for layer in parallel.twin.layers]
+        else:
+            for layer, state in zip(self.model.layers, states):
+                layer.rng.bit_generator.state = state
+            for layer, rng in zip(parallel.twin.layers, self._twin_rngs):
+                layer.rng = rng
+        return parallel
 
     # -- live changes ----------------------------------------------------------------------------------------------
     def send(self, command: Command) -> None:
         """Queue a live change from any thread; it takes effect before the next batch (see :mod:`.commands`)."""
         self.commands.put(command)
 
+    def plan(self, changes: Iterable[tuple[int, Command]]) -> None:
+        """Changes to make again before the batch after ``step`` steps, as recorded (a re-run replays them)."""
+        self._planned = sorted(list(self._planned) + list(changes), key=lambda sc: sc[0])
+
     def set_learning_rate(self, lr: float, epoch: float) -> None:
-        """Make ``lr`` the rate at ``epoch``; the schedule goes on from it (its later factors scale it)."""
-        self.base_lr = lr / self.schedule.factor(epoch)
+        """Make ``lr`` the rate at ``epoch``; the schedule goes on from it (a new piece, same end)."""
+        self.piece = (epoch, float(lr), self.piece[2])
 
     def _apply_commands(self, epoch: float) -> None:
-        for command in self.commands.take_all():
+        due = []
+        while self._planned and self._planned[0][0] <= self.step:
+            due.append(self._planned.pop(0)[1])
+        for command in due + self.commands.take_all():
             value = command.apply(self, epoch)
             change = SettingChanged(self.step, epoch, command.setting, value)
             self.history.add_change(change)
             self._emit("on_setting_changed", change)
 
+    def _restart_if_ended(self, epochs: int | None, end_step: int, per_epoch: int) -> ScheduleRestart | None:
+        """A continuation past the end of a schedule that ends restarts it over the added epochs, from the rate
+        the finished piece started at (a warm restart)."""
+        start, lr, end = self.piece
+        here, until = self.step / per_epoch, end_step / per_epoch
+        if epochs is None or not self.schedule.ends or until <= end + 1e-9 or until <= here:
+            return None
+        self.piece = (here, lr, until)
+        return ScheduleRestart(lr, here, until)
+
     # -- the loop --------------------------------------------------------------------------------------------------
-    def fit(self, epochs: int | None = None, stop: StopToken | None = None) -> FitEnd:
-        """Train ``epochs`` more epochs (default: up to ``config.epochs`` in all); returns how the run ended.
-        ``stop`` pauses or ends it from another thread (a token serves one fit: give the next its own)."""
+    def fit(self, epochs: int | None = None, stop: StopToken | None = None, until_step: int | None = None) -> FitEnd:
+        """Train ``epochs`` more epochs' worth of steps (default: up to ``config.epochs`` in all); returns how the
+        run ended. ``stop`` pauses or ends it from another thread (a token serves one fit: give the next its own);
+        ``until_step`` ends it as stopped at that step (a replay of a run the user stopped)."""
         stop = stop or StopToken()
-        epochs = (self.config.epochs - self.epochs_done) if epochs is None else epochs
         s = self.splits
         n = len(s.train_x)
         bs = self.config.batch_size
         per_epoch = self._per_epoch = batches_per_epoch(n, bs)
-        self._emit("on_fit_begin", FitBegin(epochs, self.epochs_done, per_epoch, n, len(s.val_x),
-                                            self.model.num_params()))
+        start_step = self.step
+        planned = (self.config.epochs * per_epoch if epochs is None else self.step + max(0, epochs) * per_epoch)
+        target = planned if until_step is None else min(planned, until_step)
+        restart = self._restart_if_ended(epochs, planned, per_epoch)
+        count = (self.config.epochs - self.epochs_done) if epochs is None else epochs
+        self._emit("on_fit_begin", FitBegin(max(0, count), self.epochs_done, per_epoch, n, len(s.val_x),
+                                            self.model.num_params(), start_step, max(planned, start_step), restart))
         t_start = time.perf_counter()
         paused = 0.0
-        status, message = "finished", f"trained {epochs} epoch{'s' if epochs != 1 else ''}"
+        status, message = "finished", f"trained {count} epoch{'s' if count != 1 else ''}"
         # both halves of each batch at once on two cores (see nn/parallel.py), when the model allows it
-        self._parallel = DataParallelStep(self.model, self.loss) if can_split(self.model, bs) else None
+        self._parallel = self._make_parallel()
         try:
-            for _ in range(max(0, epochs)):
+            while self.step < target:
                 if stop.stopped:
-                    status, message = "stopped", "stopped before the next epoch"
                     break
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # divergence is checked below
-                    stopped, waited = self._run_epoch(n, bs, per_epoch, stop)
+                    stopped, waited = self._run_batches(n, bs, per_epoch, target, stop)
                 paused += waited
                 if stopped:
-                    status = "stopped"
-                    message = f"stopped by the user at epoch {self.step / per_epoch:.2f}"
                     break
+            if self.step < planned:
+                status = "stopped"
+                message = f"stopped by the user at epoch {self.step / per_epoch:.2f}"
         except Diverged as e:
             status, message = "diverged", str(e)
         except Stopped:  # during the validation pass, which the stop cut short: the epoch's steps are kept
@@ -154,73 +216,90 @@ class Trainer:
         seconds = time.perf_counter() - t_start - paused
         self.train_seconds += seconds
         self.history.status, self.history.message = status, message
+        self.history.fits.append({"epochs": epochs, "start_step": start_step, "end_step": self.step,
+                                  "status": status})
         end = FitEnd(status, message, self.step / per_epoch, self.step, seconds)
         self._emit("on_fit_end", end)
         return end
 
-    def _run_epoch(self, n: int, bs: int, per_epoch: int, stop: StopToken) -> tuple[bool, float]:
-        """One epoch; returns (stopped early, seconds spent paused). A stop during validation raises Stopped."""
+    def _run_batches(self, n: int, bs: int, per_epoch: int, target: int, stop: StopToken) -> tuple[bool, float]:
+        """The epoch in progress up to its end or step ``target``, whichever comes first; returns (stopped early,
+        seconds spent paused). A stop during validation raises Stopped."""
         model, opt, loss = self.model, self.optimizer, self.loss
         s = self.splits
-        self._checkpoint()
+        if self._batches is None:  # a new epoch: its order is drawn now, once
+            self._checkpoint()
+            self._batches = list(minibatches(n, bs, self._shuffle_rng))
+            self._batch_no, self._sums, self._epoch_seconds = 0, [0.0, 0, 0], 0.0
         t0 = time.perf_counter()
         paused = 0.0
-        loss_sum = correct = seen = 0.0
         window_t, window_n = time.perf_counter(), 0
         rate = 0.0
-        for b, idx in enumerate(minibatches(n, bs, self._shuffle_rng), start=1):
-            if stop.stopped:
-                return True, paused
-            if stop.paused:
-                paused += stop.wait_while_paused()
-                window_t = time.perf_counter()
-                window_n = 0
+        sums = self._sums
+        try:
+            while self._batch_no < len(self._batches) and self.step < target:
                 if stop.stopped:
                     return True, paused
-            epoch_pos = self.epochs_done + (b - 1) / per_epoch
-            self._apply_commands(epoch_pos)
-            opt.lr = self._lr_for(epoch_pos)
+                if stop.paused:
+                    paused += stop.wait_while_paused()
+                    window_t = time.perf_counter()
+                    window_n = 0
+                    if stop.stopped:
+                        return True, paused
+                idx = self._batches[self._batch_no]
+                epoch_pos = self.step / per_epoch
+                self._apply_commands(epoch_pos)
+                opt.lr = self._lr_for(epoch_pos)
 
-            x = to_float(s.train_x[idx])
-            if self._augment is not None:
-                x = self._augment(x, self._augment_rng)
-            y = s.train_y[idx]
-            if self._parallel is not None:
-                value, scores = self._parallel(model.prepare(x), y)
-            else:
-                value, scores = model.loss_and_grads(model.prepare(x), y, loss)
-            if self.guard.observe(self.step + 1, value):
-                raise self._diverged()
-            opt.step(self._params, self._grads)
-            self.step += 1
-            self.samples_seen += len(idx)
-            self._checkpoint()
+                x = to_float(s.train_x[idx])
+                if self._augment is not None:
+                    x = self._augment(x, self._augment_rng)
+                y = s.train_y[idx]
+                if self._parallel is not None:
+                    value, scores = self._parallel(model.prepare(x), y)
+                else:
+                    value, scores = model.loss_and_grads(model.prepare(x), y, loss)
+                if self.guard.observe(self.step + 1, value):
+                    raise self._diverged()
+                opt.step(self._params, self._grads)
+                self.step += 1
+                self._batch_no += 1
+                self.samples_seen += len(idx)
+                self._checkpoint()
 
-            hits = int(np.count_nonzero(scores.argmax(axis=1) == y))
-            loss_sum += value * len(idx)
-            correct += hits
-            seen += len(idx)
-            window_n += len(idx)
-            now = time.perf_counter()
-            if now - window_t >= 0.25:
-                rate = window_n / (now - window_t)
-                window_t, window_n = now, 0
-            elif rate == 0.0:
-                rate = window_n / max(now - window_t, 1e-9)
-            event = BatchEnd(self.step, self.epochs_done + b / per_epoch, b, per_epoch, value, hits / len(idx),
-                             opt.lr, rate)
-            self.history.add_batch(event)
-            self._emit("on_batch_end", event)
+                hits = int(np.count_nonzero(scores.argmax(axis=1) == y))
+                sums[0] += value * len(idx)
+                sums[1] += hits
+                sums[2] += len(idx)
+                window_n += len(idx)
+                now = time.perf_counter()
+                if now - window_t >= 0.25:
+                    rate = window_n / (now - window_t)
+                    window_t, window_n = now, 0
+                elif rate == 0.0:
+                    rate = window_n / max(now - window_t, 1e-9)
+                event = BatchEnd(self.step, self.step / per_epoch, self._batch_no, per_epoch, value,
+                                 hits / len(idx), opt.lr, rate)
+                self.history.add_batch(event)
+                self._emit("on_batch_end", event)
+        finally:
+            self._epoch_seconds += time.perf_counter() - t0 - paused
+        if self._batch_no < len(self._batches):
+            return False, paused  # the target falls mid-epoch: the rest of the order waits for the next fit
+        self._end_epoch(stop)
+        return False, paused
 
+    def _end_epoch(self, stop: StopToken) -> None:
+        s = self.splits
         self._checkpoint(epoch_end=True)
         self.epochs_done += 1
-        train_seconds = time.perf_counter() - t0 - paused
+        self._batches = None
         val_loss = val_acc = None
         if len(s.val_x):
-            ev = evaluate(model, s.val_x, s.val_y, self.config.loss, stop=stop)
+            ev = evaluate(self.model, s.val_x, s.val_y, self.config.loss, stop=stop)
             val_loss, val_acc = ev.loss, ev.accuracy
-        end = EpochEnd(self.epochs_done, self.step, loss_sum / max(seen, 1), correct / max(seen, 1), val_loss, val_acc,
-                       train_seconds, opt.lr)
+        loss_sum, correct, seen = self._sums
+        end = EpochEnd(self.epochs_done, self.step, loss_sum / max(seen, 1), correct / max(seen, 1), val_loss,
+                       val_acc, self._epoch_seconds, self.optimizer.lr)
         self.history.add_epoch(end)
         self._emit("on_epoch_end", end)
-        return False, paused

@@ -15,6 +15,7 @@ from mnist_studio.gui.runs import panel as runs_panel
 from mnist_studio.gui.runs import runs_folder
 from mnist_studio.nn.model import Model
 from mnist_studio.nn.spec import load_preset
+from mnist_studio.training.replay import ReplayPlan
 from mnist_studio.training.runstore import RunStore
 from tests.test_runstore import make_record
 
@@ -156,8 +157,9 @@ def test_open_a_runs_model_and_rerun_it(make_window, past_runs, qtbot, monkeypat
 
     with qtbot.waitSignal(win.session.trainRequested) as sig:
         p.actions["rerun"].trigger()
-    spec, config = sig.args
+    spec, config, plan = sig.args
     assert spec == a.spec and config == a.config and config.seed == 1
+    assert plan == ReplayPlan.of(a.history)
     win.session.set_state("running")
     assert not p.actions["rerun"].isEnabled()  # one run at a time
     win.session.set_state("idle")

@@ -214,7 +214,8 @@ def test_one_more_epoch_continues_the_same_run_in_the_same_worker(qtbot, window,
     assert worker.trainer is trainer and trainer.step == 2 * steps  # the trainer never left the worker's thread
     assert panel.stop_token is not token  # each fit has its own stop token
     assert more.id == first.id and more.name == first.name
-    assert len(more.history.epochs) == 2 and more.config.epochs == 2
+    assert len(more.history.epochs) == 2 and more.config.epochs == 1  # as planned; the fits say the rest
+    assert [(f["epochs"], f["end_step"]) for f in more.history.fits] == [(None, steps), (1, 2 * steps)]
     assert more.history.series("step")[-1] == 2 * steps  # the step count went on
     assert more.duration > first.duration
     assert panel.plots.point_count() == 2 * steps  # the curve was extended, not restarted

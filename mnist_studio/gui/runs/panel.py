@@ -21,6 +21,7 @@ from mnist_studio.gui.runs.layout import RunsLayout
 from mnist_studio.gui.runs.rows import COL_NAME, ID_ROLE, RunRow, fill_row, same_architecture
 from mnist_studio.nn.modelfile import ModelFileError
 from mnist_studio.training.config import TrainConfig
+from mnist_studio.training.replay import ReplayPlan
 from mnist_studio.training.runs import RunRecord
 from mnist_studio.training.runstore import RunProblem, RunStore, RunStoreError
 
@@ -94,6 +95,7 @@ class RunsPanel(RunsLayout):
         self.tree.setSortingEnabled(False)
         try:
             self.records[record.id] = record
+            self.session.run_names.add(record.name)  # a new run's name will differ from it
             item = self._item(record.id)
             if item is None:
                 item = RunRow()
@@ -209,7 +211,8 @@ class RunsPanel(RunsLayout):
             return
         config = TrainConfig.from_dict(record.config.to_dict())
         self.session.status.emit(f"Re-running '{record.name}' with seed {config.seed}")
-        self.session.request_training(copy.deepcopy(record.spec), config)
+        # its fits (stops, "+1 epoch") and live changes too: the same batches, the same curve
+        self.session.request_training(copy.deepcopy(record.spec), config, ReplayPlan.of(record.history))
 
     def export_selected(self, per_batch: bool = False) -> None:
         record = self._one()

@@ -33,6 +33,7 @@ from mnist_studio.nn.model import Model
 from mnist_studio.nn.spec import analyse
 from mnist_studio.training import EpochEnd, SetLearningRate, SettingChanged, StopToken, TrainConfig
 from mnist_studio.studio.weights import DEAD_PROBE_IMAGES
+from mnist_studio.training.replay import ReplayPlan
 
 SESSION_STATE = {"idle": "idle", "starting": "running", "running": "running", "paused": "paused",
                  "stopping": "running"}
@@ -79,7 +80,6 @@ class TrainingPanel(QObject):
         lay.addWidget(self.banner)
         lay.addWidget(split, 1)
 
-        self._run_no = 0
         self._job: TrainJob | None = None  # the run in progress or the last run
         self._gui_model: Model | None = None  # the GUI-thread copy we gave the session
         self._can_continue = False
@@ -121,9 +121,9 @@ class TrainingPanel(QObject):
             return
         self._start_job(spec, config)
 
-    def train(self, spec: dict, config: TrainConfig) -> None:
+    def train(self, spec: dict, config: TrainConfig, plan: ReplayPlan | None = None) -> None:
         """session.trainRequested: show this architecture and these settings, then start (e.g. re-running a past
-        run from the runs list)."""
+        run from the runs list: ``plan`` replays its fits and live changes)."""
         if self.state != "idle":
             self.banner.show_message("A run is in progress: stop it before starting another.", "warning")
             return
@@ -135,7 +135,7 @@ class TrainingPanel(QObject):
         if reason:
             self.banner.show_message(f"Cannot train: {reason}", "error")
             return
-        self._start_job(spec, config)
+        self._start_job(spec, config, plan)
 
     def toggle_pause(self) -> None:
         if self.state in ("starting", "running"):
@@ -186,10 +186,9 @@ class TrainingPanel(QObject):
             return str(a.error)
         return None
 
-    def _start_job(self, spec: dict, config: TrainConfig) -> None:
-        self._run_no += 1
+    def _start_job(self, spec: dict, config: TrainConfig, plan: ReplayPlan | None = None) -> None:
         spec = copy.deepcopy(spec)
-        job = TrainJob(spec, config, self.session.dataset, f"Run {self._run_no} · {spec.get('name') or 'custom'}",
+        job = TrainJob(spec, config, self.session.dataset, self.session.new_run_name(spec.get("name") or "custom"),
                        strip=self.strip.images.copy())
         self._job = job
         self._can_continue = False
@@ -211,13 +210,14 @@ class TrainingPanel(QObject):
         worker.failed.connect(self._on_failed)
         self.worker, self.thread = worker, thread
         thread.start()
-        self._fit(None)
+        self._fit(None, plan)
 
-    def _fit(self, epochs: int | None) -> None:
-        """Ask the run's worker for a fit (``None``: the run's first), with a stop token of its own."""
+    def _fit(self, epochs: int | None, plan: ReplayPlan | None = None) -> None:
+        """Ask the run's worker for a fit (``None``: the run's first; ``plan``: a replay), with a stop token of its
+        own."""
         self.stop_token = StopToken()
         self.packets = 0
-        self.worker.fit(epochs, self.stop_token)
+        self.worker.fit(epochs, self.stop_token, plan)
 
     def _close_worker(self) -> None:
         """End the last run's thread (idle, or finishing a fit that was stopped) and wait for it."""
@@ -299,17 +299,26 @@ class TrainingPanel(QObject):
     def _on_started(self, rs: RunStarted) -> None:
         if self.state == "starting":
             self._set_state("running")
-        if rs.continuing:
-            self.plots.set_total_epochs(rs.begin.start_epoch + rs.begin.epochs)
+        begin = rs.begin
+        # the x axis is in epochs of steps: a run stopped at 0.08 goes on to 1.08 on the same axis
+        self.plots.set_total_epochs(begin.end_step / max(begin.batches_per_epoch, 1))
         if not rs.continuing or self.session.model is not self._gui_model:
             self._gui_model = rs.model
             self.session.set_model(rs.model, "training")
             self.strip.reset()
         self.strip.show_probabilities(rs.strip)
         self.controls.progress.begin(rs.begin, rs.start_step, rs.job.config.batch_size)
-        what = "continues for one more epoch" if rs.continuing else "started"
-        self.session.status.emit(f"{rs.job.name} {what}: {rs.begin.train_size:,} training images, "
-                                 f"{rs.begin.num_params:,} parameters")
+        per = max(begin.batches_per_epoch, 1)
+        what = (f"continues for one more epoch (to epoch {begin.end_step / per:.4g})" if rs.continuing
+                else "started")
+        self.session.status.emit(f"{rs.job.name} {what}: {begin.train_size:,} training images, "
+                                 f"{begin.num_params:,} parameters")
+        if begin.restart is not None:
+            r = begin.restart
+            self.banner.show_message(
+                f"<b>The cosine schedule had ended</b> (its rate reached {rs.job.config.min_lr_factor:g} × lr): it "
+                f"restarts from lr {r.lr:g} at epoch {r.start:.4g} and glides down again by epoch {r.end:.4g} "
+                "(a warm restart).", "info")
 
     def _on_batches(self, p: BatchPacket) -> None:
         self.packets += 1
@@ -348,7 +357,7 @@ class TrainingPanel(QObject):
             self.strip.show_probabilities(r.strip)
         record = r.record
         self._can_continue = True
-        self.controls.progress.finish(r.end.status, record.duration)
+        self.controls.progress.finish(r.end.status, record.duration, r.end.step)
         self._set_state("idle")
         if r.end.status == "diverged":
             self.banner.show_message(

@@ -40,7 +40,7 @@ class ProgressView(QWidget):
         lay.addWidget(self.overall_bar, 1, 1)
         lay.addWidget(self.rate_label, 2, 0, 1, 2)
         self._total_steps = 1
-        self._first_epoch = 0
+        self._per_epoch = 1
         self._epochs_total = 0
         self._batch_size = 1
         self._rate = 0.0
@@ -58,21 +58,24 @@ class ProgressView(QWidget):
         self.rate_label.setText("Press Start to train.")
 
     def begin(self, e: FitBegin, start_step: int, batch_size: int) -> None:
+        """A fit starts at ``start_step`` and trains up to ``e.end_step`` (possibly mid-epoch: a run stopped at
+        epoch 0.08 continues to 1.08); both bars count the run's steps."""
         per = max(e.batches_per_epoch, 1)
-        self._first_epoch = e.start_epoch
-        self._epochs_total = e.start_epoch + e.epochs
         self._per_epoch = per
         self._start_step = start_step
-        self._total_steps = max(self._epochs_total * per, 1)
+        self._total_steps = max(e.end_step, start_step, 1)
+        self._epochs_total = -(-self._total_steps // per)
         self._batch_size = batch_size
         self._rate = 0.0
         self._t0 = time.perf_counter()
+        done = start_step % per
         self.epoch_bar.setRange(0, per)
-        self.epoch_bar.setValue(0)
-        self.epoch_bar.setFormat(f"epoch {e.start_epoch + 1}/{self._epochs_total} · batch 0/{per:,}")
+        self.epoch_bar.setValue(done)
+        self.epoch_bar.setFormat(f"epoch {start_step // per + 1}/{self._epochs_total} · batch {done:,}/{per:,}")
         self.overall_bar.setRange(0, self._total_steps)
         self.overall_bar.setValue(start_step)
-        self.overall_bar.setFormat("%p%")
+        ends = self._total_steps / per
+        self.overall_bar.setFormat(f"%p% of {ends:.4g} epoch{'s' if ends != 1 else ''}")
         self.rate_label.setText(f"{e.train_size:,} training images, {e.val_size:,} for validation")
 
     def update(self, e: BatchEnd) -> None:
@@ -89,13 +92,18 @@ class ProgressView(QWidget):
         self.overall_bar.setValue(min(e.step, self._total_steps))
         rate = e.samples_per_second
         self._rate = rate if self._rate == 0 else 0.7 * self._rate + 0.3 * rate
-        left = (self._total_steps - e.step) * self._batch_size / max(self._rate, 1e-9)
+        left = max(self._total_steps - e.step, 0) * self._batch_size / max(self._rate, 1e-9)
         elapsed = time.perf_counter() - self._t0
         self.rate_label.setText(f"{self._rate:,.0f} images/s · ETA {format_duration(left)} · "
                                 f"elapsed {format_duration(elapsed)}")
 
-    def finish(self, status: str, seconds: float) -> None:
-        if status == "finished":
+    def finish(self, status: str, seconds: float, step: int | None = None) -> None:
+        """The fit ended at ``step`` (the bars show where, also mid-epoch)."""
+        if step is not None:
+            per = max(self._per_epoch, 1)
+            self.epoch_bar.setValue(step % per if step % per or step == 0 else per)
+            self.overall_bar.setValue(min(step, self._total_steps))
+        elif status == "finished":
             self.epoch_bar.setValue(self.epoch_bar.maximum())
             self.overall_bar.setValue(self.overall_bar.maximum())
         self.epoch_bar.setFormat(f"{status}")

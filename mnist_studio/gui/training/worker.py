@@ -13,10 +13,15 @@ own :class:`~mnist_studio.training.stop.StopToken` for pause / resume / stop, an
 put straight into the run's thread-safe command queue (:meth:`TrainingWorker.send`). Their effects come back as
 ``settingChanged`` events. New kinds of work for the same model (teaching on the user's drawings, say) are further
 request types served by the same slot, with the same stop token.
+
+A re-run is one request carrying a :class:`~mnist_studio.training.replay.ReplayPlan`: the recorded fits (stops and
+"+1 epoch" included) and live changes are replayed in the worker's thread as one run for the GUI (one ``started``,
+one ``finished``), so it reproduces the recorded run batch for batch.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -25,12 +30,13 @@ import numpy as np
 from PyQt6.QtCore import QCoreApplication, QObject, QThread, pyqtSignal, pyqtSlot
 
 from mnist_studio.data.datasets import Dataset, to_float
-from mnist_studio.data.splits import make_splits
+from mnist_studio.data.splits import batches_per_epoch, make_splits
 from mnist_studio.nn.model import Model
 from mnist_studio.training import (BatchEnd, Callback, Command, EpochEnd, FitBegin, FitEnd, SettingChanged, StopToken,
                                    TrainConfig, Trainer)
 from mnist_studio.training.commands import CommandQueue
 from mnist_studio.studio.weights import DEAD_PROBE_IMAGES, DeadUnits, LayerStats, dead_relu_units, weight_stats
+from mnist_studio.training.replay import ReplayPlan
 from mnist_studio.training.runs import RunRecord, new_run_id, record_of
 from mnist_studio.training.teststrip import strip_probabilities
 
@@ -56,10 +62,12 @@ class TrainJob:
 
 @dataclass
 class FitRequest:
-    """Train the run: its configured epochs the first time (``epochs=None``), then ``epochs`` more."""
+    """Train the run: its configured epochs the first time (``epochs=None``), then ``epochs`` more; or, with a
+    ``plan``, replay a recorded run's fits and live changes."""
 
     epochs: int | None
     stop: StopToken
+    plan: ReplayPlan | None = None
 
 
 @dataclass
@@ -116,10 +124,17 @@ class _Forwarder(Callback):
         self.dead: list[DeadUnits] = []
         self.stats = LayerStats()
         self.continuing = False  # set by the worker before each fit
+        self.announce = True  # a replay's later fits are part of the same run for the GUI: not announced
+        self.end_step: int | None = None  # a replay's last step (its first fit's begin says so)
 
     def on_fit_begin(self, e: FitBegin) -> None:
+        if not self.announce:
+            return
         t = self.trainer
-        self.w.started.emit(RunStarted(self.w.job, e, t.model.copy(), t.step, self.continuing, self.strip()))
+        if self.end_step is not None:
+            e = dataclasses.replace(e, end_step=self.end_step)
+        self.w.started.emit(RunStarted(self.w.job, e, t.model.copy(), t.step, self.continuing,
+                                       self.strip()))
 
     def on_batch_end(self, e: BatchEnd) -> None:
         self.epochs.append(e.epoch)
@@ -201,9 +216,10 @@ class TrainingWorker(QObject):
         self._requested.connect(self._serve)
 
     # -- called from the GUI thread ----------------------------------------------------------------------------------
-    def fit(self, epochs: int | None, stop: StopToken) -> None:
-        """Queue a fit: the run's configured epochs the first time (``None``), then ``epochs`` more."""
-        self._requested.emit(FitRequest(epochs, stop))
+    def fit(self, epochs: int | None, stop: StopToken, plan: ReplayPlan | None = None) -> None:
+        """Queue a fit: the run's configured epochs the first time (``None``), then ``epochs`` more; or the
+        replay of a recorded run (``plan``, as the run's first request)."""
+        self._requested.emit(FitRequest(epochs, stop, plan))
 
     def send(self, command: Command) -> None:
         """A live change for the running (or next) fit; safe from any thread, takes effect between two batches."""
@@ -258,11 +274,31 @@ class TrainingWorker(QObject):
                 return
         trainer, fwd = self.trainer, self._forwarder
         fwd.continuing = continuing
-        end = trainer.fit(request.epochs, stop=request.stop)
-        self.duration += end.seconds
+        if request.plan is None:
+            end = trainer.fit(request.epochs, stop=request.stop)
+            self.duration += end.seconds
+        else:
+            end = self._replay(trainer, fwd, request)
         fwd.flush(time.perf_counter())
         stats = fwd.compute_stats(time.perf_counter(), force=True)
         job = self.job
         record = record_of(trainer, job.spec, name=job.name, run_id=job.run_id, created=job.created,
                            dataset=job.dataset.name, duration=self.duration)
         self.finished.emit(RunFinished(job, end, record, trainer.model.state_dict(), stats, fwd.strip()))
+
+    def _replay(self, trainer: Trainer, fwd: _Forwarder, request: FitRequest) -> FitEnd:
+        """The recorded fits one after the other, the recorded changes at their steps; a user's stop ends it."""
+        plan = request.plan
+        trainer.plan(plan.changes)
+        per_epoch = batches_per_epoch(len(trainer.splits.train_x), trainer.config.batch_size)
+        fwd.end_step = plan.end_step(trainer.config.epochs, per_epoch)
+        try:
+            for i, f in enumerate(plan.fits):
+                fwd.announce = i == 0
+                end = trainer.fit(f.epochs, stop=request.stop, until_step=f.until_step)
+                self.duration += end.seconds
+                if request.stop.stopped:
+                    break
+        finally:
+            fwd.announce, fwd.end_step = True, None
+        return end
