@@ -208,8 +208,8 @@ def test_train_takes_each_optimizer_setting_from_the_registry(tmp_path, capsys):
                str(tmp_path / "a.npz")])
     assert rc == 0
     loaded = load_model(tmp_path / "a.npz")
-    assert loaded.optimizer_config == {"name": "adam", "lr": 0.5, "weight_decay": 0.0, "beta1": 0.8, "beta2": 0.99,
-                                       "eps": 1e-6}
+    assert loaded.optimizer_config == {"name": "adam", "lr": 0.001, "weight_decay": 0.0, "beta1": 0.8,
+                                       "beta2": 0.99, "eps": 1e-6}  # Adam's usual rate, not tiny-mlp's SGD 0.5
     assert loaded.training["beta2"] == 0.99 and loaded.training["momentum"] == 0.9
     capsys.readouterr()
     with pytest.raises(SystemExit):
@@ -221,3 +221,23 @@ def test_train_takes_each_optimizer_setting_from_the_registry(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["mnist-studio: error: momentum must be between 0 and 0.999; got 1.5"]
     assert not (tmp_path / "b.npz").exists()
+
+
+@pytest.mark.parametrize("args, optimizer, lr", [
+    (["--preset", "mlp-512-256", "--optimizer", "adam"], "adam", 0.001),  # not the preset's SGD 0.01
+    (["--preset", "mlp-512-256", "--optimizer", "rmsprop"], "rmsprop", 0.001),
+    (["--preset", "lenet", "--optimizer", "momentum"], "momentum", 0.01),
+    (["--preset", "tutorial-cnn", "--optimizer", "sgd"], "sgd", 0.05),  # the preset's own optimizer: its rate
+    (["--preset", "mlp-512-256", "--optimizer", "adam", "--lr", "0.02"], "adam", 0.02),  # a given rate stays
+    (["--preset", "tutorial-cnn"], "sgd", 0.05),
+])
+def test_an_optimizer_without_a_rate_gets_its_usual_rate(tmp_path, args, optimizer, lr):
+    from mnist_studio.cli import main
+    from mnist_studio.nn.modelfile import load_model
+
+    out = tmp_path / "m.npz"
+    assert main(["train", *args, "--epochs", "1", "--limit", "64", "--val-size", "0", "--quiet", "--out",
+                 str(out)]) == 0
+    loaded = load_model(out)
+    assert (loaded.training["optimizer"], loaded.training["lr"]) == (optimizer, lr)
+    assert loaded.optimizer_config["lr"] == lr

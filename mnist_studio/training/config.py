@@ -93,7 +93,15 @@ class TrainConfig:
 
     @classmethod
     def for_spec(cls, spec: dict[str, Any], **overrides: Any) -> "TrainConfig":
-        """The spec's suggested hyperparameters (its ``training`` block), then ``overrides`` (None = keep)."""
+        """The spec's suggested hyperparameters (its ``training`` block), then ``overrides`` (None = keep).
+
+        Another optimizer than the suggested one, without a learning rate, gets that optimizer's usual rate (the
+        registry's ``default_lr``): a rate suggested for SGD is far too high for Adam. The suggested optimizer keeps
+        the suggested rate."""
         base = {k: v for k, v in (spec.get("training") or {}).items()}
-        base.update({k: v for k, v in overrides.items() if v is not None})
+        given = {k: v for k, v in overrides.items() if v is not None}
+        suggested = base.get("optimizer", cls.optimizer)
+        if given.get("optimizer", suggested) != suggested and "lr" not in given and given["optimizer"] in OPTIMIZERS:
+            given["lr"] = optimizer_class(given["optimizer"]).default_lr
+        base.update(given)
         return cls.from_dict(base)

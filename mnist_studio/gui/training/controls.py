@@ -59,6 +59,9 @@ class TrainingControls(QWidget):
         self._state = "idle"
         self._blocked: str | None = None
         self._can_continue = False
+        self._applying = False  # set_config is filling the fields (an optimizer switch then is not the user's)
+        self._suggested: TrainConfig | None = None  # the last configuration shown (a preset's, a run's)
+        self.lr_typed = False  # the user changed the learning rate since then
 
         # -- run buttons and progress (top: what a user looks for first) ------------------------------------------
         self.start_button = QPushButton("▶  Start")
@@ -97,7 +100,8 @@ class TrainingControls(QWidget):
         self.lr = LogSpinBox(1e-6, 99.0)
         self.lr.setObjectName("lrSpin")
         self.lr.setToolTip("Learning rate: the step size. Too high and the loss jumps or diverges, too low and it "
-                           "crawls. Arrows walk 0.001 → 0.002 → 0.005 → 0.01. Can be changed while training.")
+                           "crawls. Arrows walk 0.001 → 0.002 → 0.005 → 0.01. Can be changed while training. "
+                           "Picking another optimizer sets its usual rate unless you typed your own.")
         # each optimizer's own settings, from its schema; a row shows only while its optimizer is chosen
         self.settings: dict[str, QWidget] = {name: setting_field(p) for name, p in optimizer_settings().items()}
         self.weight_decay = LogSpinBox(1e-6, 1.0, allow_zero=True, zero_text="off")
@@ -236,8 +240,9 @@ class TrainingControls(QWidget):
         lay.addWidget(scroll, 1)
 
         self.optimizer.currentIndexChanged.connect(self._update_enabled)
+        self.optimizer.currentIndexChanged.connect(self._optimizer_switched)
         self.schedule.currentIndexChanged.connect(self._update_enabled)
-        self.lr.valueChanged.connect(lambda v: self.lrEdited.emit(float(v)))
+        self.lr.valueChanged.connect(self._lr_changed)
         self.set_config(TrainConfig())
 
     # -- the configuration -----------------------------------------------------------------------------------------
@@ -253,8 +258,28 @@ class TrainingControls(QWidget):
             limit=self.limit.value() or None,
         )
 
+    def _lr_changed(self, value: float) -> None:
+        self.lr_typed = True  # the user's own rate: switching the optimizer keeps it
+        self.lrEdited.emit(float(value))
+
+    def _optimizer_switched(self) -> None:
+        """The user picked another optimizer: its usual learning rate (the registry's ``default_lr``; the suggested
+        configuration's own rate when it is that configuration's optimizer), unless the user typed a rate."""
+        if self._applying or self.lr_typed:
+            return
+        name = self.optimizer.currentData()
+        s = self._suggested
+        lr = s.lr if s is not None and s.optimizer == name else OPTIMIZER_TYPES[name].default_lr
+        self.lr.blockSignals(True)
+        try:
+            self.lr.setValue(lr)
+        finally:
+            self.lr.blockSignals(False)
+
     def set_config(self, c: TrainConfig) -> None:
-        """Show ``c`` in the fields (no lrEdited: this is not the user changing the learning rate)."""
+        """Show ``c`` in the fields (no lrEdited: this is not the user changing the learning rate). Its rate is a
+        suggestion, not the user's own: switching the optimizer afterwards sets that optimizer's usual rate."""
+        self._applying, self._suggested, self.lr_typed = True, c, False
         self.lr.blockSignals(True)
         try:
             _select(self.optimizer, c.optimizer)
@@ -276,6 +301,7 @@ class TrainingControls(QWidget):
             self.seed.setValue(c.seed)
         finally:
             self.lr.blockSignals(False)
+            self._applying = False
         self._update_enabled()
 
     def set_default_init_name(self, name: str) -> None:
