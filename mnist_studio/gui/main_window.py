@@ -14,7 +14,7 @@ from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QStatusBar, QTabWidget, QWidget
 
 from mnist_studio.gui import dialogs
-from mnist_studio.gui.session import StudioSession
+from mnist_studio.gui.session import ModelInfo, StudioSession
 
 MENU_NAMES = ("File", "Edit", "View", "Train", "Help")
 
@@ -82,8 +82,10 @@ class MainWindow(QMainWindow):
             if model:
                 loaded = load_model(model)
                 self.session.set_spec(loaded.model.spec)
-                self.session.set_model(loaded.model, source=str(model))
-                self.session.status.emit(f"Opened model {model}")
+                info = ModelInfo.of_file(loaded)
+                self.session.set_model(loaded.model, source=str(model), info=info)
+                self.session.status.emit(f"Opened model {info.name} from {model}" if info.name
+                                         else f"Opened model {model}")
                 return
             if spec:
                 self.session.set_spec(load_spec_file(spec))

@@ -8,6 +8,8 @@ touches), a file open replaces it, and the drawing pad, the weights view and the
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from PyQt6.QtCore import QObject, pyqtSignal
@@ -15,6 +17,22 @@ from PyQt6.QtCore import QObject, pyqtSignal
 from mnist_studio.data.datasets import Dataset, load_mnist
 from mnist_studio.nn.model import Model
 from mnist_studio.training.runs import next_run_name
+
+
+@dataclass
+class ModelInfo:
+    """What is known of how a model was trained, beside its weights: a model file keeps it (``training`` and
+    ``history``), a run record too. The training tab shows the curves and settings of an opened model from it."""
+
+    name: str = ""  # the run's name ("Run 3 · lenet"), when known
+    training: dict[str, Any] = field(default_factory=dict)  # its TrainConfig as a dict
+    history: dict[str, Any] = field(default_factory=dict)  # RunHistory.to_dict(), final metrics, dataset
+
+    @classmethod
+    def of_file(cls, loaded) -> "ModelInfo":
+        """From a :class:`~mnist_studio.nn.modelfile.LoadedModel` (the run's name is kept in its history)."""
+        history = dict(loaded.history or {})
+        return cls(str(history.get("name") or ""), dict(loaded.training or {}), history)
 
 
 class StudioSession(QObject):
@@ -36,6 +54,7 @@ class StudioSession(QObject):
         self.spec: dict[str, Any] | None = None
         self.model: Model | None = None
         self.model_source: str = ""  # "training", a file path, or "" (untrained)
+        self.model_info = ModelInfo()  # the model's run name, settings and history, as far as known
         self._dataset: Dataset | None = None
         self.state = "idle"
         self.drawing = None  # the Draw tab's current 28×28 network input (None: nothing drawn)
@@ -58,11 +77,23 @@ class StudioSession(QObject):
         self.spec = spec
         self.specChanged.emit(spec)
 
-    def set_model(self, model: Model | None, source: str = "") -> None:
-        """Replace the model the views use (a trained file, or the start of a new training run)."""
+    def set_model(self, model: Model | None, source: str = "", info: ModelInfo | None = None) -> None:
+        """Replace the model the views use (a trained file, or the start of a new training run); ``info``: its
+        run's name, settings and history when known (an opened file's)."""
         self.model = model
         self.model_source = source
+        self.model_info = info or ModelInfo()
         self.modelChanged.emit(model)
+
+    def model_name(self) -> str:
+        """How the views name the current model: its run's name when known (with the file it came from), else the
+        file's name; "" when untrained or training (the training panel names its run)."""
+        src = self.model_source
+        file = Path(src).name if src and src != "training" and Path(src).suffix else ""
+        name = self.model_info.name
+        if name and file:
+            return f"{name} ({file})"
+        return name or file or src
 
     def update_weights(self, state: dict) -> None:
         """Load a weight snapshot from the training worker into the view model and tell the views."""

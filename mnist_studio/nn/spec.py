@@ -138,6 +138,18 @@ def normalise(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def same_layers(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    """Whether two specs build the same network (input and layers; name, description and suggested training do not
+    count): a model trained from one can be continued under the other. An invalid spec is never the same."""
+    if a is None or b is None:
+        return False
+    try:
+        na, nb = normalise(a), normalise(b)
+    except SpecError:
+        return False
+    return na["input_shape"] == nb["input_shape"] and na["layers"] == nb["layers"]
+
+
 def _input_shape(spec: dict[str, Any]) -> Shape:
     raw = spec.get("input_shape", list(DEFAULT_INPUT_SHAPE))
     try:

@@ -103,7 +103,8 @@ class RunStore:
             new_model = not model_file.exists()
             try:
                 save_model(model_file, model, training=record.config.to_dict(),
-                           history={**record.history.to_dict(), **record.metrics, "dataset": record.dataset})
+                           history={**record.history.to_dict(), **record.metrics, "dataset": record.dataset,
+                                    "name": record.name})  # an opened model file says which run it is
             except OSError as e:
                 raise RunStoreError(f"cannot save the model of run '{record.name}' in {self.folder}: "
                                     f"{_reason(e)}") from None

@@ -154,7 +154,8 @@ def test_one_more_epoch_after_a_cosine_run_restarts_the_schedule_and_says_so(qtb
     more = blocker.args[0]
     assert more.status == "finished" and "failed" not in win.statusBar().currentMessage().lower()
     lrs = more.history.series("lr")
-    assert lrs[600] == pytest.approx(0.1)  # the restart: the run's rate again, gliding down over the new epoch
     change = more.history.lr_changes[0]
-    assert change["lr"] == pytest.approx(0.02) and lrs[change["step"]] == pytest.approx(0.02)
-    assert lrs[-1] < 0.001
+    assert change["lr"] == pytest.approx(0.02) and change["step"] >= 600 and lrs[change["step"]] == pytest.approx(0.02)
+    if change["step"] > 600:  # (the pause may land before the first batch: the change then comes first)
+        assert lrs[600] == pytest.approx(0.1)  # the restart: the run's rate again, gliding down over the new epoch
+    assert lrs[599] < 1e-4 and lrs[-1] < 0.001 and np.all(np.diff(lrs[change["step"]:]) <= 0)

@@ -195,7 +195,7 @@ class DrawPanel(QWidget):
         if source == "training":
             where = "being trained now (latest weights)"
         elif source:
-            where = f"from {Path(source).name}"
+            where = f"from {self.session.model_name() or Path(source).name}"
         else:
             where = "untrained"
         self.model_label.setText(f"Model: {name}, {where}")

@@ -37,13 +37,14 @@ TRAINING = ("Training is running. The results appear when the run ends — or pr
             "weights now.")
 
 
-def model_description(model, source: str) -> str:
+def model_description(model, source: str, label: str = "") -> str:
+    """``label``: how the session names the model (its run, and the file it came from)."""
     name = (model.spec.get("name") if model is not None else "") or "network"
     if not source:
         return f"{name} (untrained)"
     if source == "training":
         return f"{name} (trained in this session)"
-    return f"{name} ({os.path.basename(source) if os.sep in source else source})"
+    return f"{name} ({label or (os.path.basename(source) if os.sep in source else source)})"
 
 
 class EvaluatePanel(EvaluateLayout):
@@ -98,7 +99,7 @@ class EvaluatePanel(EvaluateLayout):
 
     def _ready_message(self) -> str:
         ds = self.session.dataset
-        return (f"Model ready: {model_description(self.session.model, self.session.model_source)}.\n\n"
+        return (f"Model ready: {model_description(self.session.model, self.session.model_source, self.session.model_name())}.\n\n"
                 f"Press Evaluate to test it on the {len(ds.test_labels):,} test images of {ds.name}.")
 
     def _stop_evaluation(self, results_note: str, message: str) -> None:
@@ -121,7 +122,7 @@ class EvaluatePanel(EvaluateLayout):
         if model is None:
             return
         ds = self.session.dataset
-        text = model_description(model, self.session.model_source)
+        text = model_description(model, self.session.model_source, self.session.model_name())
         self._pending = (ds.test_images, tuple(ds.class_names), ds.name, text)
         self.runner.start(EVALUATE, model, ds.test_images, ds.test_labels)
         self.progress.setRange(0, max(1, len(ds.test_labels)))

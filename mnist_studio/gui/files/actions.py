@@ -18,6 +18,7 @@ from mnist_studio.fileio import UnsafeOutput, check_not_inputs
 from mnist_studio.gui import dialogs
 from mnist_studio.gui.files import plots, settings
 from mnist_studio.gui.files.architecture import ArchitectureFiles
+from mnist_studio.gui.session import ModelInfo
 from mnist_studio.nn.modelfile import ModelFileError, load_model, save_model
 
 MODEL_FILTER = "MNIST Studio models (*.npz);;All files (*)"
@@ -90,7 +91,8 @@ class FileActions(QObject):
     def _remember_run(self, record) -> None:
         if self.session.model is not None:
             self._model_meta = (self.session.model, record.config.to_dict(),
-                                {**record.history.to_dict(), **record.metrics, "dataset": record.dataset})
+                                {**record.history.to_dict(), **record.metrics, "dataset": record.dataset,
+                                 "name": record.name})
 
     def _forget_meta(self, model) -> None:
         if self._model_meta is not None and self._model_meta[0] is not model:
@@ -123,10 +125,11 @@ class FileActions(QObject):
             self._status(f"Could not open {Path(path).name}; the current model is unchanged")
             return False
         self.session.set_spec(loaded.model.spec)
-        self.session.set_model(loaded.model, str(path))
+        info = ModelInfo.of_file(loaded)
+        self.session.set_model(loaded.model, str(path), info)
         self._model_meta = (loaded.model, loaded.training, loaded.history)
         self.recent.add(path, "model")
-        self._status(f"Opened model {path}")
+        self._status(f"Opened model {info.name} from {path}" if info.name else f"Opened model {path}")
         return True
 
     def _need_model(self, what: str):

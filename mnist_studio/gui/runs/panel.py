@@ -19,6 +19,7 @@ from PyQt6.QtWidgets import QMenu, QTreeWidgetItem, QWidget
 from mnist_studio.gui import dialogs
 from mnist_studio.gui.runs.layout import RunsLayout
 from mnist_studio.gui.runs.rows import COL_NAME, ID_ROLE, RunRow, fill_row, same_architecture
+from mnist_studio.gui.session import ModelInfo
 from mnist_studio.nn.modelfile import ModelFileError
 from mnist_studio.training.config import TrainConfig
 from mnist_studio.training.replay import ReplayPlan
@@ -202,7 +203,8 @@ class RunsPanel(RunsLayout):
                 return
             model, source = loaded.model, str(loaded.path)
         self.session.set_spec(copy.deepcopy(model.spec))
-        self.session.set_model(model, source)
+        history = {**record.history.to_dict(), **record.metrics, "dataset": record.dataset}
+        self.session.set_model(model, source, ModelInfo(record.name, record.config.to_dict(), history))
         self.session.status.emit(f"Opened the model of run '{record.name}'")
 
     def rerun_selected(self) -> None:

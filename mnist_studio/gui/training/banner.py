@@ -13,11 +13,11 @@ STYLES = {
 
 
 class Banner(QFrame):
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, name: str = "trainingBanner") -> None:
         super().__init__(parent)
-        self.setObjectName("trainingBanner")
+        self.setObjectName(name)
         self.label = QLabel()
-        self.label.setObjectName("trainingBannerText")
+        self.label.setObjectName(f"{name}Text")
         self.label.setWordWrap(True)
         close = QToolButton()
         close.setText("✕")
@@ -33,7 +33,8 @@ class Banner(QFrame):
 
     def show_message(self, text: str, kind: str = "error") -> None:
         self.kind = kind
-        self.setStyleSheet(f"#trainingBanner {{ {STYLES[kind]} border-radius: 4px; }} QLabel {{ border: none; }}")
+        self.setStyleSheet(f"#{self.objectName()} {{ {STYLES[kind]} border-radius: 4px; }} "
+                           "QLabel { border: none; }")
         self.label.setText(text)
         self.show()
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import numpy as np
 from PyQt6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, QTimer
@@ -30,8 +29,8 @@ from mnist_studio.gui.training.weights_view import WeightsView
 from mnist_studio.gui.training.worker import (BatchPacket, RunFinished, RunStarted, Snapshot, TrainingWorker,
                                               TrainJob)
 from mnist_studio.nn.model import Model
-from mnist_studio.nn.spec import analyse
-from mnist_studio.training import EpochEnd, SetLearningRate, SettingChanged, StopToken, TrainConfig
+from mnist_studio.nn.spec import analyse, same_layers
+from mnist_studio.training import EpochEnd, RunHistory, SetLearningRate, SettingChanged, StopToken, TrainConfig
 from mnist_studio.studio.weights import DEAD_PROBE_IMAGES
 from mnist_studio.training.replay import ReplayPlan
 
@@ -61,6 +60,8 @@ class TrainingPanel(QObject):
         self.strip = DigitStrip(session)
         self.weights = WeightsView(probe=self._probe_images)
         self.banner = Banner()
+        # what Start and "+1 epoch" will do when the model shown is not the designer's network (see _update_notice)
+        self.notice = Banner(name="modelNotice")
         self.tab = QWidget()
         self.tab.setObjectName("trainingTab")
         curves = QWidget()  # the curves with the test strip under them
@@ -78,6 +79,7 @@ class TrainingPanel(QObject):
         lay = QVBoxLayout(self.tab)
         lay.setContentsMargins(6, 6, 6, 4)
         lay.addWidget(self.banner)
+        lay.addWidget(self.notice)
         lay.addWidget(split, 1)
 
         self._job: TrainJob | None = None  # the run in progress or the last run
@@ -225,8 +227,37 @@ class TrainingPanel(QObject):
             self.worker.close()
             self.thread.wait()
 
+    def _update_notice(self) -> None:
+        """Say what Start and "+1 epoch" do when the model the views show is not a fresh run of the designer's
+        network: a finished run of another architecture (loaded a preset after training), or an opened file
+        (Start trains from scratch; its weights are not continued)."""
+        model, spec, job = self.session.model, self.session.spec, self._job
+        new = (spec or {}).get("name") or "the designer's network"
+        text = ""
+        more_tip = "Continue the last run for one more epoch (same weights and optimizer state)"
+        ours = model is not None and model is self._gui_model and job is not None
+        if ours and self._can_continue:
+            old = job.spec.get("name") or "custom"
+            more_tip = (f"Continue {job.name} ({old}) for one more epoch, with its own weights, optimizer state and "
+                        "settings")
+            if spec is not None and not same_layers(job.spec, spec):
+                text = (f"<b>The current model is {job.name}, trained from another architecture ({old}).</b> "
+                        f"Start trains {new} from scratch with these settings; +1 epoch continues {job.name} "
+                        "with its own.")
+        elif model is not None and not ours and self.session.model_source not in ("", "training"):
+            label = self.session.model_name() or "a model file"
+            differs = "" if same_layers(model.spec, spec) else f" (the designer now shows {new})"
+            text = (f"<b>Showing {label}.</b> Start trains {new} from scratch{differs}: the opened weights are "
+                    "not continued, they stay in the Draw and Evaluate tabs until a new run starts.")
+        self.controls.more_button.setToolTip(more_tip)
+        if text and self.state == "idle":
+            self.notice.show_message(text, "info")
+        else:
+            self.notice.hide()
+
     def _set_state(self, state: str) -> None:
         self.state = state
+        self._update_notice()
         self.controls.set_state(state, self._can_continue)
         session_state = SESSION_STATE[state]
         if self.session.state != session_state:
@@ -247,6 +278,7 @@ class TrainingPanel(QObject):
     def _on_spec(self, spec: dict | None) -> None:
         reason = self._spec_problem(spec)
         self.controls.set_blocked(reason)
+        self._update_notice()
         if spec is None:
             return
         self.controls.set_default_init_name(str(spec.get("init", "he")))
@@ -278,6 +310,7 @@ class TrainingPanel(QObject):
         self.weights.set_model(model, f"untrained {spec.get('name') or 'network'}: initial weights (seed {seed})")
 
     def _on_model(self, model: Model | None) -> None:
+        self._update_notice()
         if model is None:
             self._preview_timer.start()
             return
@@ -286,9 +319,35 @@ class TrainingPanel(QObject):
             return  # (the worker reads the strip with the run's weights)
         self.strip.reset()
         self.strip.predict_with(model)
-        src = self.session.model_source
-        label = f"loaded {Path(src).name}" if src and src != "training" else (src or "model")
-        self.weights.set_model(model, label, compute_stats=True, count_dead=True)
+        name = self.session.model_name()
+        self.weights.set_model(model, f"loaded {name}" if name else "model", compute_stats=True, count_dead=True)
+        if self.state == "idle":
+            self._show_model_run(self.session.model_info)
+
+    def _show_model_run(self, info) -> None:
+        """An opened model: its own run in the plots (its history is in the file) and its own settings in the
+        controls (not the preset's suggestions); a model that brought no history clears the plots."""
+        history = RunHistory.from_dict(info.history)
+        epochs = [e for e in history.epochs
+                  if all(e.get(k) is not None for k in ("epoch", "step", "train_loss", "train_accuracy"))]
+        x = history.series("epoch")
+        self.plots.clear(max([1.0, float(x[-1]) if x.size else 0.0] + [float(e["epoch"]) for e in epochs]))
+        self.plots.add_batches(x, history.series("loss"), history.series("accuracy"))
+        for e in epochs:
+            try:
+                self.plots.add_epoch(EpochEnd(**{k: e.get(k) for k in EpochEnd.__dataclass_fields__}))
+            except TypeError:
+                continue  # a record from another version: its batches are still drawn
+        for change in history.lr_changes:
+            self.plots.mark_lr(float(change.get("epoch", 0.0)), float(change.get("lr", 0.0)))
+        self.plots.flush()
+        if info.training:
+            try:
+                config = TrainConfig.from_dict(info.training)
+            except (ValueError, TypeError) as e:
+                self.session.status.emit(f"The model's training settings were not shown: {e}")
+                return
+            self.controls.set_config(config)
 
     def _on_weights_updated(self, model: Model) -> None:
         self.weights.refresh(model)
