@@ -375,9 +375,9 @@ class TrainingPanel(QObject):
         if begin.restart is not None:
             r = begin.restart
             self.banner.show_message(
-                f"<b>The cosine schedule had ended</b> (its rate reached {rs.job.config.min_lr_factor:g} × lr): it "
-                f"restarts from lr {r.lr:g} at epoch {r.start:.4g} and glides down again by epoch {r.end:.4g} "
-                "(a warm restart).", "info")
+                f"<b>The cosine schedule had ended</b> (the rate had glided down to "
+                f"{rs.job.config.min_lr_factor * r.lr:g}): it restarts from lr {r.lr:g} at epoch {r.start:.4g} and "
+                f"glides down again by epoch {r.end:.4g} (a warm restart).", "info")
 
     def _on_batches(self, p: BatchPacket) -> None:
         self.packets += 1

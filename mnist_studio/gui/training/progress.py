@@ -106,5 +106,5 @@ class ProgressView(QWidget):
         elif status == "finished":
             self.epoch_bar.setValue(self.epoch_bar.maximum())
             self.overall_bar.setValue(self.overall_bar.maximum())
-        self.epoch_bar.setFormat(f"{status}")
+        self.epoch_bar.setFormat(f"{status} at epoch {step / max(self._per_epoch, 1):.4g}" if step else status)
         self.rate_label.setText(f"{status} after {format_duration(seconds)} of training")
