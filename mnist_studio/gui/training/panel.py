@@ -327,27 +327,12 @@ class TrainingPanel(QObject):
     def _show_model_run(self, info) -> None:
         """An opened model: its own run in the plots (its history is in the file) and its own settings in the
         controls (not the preset's suggestions); a model that brought no history clears the plots."""
-        history = RunHistory.from_dict(info.history)
-        epochs = [e for e in history.epochs
-                  if all(e.get(k) is not None for k in ("epoch", "step", "train_loss", "train_accuracy"))]
-        x = history.series("epoch")
-        self.plots.clear(max([1.0, float(x[-1]) if x.size else 0.0] + [float(e["epoch"]) for e in epochs]))
-        self.plots.add_batches(x, history.series("loss"), history.series("accuracy"))
-        for e in epochs:
-            try:
-                self.plots.add_epoch(EpochEnd(**{k: e.get(k) for k in EpochEnd.__dataclass_fields__}))
-            except TypeError:
-                continue  # a record from another version: its batches are still drawn
-        for change in history.lr_changes:
-            self.plots.mark_lr(float(change.get("epoch", 0.0)), float(change.get("lr", 0.0)))
-        self.plots.flush()
+        self.plots.show_history(RunHistory.from_dict(info.history))
         if info.training:
             try:
-                config = TrainConfig.from_dict(info.training)
+                self.controls.set_config(TrainConfig.from_dict(info.training))
             except (ValueError, TypeError) as e:
                 self.session.status.emit(f"The model's training settings were not shown: {e}")
-                return
-            self.controls.set_config(config)
 
     def _on_weights_updated(self, model: Model) -> None:
         self.weights.refresh(model)

@@ -131,6 +131,20 @@ class TrainingPlots(PlotsLayout):
         self._fit_x()
         self._update_ranges()
 
+    def show_history(self, history) -> None:
+        """A finished run's curves (a RunHistory: an opened model's): batches, epoch points and lr changes."""
+        keys = ("epoch", "step", "train_loss", "train_accuracy")
+        epochs = [EpochEnd(**{k: e.get(k) for k in EpochEnd.__dataclass_fields__}) for e in history.epochs
+                  if all(e.get(k) is not None for k in keys)]
+        x = history.series("epoch")
+        self.clear(max([1.0, float(x[-1]) if x.size else 0.0] + [float(e.epoch) for e in epochs]))
+        self.add_batches(x, history.series("loss"), history.series("accuracy"))
+        for e in epochs:
+            self.add_epoch(e)
+        for change in history.lr_changes:
+            self.mark_lr(float(change.get("epoch", 0.0)), float(change.get("lr", 0.0)))
+        self.flush()
+
     # -- read-back (tests, hover) ----------------------------------------------------------------------------------
     def point_count(self) -> int:
         return self.epoch.n
