@@ -79,6 +79,9 @@ def test_one_more_epoch_after_stop_continues_on_the_same_axis(qtbot, make_window
     assert progress.overall_bar.maximum() == s + 600 and progress.overall_bar.value() == s + 600
     assert progress.epoch_bar.value() == (s % 600 or 600) and progress.epoch_bar.maximum() == 600  # where it is
     assert progress.overall_bar.format().endswith(f"of {(s + 600) / 600:.4g} epochs")
+    row = runs_panel(win)._item(more.id)
+    assert f"· {(s + 600) / 600:.3g} ep ·" in row.text(3)  # the epochs trained, not the 200 planned
+    assert "200 epochs planned" in row.toolTip(3)
     done = (s + 600) // 600
     assert [e["epoch"] for e in more.history.epochs] == list(range(1, done + 1))
     assert more.history.epochs[-1]["step"] == 600 * done
@@ -142,6 +145,7 @@ def test_one_more_epoch_after_a_cosine_run_restarts_the_schedule_and_says_so(qtb
                                           schedule="cosine"))
     first = recorded(qtbot, win, panel.controls.start_button.click)
     assert first.history.series("lr")[-1] < 1e-4
+    assert "warm restart" in panel.controls.more_button.toolTip()  # said before it is pressed, too
     with qtbot.waitSignal(win.session.runRecorded, timeout=30000) as blocker:
         panel.controls.more_button.click()
         panel.controls.pause_button.click()  # held before its first batches, to change the rate while it runs

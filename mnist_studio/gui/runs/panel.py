@@ -212,9 +212,13 @@ class RunsPanel(RunsLayout):
         if record is None:
             return
         config = TrainConfig.from_dict(record.config.to_dict())
-        self.session.status.emit(f"Re-running '{record.name}' with seed {config.seed}")
         # its fits (stops, "+1 epoch") and live changes too: the same batches, the same curve
-        self.session.request_training(copy.deepcopy(record.spec), config, ReplayPlan.of(record.history))
+        plan = ReplayPlan.of(record.history)
+        n, k = len(plan.fits), len(plan.changes)
+        extra = f": {n} fits" if n > 1 else ""
+        extra += f"{', ' if extra else ': '}{k} learning-rate change{'s' if k != 1 else ''}" if k else ""
+        self.session.status.emit(f"Re-running '{record.name}' with seed {config.seed}{extra}, as recorded")
+        self.session.request_training(copy.deepcopy(record.spec), config, plan)
 
     def export_selected(self, per_batch: bool = False) -> None:
         record = self._one()

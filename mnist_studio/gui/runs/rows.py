@@ -20,8 +20,16 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 STATUS_COLOURS = {"diverged": "#c0392b", "stopped": "#b9770e"}
 
 
-def hyperparameters_text(c: TrainConfig) -> str:
-    return f"{c.optimizer} · lr {c.lr:g} · bs {c.batch_size} · {c.epochs} ep · seed {c.seed}"
+def epochs_trained(record: RunRecord) -> float:
+    """How far the run went in epochs (a stopped run 0.08, one continued by "+1 epoch" past its planned epochs)."""
+    x = record.history.series("epoch")
+    return float(x[-1]) if x.size else float(len(record.history.epochs))
+
+
+def hyperparameters_text(c: TrainConfig, epochs: float | None = None) -> str:
+    """``epochs``: the epochs trained (the configuration holds the planned ones)."""
+    ep = c.epochs if epochs is None else epochs
+    return f"{c.optimizer} · lr {c.lr:g} · bs {c.batch_size} · {ep:.3g} ep · seed {c.seed}"
 
 
 def tooltip(record: RunRecord, note: str = "") -> str:
@@ -30,7 +38,8 @@ def tooltip(record: RunRecord, note: str = "") -> str:
     params = f"{result.total_params:,} parameters" if result.ok else "invalid architecture"
     lines = [f"<b>{record.name}</b>", f"{record.spec.get('name', 'custom')} — {params}",
              f"{c.optimizer}, lr {c.lr:g}, momentum {c.momentum:g}, weight decay {c.weight_decay:g}",
-             f"batch {c.batch_size}, {c.epochs} epochs, {c.schedule} schedule, seed {c.seed}"
+             f"batch {c.batch_size}, {c.epochs} epochs planned ({epochs_trained(record):.3g} trained), "
+             f"{c.schedule} schedule, seed {c.seed}"
              + (", augmented" if c.augment else ""),
              f"{len(record.history.epochs)} epochs recorded in {record.duration:.1f} s on {record.dataset}"]
     lines += [f"{k.replace('_', ' ')}: {v:.2%}" if "accuracy" in k else f"{k.replace('_', ' ')}: {v:.4f}"
@@ -71,7 +80,7 @@ def fill_row(item: QTreeWidgetItem, record: RunRecord, note: str = "") -> None:
         status += " (no model)"
     texts = {COL_NAME: record.name, COL_ACC: f"{acc:.2%}" if acc is not None else "—",
              COL_ARCH: str(record.spec.get("name") or "custom"),
-             COL_HYPER: hyperparameters_text(record.config), COL_STATUS: status,
+             COL_HYPER: hyperparameters_text(record.config, epochs_trained(record)), COL_STATUS: status,
              COL_DATE: time.strftime("%Y-%m-%d %H:%M", time.localtime(record.created))}
     tip = tooltip(record, note)
     for col, text in texts.items():

@@ -20,6 +20,7 @@ from PyQt6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from mnist_studio.data.datasets import to_float
 from mnist_studio.gui.session import StudioSession
+from mnist_studio.gui.training import notices
 from mnist_studio.gui.training.banner import Banner
 from mnist_studio.gui.training.controls import TrainingControls
 from mnist_studio.gui.training.plots import TrainingPlots
@@ -232,24 +233,17 @@ class TrainingPanel(QObject):
         network: a finished run of another architecture (loaded a preset after training), or an opened file
         (Start trains from scratch; its weights are not continued)."""
         model, spec, job = self.session.model, self.session.spec, self._job
-        new = (spec or {}).get("name") or "the designer's network"
-        text = ""
-        more_tip = "Continue the last run for one more epoch (same weights and optimizer state)"
-        ours = model is not None and model is self._gui_model and job is not None
-        if ours and self._can_continue:
-            old = job.spec.get("name") or "custom"
-            more_tip = (f"Continue {job.name} ({old}) for one more epoch, with its own weights, optimizer state and "
-                        "settings")
-            if spec is not None and not same_layers(job.spec, spec):
-                text = (f"<b>The current model is {job.name}, trained from another architecture ({old}).</b> "
-                        f"Start trains {new} from scratch with these settings; +1 epoch continues {job.name} "
-                        "with its own.")
-        elif model is not None and not ours and self.session.model_source not in ("", "training"):
-            label = self.session.model_name() or "a model file"
-            differs = "" if same_layers(model.spec, spec) else f" (the designer now shows {new})"
-            text = (f"<b>Showing {label}.</b> Start trains {new} from scratch{differs}: the opened weights are "
-                    "not continued, they stay in the Draw and Evaluate tabs until a new run starts.")
-        self.controls.more_button.setToolTip(more_tip)
+        designer = (spec or {}).get("name")
+        text, tip = "", notices.MORE_TIP
+        if model is not None and model is self._gui_model and job is not None:
+            if self._can_continue:
+                old = job.spec.get("name") or "custom"
+                tip = notices.more_tip(job.name, old, job.config.schedule)
+                changed = spec is not None and not same_layers(job.spec, spec)
+                text = notices.continued_run(job.name, old, designer, changed)
+        elif model is not None and self.session.model_source not in ("", "training"):
+            text = notices.opened_model(self.session.model_name(), designer, same_layers(model.spec, spec))
+        self.controls.more_button.setToolTip(tip)
         if text and self.state == "idle":
             self.notice.show_message(text, "info")
         else:
@@ -358,11 +352,7 @@ class TrainingPanel(QObject):
         self.session.status.emit(f"{rs.job.name} {what}: {begin.train_size:,} training images, "
                                  f"{begin.num_params:,} parameters")
         if begin.restart is not None:
-            r = begin.restart
-            self.banner.show_message(
-                f"<b>The cosine schedule had ended</b> (the rate had glided down to "
-                f"{rs.job.config.min_lr_factor * r.lr:g}): it restarts from lr {r.lr:g} at epoch {r.start:.4g} and "
-                f"glides down again by epoch {r.end:.4g} (a warm restart).", "info")
+            self.banner.show_message(notices.warm_restart(begin.restart, rs.job.config.min_lr_factor), "info")
 
     def _on_batches(self, p: BatchPacket) -> None:
         self.packets += 1
