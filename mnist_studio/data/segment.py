@@ -34,6 +34,7 @@ MIN_SPECK = 6  # components with fewer pixels (on the working copy) are specks
 MAX_COMPONENTS = 1500  # a picture of text or texture: only the largest are looked at
 FRAGMENT = 0.55  # a component shorter than this × H is a fragment of a digit (a 5's bar), not a digit
 FAINT = 0.2  # ink this strong (1 = the picture's typical ink) may be a faint digit, if shaped and placed like one
+FAINT_GAP = 2  # gaps (px of the working copy, per side) closed in faint ink
 FAINT_HEIGHT = (0.7, 1.4)  # ... and as tall as this share of the line's digits
 SPLIT_FROM = 1.0  # a group wider than this × H may hold touching digits: cutting it is proposed
 
@@ -332,6 +333,9 @@ def faint_digits(cleaned: Cleaned, layout: Layout) -> np.ndarray | None:
         return None
     H = layout.height
     weak = (cleaned.ink > FAINT) | cleaned.binary  # (a faint digit's darker parts may be there, as dirt)
+    # a faint stroke breaks into dashes: pieces a few pixels apart are one blob (its strokes a little fatter,
+    # which the stroke normalisation undoes)
+    weak = ndimage.binary_dilation(weak, iterations=FAINT_GAP)
     labels, boxes, areas = components(weak)
     if not len(areas):
         return None
