@@ -42,7 +42,7 @@ class CounterfactualPanel(CounterfactualView):
         self.target.currentIndexChanged.connect(lambda _i: self.compute())
         session.drawingChanged.connect(lambda _img: self._changed())
         session.modelChanged.connect(lambda _m: self._changed())
-        session.weightsUpdated.connect(lambda _m: self._changed(training=True))
+        session.weightsUpdated.connect(lambda _m: self._changed(training=session.state != "idle"))
 
     def _changed(self, training: bool = False) -> None:
         self._dirty = True
