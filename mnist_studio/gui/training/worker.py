@@ -45,6 +45,7 @@ SNAPSHOT_INTERVAL = 1.0  # seconds between two weight snapshots (each costs the 
 SNAPSHOT_BUDGET = 0.02  # share of training time copying the weights may take
 STATS_BUDGET = 0.005  # share of training time the weight statistics may take
 DEAD_BUDGET = 0.005  # share for the dead-unit probe (a forward pass)
+STRIP_BUDGET = 0.005  # share for reading the test strip (a forward pass of 24 images)
 
 
 @dataclass
@@ -119,7 +120,7 @@ class _Forwarder(Callback):
         self.losses: list[float] = []
         self.accs: list[float] = []
         self.last_emit = self.last_snapshot = 0.0
-        self.next_stats = self.next_dead = 0.0
+        self.next_stats = self.next_dead = self.next_strip = 0.0
         self.last: BatchEnd | None = None
         self.dead: list[DeadUnits] = []
         self.stats = LayerStats()
@@ -134,7 +135,7 @@ class _Forwarder(Callback):
         if self.end_step is not None:
             e = dataclasses.replace(e, end_step=self.end_step)
         self.w.started.emit(RunStarted(self.w.job, e, t.model.copy(), t.step, self.continuing,
-                                       self.strip()))
+                                       self.strip(force=True)))
 
     def on_batch_end(self, e: BatchEnd) -> None:
         self.epochs.append(e.epoch)
@@ -187,10 +188,17 @@ class _Forwarder(Callback):
         self.last_snapshot = now + max(0.0, (time.perf_counter() - t0) / SNAPSHOT_BUDGET - SNAPSHOT_INTERVAL)
         self.w.snapshot.emit(Snapshot(state, stats, self.trainer.step, self.strip()))
 
-    def strip(self) -> np.ndarray | None:
-        """The test strip read with the current weights (24 images, one forward pass in evaluation mode)."""
+    def strip(self, force: bool = False) -> np.ndarray | None:
+        """The test strip read with the current weights (24 images, one forward pass in evaluation mode), when its
+        time budget allows (always when ``force``); None otherwise (the strip keeps showing the last reading)."""
         images = self.w.job.strip
-        return None if images is None or not len(images) else strip_probabilities(self.trainer.model, images)
+        now = time.perf_counter()
+        if images is None or not len(images) or not (force or now >= self.next_strip):
+            return None
+        probs = strip_probabilities(self.trainer.model, images)
+        cost = time.perf_counter() - now
+        self.next_strip = now + max(SNAPSHOT_INTERVAL, cost / STRIP_BUDGET)
+        return probs
 
 
 class TrainingWorker(QObject):
@@ -284,7 +292,7 @@ class TrainingWorker(QObject):
         job = self.job
         record = record_of(trainer, job.spec, name=job.name, run_id=job.run_id, created=job.created,
                            dataset=job.dataset.name, duration=self.duration)
-        self.finished.emit(RunFinished(job, end, record, trainer.model.state_dict(), stats, fwd.strip()))
+        self.finished.emit(RunFinished(job, end, record, trainer.model.state_dict(), stats, fwd.strip(force=True)))
 
     def _replay(self, trainer: Trainer, fwd: _Forwarder, request: FitRequest) -> FitEnd:
         """The recorded fits one after the other, the recorded changes at their steps; a user's stop ends it."""
