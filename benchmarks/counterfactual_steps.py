@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 
 import numpy as np
@@ -35,17 +36,23 @@ def main() -> None:
     starts = np.repeat(images, 9, axis=0)
     targets = np.array([t for y in labels for t in range(10) if t != y])
     t0 = time.perf_counter()
-    probs = np.concatenate([_padded(model, starts[s:s + 100], targets[s:s + 100], args.steps)
-                            for s in range(0, len(starts), 100)], axis=1)
-    seconds = time.perf_counter() - t0
-    out = {"paths": len(starts), "steps": args.steps, "seconds": round(seconds, 1)}
+    chunks = []
+    for s in range(0, len(starts), 90):  # 10 digits' paths at a time; a summary so far after each (to stderr)
+        chunks.append(_padded(model, starts[s:s + 90], targets[s:s + 90], args.steps))
+        print(json.dumps(summary(np.concatenate(chunks, axis=1), args.steps, time.perf_counter() - t0)),
+              file=sys.stderr, flush=True)
+    print(json.dumps(summary(np.concatenate(chunks, axis=1), args.steps, time.perf_counter() - t0)))
+
+
+def summary(probs: np.ndarray, steps: int, seconds: float) -> dict:
+    out = {"paths": probs.shape[1], "steps": steps, "seconds": round(seconds, 1)}
     for level in (0.5, 0.9):
         reach = first_reaching(probs, level)
         got = np.array([r for r in reach if r is not None])
         out[f"median_steps_to_{int(level * 100)}"] = float(np.median(got)) if got.size else None
         out[f"quartiles_to_{int(level * 100)}"] = [float(q) for q in np.percentile(got, [25, 75])] if got.size else None
         out[f"never_{int(level * 100)}"] = int(len(reach) - got.size)
-    print(json.dumps(out))
+    return out
 
 
 def _padded(model, images, targets, steps) -> np.ndarray:

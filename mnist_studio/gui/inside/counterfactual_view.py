@@ -15,9 +15,12 @@ from PyQt6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushB
 from mnist_studio.gui.inside.widgets import Picture, caption
 from mnist_studio.training.counterfactual import STEP
 
+# measured by benchmarks/counterfactual_steps.py (the README says how): keep the two in step
 HELP = (f"Each step moves the image by {STEP:g} in pixel space (half a fully inked pixel) along the gradient of the "
         "chosen class's log-probability, with a small total-variation penalty (changes come as strokes, not noise) "
-        "and a small pull back to your drawing; pixels stay in [0, 1]; it stops at 90 %.")
+        "and a small pull back to your drawing; pixels stay in [0, 1]; it stops at 90 %. How many steps it usually "
+        "takes, for a LeNet trained one epoch, from 30 test digits to each of the 9 other classes: a median of 7 to "
+        "reach 50 % (half of them 6 to 9) and 10 to reach 90 % (7 to 13); 3 of the 270 did not reach 90 % in 60.")
 
 
 class CounterfactualView(QWidget):

@@ -20,8 +20,8 @@ SHORT = (f"Pass: relative error below {TOLERANCE:g}, float64 central differences
          f"array (pick a row for all of them).")
 ABOUT = (f"Each layer is checked on its own, fresh, in float64: its backward pass against central differences "
          f"(f(w+h) − f(w−h)) / 2h of its forward pass, on a few sampled values per array. Pass: relative error "
-         f"‖a − n‖ / (‖a‖ + ‖n‖) below {TOLERANCE:g} (a right backward pass gives 1e-8 to 1e-11, a wrong one 1e-2 "
-         f"or more).")
+         f"‖a − n‖ / (‖a‖ + ‖n‖) below {TOLERANCE:g} (a right backward pass gives 1e-8 to 1e-11, a wrong one "
+         f"1e-2 or more).")
 
 
 def _seconds(s: float) -> str:

@@ -2,8 +2,9 @@
 
 The digits are chosen by the core (:func:`~mnist_studio.training.teststrip.choose_strip`) for the session's dataset.
 During a run the training worker reads them with the weight snapshots (at most once a second, and within a small
-share of the training time: on a loaded machine less often) and hands the probabilities over with the snapshot; otherwise — a model opened, weights changed while idle — they are read here,
-through the core, on the GUI thread (24 images: a few milliseconds for lenet). A digit read wrong at the last update
+share of the training time: on a loaded machine less often) and hands the probabilities over with the snapshot;
+otherwise — a model opened, weights changed while idle — they are read here, through the core, on the GUI thread
+(24 images: a few milliseconds for lenet). A digit read wrong at the last update
 and right at this one flashes; a new model (or run) starts without flashes.
 """
 
