@@ -74,8 +74,13 @@ class GradCheckView(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()  # the names and verdicts whole; the values share what is left
+        for col, mode in enumerate((QHeaderView.ResizeMode.Fixed, QHeaderView.ResizeMode.Stretch,
+                                    QHeaderView.ResizeMode.Stretch, QHeaderView.ResizeMode.ResizeToContents,
+                                    QHeaderView.ResizeMode.ResizeToContents)):
+            header.setSectionResizeMode(col, mode)
+        # (not by contents: the layers' title rows span the table from this column and would widen it)
+        self.table.setColumnWidth(0, self.fontMetrics().horizontalAdvance("  input grad.") + 12)
         row_height = self.fontMetrics().height() + 6
         self.table.verticalHeader().setDefaultSectionSize(row_height)
         self.table.setMinimumHeight(80)
@@ -137,8 +142,8 @@ class GradCheckView(QWidget):
         self.table.insertRow(row)
         self.rows.append((title, r))
         name = "input grad." if r.name == "input" else r.name
-        cells = ("  " + name, f"{r.analytic[0]:.4g}" if r.checked else "", f"{r.numeric[0]:.4g}" if r.checked else "",
-                 f"{r.error:.1e}", PASS if r.ok else FAIL)
+        first = (f"{r.analytic[0]:.3g}", f"{r.numeric[0]:.3g}") if r.checked else ("", "")
+        cells = ("  " + name, *first, f"{r.error:.1e}", PASS if r.ok else FAIL)
         for col, text in enumerate(cells):
             item = QTableWidgetItem(text)
             if col == 4:
