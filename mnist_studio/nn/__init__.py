@@ -6,7 +6,8 @@
 - ``optim``      SGD, momentum/Nesterov, Adam, RMSprop, and learning-rate schedules
 - ``spec``       architectures as JSON: validation with plain-words errors, shapes, parameter counts, presets
 - ``model``      a sequential model built from a spec
-- ``parallel``   the two-core data-parallel training step; ``blas``: per-thread BLAS threads and axpy
+- ``parallel``   the multi-core data-parallel training step (``cores``: how many; ``shards``: BatchNorm's meeting
+                 point); ``blas``: BLAS threads and axpy
 - ``modelfile``  safe, atomic model files (.npz, never pickle)
 - ``explain``    probabilities, activations and saliency for one image (the drawing pad's "why")
 - ``gradcheck``  numerical gradient checks

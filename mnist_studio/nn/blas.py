@@ -1,10 +1,10 @@
 """Direct access to the BLAS library NumPy itself uses (OpenBLAS in NumPy's wheels), for two things NumPy does not
 expose: the library's thread count, and ``axpy`` (``y += a·x`` in one pass).
 
-Why: the two-core training step (``nn/parallel.py``) runs one half of a batch in each of two threads, and each must
-use single-threaded BLAS (two threads each asking BLAS for two more would fight over two cores); and an SGD update
-written in NumPy takes two passes and a temporary array (``tmp = lr·g``; ``w -= tmp``), which on an MLP step of
-about a millisecond is a tenth of the time — ``axpy`` does it in one pass.
+Why: the multi-core training step (``nn/parallel.py``) runs one shard of a batch in each of several threads, and
+all must use single-threaded BLAS (two threads each asking BLAS for two more would fight over two cores); and an
+SGD update written in NumPy takes two passes and a temporary array (``tmp = lr·g``; ``w -= tmp``), which on an MLP
+step of about a millisecond is a tenth of the time — ``axpy`` does it in one pass.
 
 The library is the one threadpoolctl finds loaded in the process (preferring the copy inside NumPy's own folder),
 never a guessed file name. Calls into it go through ctypes, which checks nothing, so :func:`axpy` checks shapes,

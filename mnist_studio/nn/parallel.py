@@ -1,85 +1,143 @@
-"""Data-parallel training steps: both halves of a batch at once, one per core.
+"""Data-parallel training steps: a batch split into shards, one per usable core, each in its own thread.
 
 Why: in a NumPy network only the matmuls use several cores (through the BLAS library's own threads). Everything
 else — im2col copies, col2im, pooling, activations, the optimizer — runs on one core, and the BLAS threads have to
 meet at every matmul, which is costly on a shared virtual machine where a sleeping core may take a while to be
-scheduled again. Splitting the batch in two and running each half through its own *replica* of the model in its
-own thread, each with single-threaded BLAS (``nn/blas.py``), keeps every core busy on all of the
-work and removes the per-matmul meetings. NumPy releases the GIL inside its loops and BLAS calls, so the threads
-really run side by side. On LeNet (batch 64) this was 1.4-1.9× faster here than one thread with two-threaded BLAS.
+scheduled again. Splitting the batch and running each shard through its own *replica* of the model in its own
+thread, all with single-threaded BLAS (``nn/blas.py``), keeps every core busy on all of the work and removes the
+per-matmul meetings. NumPy releases the GIL inside its loops and BLAS calls, so the threads really run side by
+side. On LeNet (batch 64) two shards were 1.4-1.9× faster here than one thread with two-threaded BLAS.
 
-A replica shares the weight arrays (so there is one set of weights and one optimizer) but has its own gradient
-buffers, caches, scratch arrays and random stream. The gradients of the halves are combined as the mean over the
-whole batch, exactly what one thread would compute up to float rounding. Models with BatchNorm are not split (its
-statistics would be taken over half batches, which changes the result), nor light models (an MLP's step is about
-a millisecond, and the hand-over between threads costs more than it saves), nor batches too small to share.
+The shard count is the number of cores the process may use (``nn/cores.py``: affinity mask and cgroup quota),
+capped so that every shard has at least ``MIN_SHARD`` images. A replica shares the weight arrays (one set of
+weights, one optimizer) but has its own gradient buffers, caches, scratch arrays and random stream. BatchNorm
+layers meet across shards to take their statistics over the whole batch (``nn/shards.py``).
+
+Same seed, same run: the partition depends only on the batch size and the core count, single-threaded BLAS is
+set once by the calling thread before any shard starts and given back only after all have finished (BLAS rounds
+differently with one or two threads, so a count changing in the middle of a shard made runs differ in the last
+bits), and the shards' gradients are combined in shard order after all of them are done, never in the order they
+finish. Light models (an MLP's step is about a millisecond, and the hand-over costs more than it saves) are not
+split.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import os
 import threading
 
 import numpy as np
 
-from mnist_studio.nn.blas import CAN_LIMIT_THREADS, single_threaded_blas
+from mnist_studio.nn.blas import CAN_LIMIT_THREADS, axpy, single_threaded_blas
+from mnist_studio.nn.cores import usable_cores
 from mnist_studio.nn.losses import Loss, make_loss
 from mnist_studio.nn.model import Model
+from mnist_studio.nn.shards import ShardGroup
 
-MIN_HALF = 16  # smallest half-batch worth a thread
+MIN_SHARD = 16  # smallest shard worth a thread
 MIN_FLOPS = 10e6  # per image and step: lighter models (an MLP) lose more to the threads' overhead than they gain
 
 
-def can_split(model: Model, batch_size: int) -> bool:
+def shard_count(model: Model, batch_size: int, cores: int | None = None) -> int:
+    """How many shards :class:`DataParallelStep` cuts a batch of this size into (1: it runs on one thread)."""
+    if not CAN_LIMIT_THREADS or model.train_flops_per_sample() < MIN_FLOPS:
+        return 1
+    if not all(layer.splits_over_batch for layer in model.layers):
+        return 1
+    return max(1, min(usable_cores() if cores is None else cores, batch_size // MIN_SHARD))
+
+
+def can_split(model: Model, batch_size: int, cores: int | None = None) -> bool:
     """Whether :class:`DataParallelStep` would run this model and batch size on several cores."""
-    return (
-        CAN_LIMIT_THREADS
-        and (os.cpu_count() or 1) >= 2
-        and batch_size >= 2 * MIN_HALF
-        and model.train_flops_per_sample() >= MIN_FLOPS
-        and all(layer.splits_over_batch for layer in model.layers)
-    )
+    return shard_count(model, batch_size, cores) >= 2
+
+
+def partition(n: int, shards: int) -> list[int]:
+    """Shard boundaries: ``shards`` runs as even as possible, the larger ones first (``[0, ..., n]``)."""
+    q, r = divmod(n, shards)
+    bounds = [0]
+    for i in range(shards):
+        bounds.append(bounds[-1] + q + (i < r))
+    return bounds
 
 
 class DataParallelStep:
-    """``step(x, labels) -> (loss, scores)`` like ``Model.loss_and_grads``, with the batch split over two threads.
+    """``step(x, labels) -> (loss, scores)`` like ``Model.loss_and_grads``, with the batch split over threads.
 
-    Falls back to the plain single-thread step for small batches (and use :func:`can_split` to know whether it
-    splits at all). Gradients end up in ``model``'s own buffers, as after ``Model.loss_and_grads``.
+    ``cores`` caps the shards (default: the cores this process may use). Falls back to the plain single-thread step
+    for batches too small to share. Gradients end up in ``model``'s own buffers, as after ``Model.loss_and_grads``.
     """
 
-    def __init__(self, model: Model, loss: Loss) -> None:
+    def __init__(self, model: Model, loss: Loss, cores: int | None = None) -> None:
         self.model = model
         self.loss = loss
-        self.twin = model.replica()
-        self.twin_loss = make_loss(loss.name)
-        self._pairs = [(g, t) for (_, _, g), (_, _, t) in zip(model.named_params(), self.twin.named_params())]
-        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="half-batch")
+        self.cores = usable_cores() if cores is None else max(1, cores)
+        self.replicas = [model.replica() for _ in range(self.cores - 1)]
+        self._losses = [loss] + [make_loss(loss.name) for _ in self.replicas]
+        self._pool = (concurrent.futures.ThreadPoolExecutor(len(self.replicas), thread_name_prefix="shard")
+                      if self.replicas else None)
         self._lock = threading.Lock()
 
-    def _half(self, model: Model, x: np.ndarray, labels: np.ndarray, loss: Loss, errors: dict | None = None):
-        # each half enters single-threaded BLAS itself (per thread in an OpenMP build; in a pthreads build the
-        # count stays at one until both have left) and gets the caller's errstate (it is per thread)
-        with single_threaded_blas(), np.errstate(**(errors or np.geterr())):
-            return model.loss_and_grads(x, labels, loss)
+    @property
+    def twin(self) -> Model | None:
+        """The first replica (kept for callers written for the two-thread step)."""
+        return self.replicas[0] if self.replicas else None
+
+    def shards_for(self, n: int) -> int:
+        return max(1, min(self.cores, n // MIN_SHARD))
+
+    def _shard(self, index: int, model: Model, x: np.ndarray, labels: np.ndarray, groups: list[ShardGroup],
+               errors: dict):
+        """One shard's pass; a failure releases the shards waiting for this one at a BatchNorm meeting."""
+        try:
+            with np.errstate(**errors):  # the caller's error settings (they are per thread)
+                return model.loss_and_grads(x, labels, self._losses[index])
+        except BaseException:
+            for g in groups:
+                g.abort()
+            raise
 
     def __call__(self, x: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
         n = x.shape[0]
-        if n < 2 * MIN_HALF:
+        k = self.shards_for(n)
+        if k < 2:
             return self.model.loss_and_grads(x, labels, self.loss)
-        h = n // 2
-        with self._lock:
-            other = self._pool.submit(self._half, self.twin, x[h:], labels[h:], self.twin_loss, np.geterr())
+        bounds = partition(n, k)
+        weights = [(bounds[i + 1] - bounds[i]) / n for i in range(k)]
+        models = [self.model] + self.replicas[:k - 1]
+        coupled = [j for j, layer in enumerate(self.model.layers) if getattr(layer, "couples_batch", False)]
+        groups = [ShardGroup(weights) for _ in coupled]
+        with self._lock, single_threaded_blas():
+            for i, m in enumerate(models):
+                for j, g in zip(coupled, groups):
+                    m.layers[j].shard = (g, i)
             try:
-                loss_a, scores_a = self._half(self.model, x[:h], labels[:h], self.loss)
+                errors = np.geterr()
+                futures = [self._pool.submit(self._shard, i, models[i], x[bounds[i]:bounds[i + 1]],
+                                             labels[bounds[i]:bounds[i + 1]], groups, errors) for i in range(1, k)]
+                first, first_error = None, None
+                try:
+                    first = self._shard(0, self.model, x[:bounds[1]], labels[:bounds[1]], groups, errors)
+                except BaseException as e:  # noqa: BLE001 - re-raised below, once the other shards have stopped
+                    first_error = e
+                concurrent.futures.wait(futures)
+                failures = [e for e in [first_error] + [f.exception() for f in futures] if e is not None]
+                if failures:  # the shard that failed first, not one only released by it
+                    raise next((e for e in failures if not isinstance(e, threading.BrokenBarrierError)), failures[0])
+                results = [first] + [f.result() for f in futures]
             finally:
-                loss_b, scores_b = other.result()
-            wa, wb = h / n, (n - h) / n
-            for g, t in self._pairs:  # mean over the whole batch = weighted mean of the halves' means
-                g *= wa
-                g += wb * t
-        return wa * loss_a + wb * loss_b, np.concatenate([scores_a, scores_b])
+                for m in models:
+                    for j in coupled:
+                        m.layers[j].shard = None
+            # mean over the whole batch = weighted sum of the shards' means, added in shard order
+            grads = [[g for _, _, g in m.named_params()] for m in models]
+            for gi, g in enumerate(grads[0]):
+                g *= weights[0]
+                for i in range(1, k):
+                    axpy(weights[i], grads[i][gi], g)
+        loss = sum(w * r[0] for w, r in zip(weights, results))
+        return loss, np.concatenate([r[1] for r in results])
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)

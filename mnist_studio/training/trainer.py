@@ -122,20 +122,21 @@ class Trainer:
         return lr * self.schedule.factor_from(start, epoch, end)
 
     def _make_parallel(self) -> DataParallelStep | None:
-        """The two-core step for this fit, if the model allows it. Making its replica draws from every layer's
-        random stream; that is undone, and the replica gets back the streams of the previous fit's, so a run cut
+        """The multi-core step for this fit, if the model allows it. Making its replica draws from every layer's
+        random stream; that is undone, and the replicas get back the streams of the previous fit's, so a run cut
         into several fits sees the same dropout masks as one that was not."""
         if not can_split(self.model, self.config.batch_size):
             return None
         states = [layer.rng.bit_generator.state for layer in self.model.layers]
         parallel = DataParallelStep(self.model, self.loss)
         if self._twin_rngs is None:
-            self._twin_rngs = [layer.rng for layer in parallel.twin.layers]
+            self._twin_rngs = [[layer.rng for layer in r.layers] for r in parallel.replicas]
         else:
             for layer, state in zip(self.model.layers, states):
                 layer.rng.bit_generator.state = state
-            for layer, rng in zip(parallel.twin.layers, self._twin_rngs):
-                layer.rng = rng
+            for replica, rngs in zip(parallel.replicas, self._twin_rngs):
+                for layer, rng in zip(replica.layers, rngs):
+                    layer.rng = rng
         return parallel
 
     # -- live changes ----------------------------------------------------------------------------------------------
@@ -191,7 +192,7 @@ class Trainer:
         t_start = time.perf_counter()
         paused = 0.0
         status, message = "finished", f"trained {count} epoch{'s' if count != 1 else ''}"
-        # both halves of each batch at once on two cores (see nn/parallel.py), when the model allows it
+        # the shards of each batch at once, one per core (see nn/parallel.py), when the model allows it
         self._parallel = self._make_parallel()
         try:
             while self.step < target:

@@ -55,7 +55,10 @@ class BatchNorm(Layer):
     )
     category = "Regularisation"
     summary = "Normalise each feature over the batch (faster, steadier training)"
-    splits_over_batch = False  # statistics over half batches would change the result
+    #: A batch split over threads shares its statistics: ``shard`` is ``(ShardGroup, index)`` while a step of
+    #: ``nn/parallel.py`` runs, else None (see ``nn/shards.py``).
+    couples_batch = True
+    shard = None
 
     def describe(self) -> str:
         return ""
@@ -75,14 +78,17 @@ class BatchNorm(Layer):
         axes = tuple(range(x.ndim - 1))
         eps = self.config["epsilon"]
         if training:
-            mean = x.mean(axis=axes)
-            var = x.var(axis=axes)
+            if self.shard is None:
+                mean, var = x.mean(axis=axes), x.var(axis=axes)
+            else:
+                mean, var = self._whole_batch_stats(x, axes)
+        if training and (self.shard is None or self.shard[1] == 0):  # one shard keeps the running statistics
             m = self.config["momentum"]
             self.buffers["running_mean"] *= m
             self.buffers["running_mean"] += (1 - m) * mean
             self.buffers["running_var"] *= m
             self.buffers["running_var"] += (1 - m) * var
-        else:
+        if not training:
             mean, var = self.buffers["running_mean"], self.buffers["running_var"]
         inv_std = 1.0 / np.sqrt(var + eps)
         xhat = (x - mean) * inv_std
@@ -99,7 +105,31 @@ class BatchNorm(Layer):
         if not training:  # running statistics are constants: a plain per-feature scale
             return dxhat * inv_std
         m = dy.size // dy.shape[-1]
-        return (inv_std / m) * (m * dxhat - dxhat.sum(axis=axes) - xhat * (dxhat * xhat).sum(axis=axes))
+        s1, s2 = dxhat.sum(axis=axes), (dxhat * xhat).sum(axis=axes)
+        if self.shard is None:
+            return (inv_std / m) * (m * dxhat - s1 - xhat * s2)
+        # The batch's loss is sum_i w_i * loss_i, so the whole-batch sums weigh each shard's by w_i; the result is
+        # divided by this shard's w_i again because the layers below combine shard gradients the same way.
+        group, i = self.shard
+        w = group.weights[i]
+        parts = group.exchange(i, (m, w * s1.astype(np.float64), w * s2.astype(np.float64)))
+        total = sum(p[0] for p in parts)
+        t1, t2 = sum(p[1] for p in parts), sum(p[2] for p in parts)
+        return (inv_std / total) * (total * dxhat - (t1 / w).astype(dy.dtype) - xhat * (t2 / w).astype(dy.dtype))
+
+    def _whole_batch_stats(self, x, axes):
+        """Mean and (biased) variance over every shard's samples: each shard's count, mean and centred sum of
+        squares, combined in shard order in float64 (Chan et al.'s pairwise formula, stable unlike E[x²]-E[x]²)."""
+        group, i = self.shard
+        count = x.size // x.shape[-1]
+        mean = x.mean(axis=axes)
+        centred = x - mean
+        m2 = np.square(centred, out=centred).sum(axis=axes, dtype=np.float64)
+        parts = group.exchange(i, (count, mean.astype(np.float64), m2))
+        total = sum(p[0] for p in parts)
+        whole = sum(p[0] * p[1] for p in parts) / total
+        spread = sum(p[2] + p[0] * (p[1] - whole) ** 2 for p in parts)
+        return whole.astype(x.dtype), (spread / total).astype(x.dtype)
 
     # -- export: the running statistics, as evaluation uses them ---------------------------------------------------
     def onnx_nodes(self, g, step, x):
