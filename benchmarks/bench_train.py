@@ -1,6 +1,8 @@
 """Training speed of the NumPy engine, side by side with PyTorch in the same process.
 
-    python benchmarks/bench_train.py                 # speed: mlp-512-256 (SGD) and lenet (Adam), batch 64
+    python benchmarks/bench_train.py                 # speed: mlp-512-256 (SGD, Adam), lenet (Adam), tutorial-cnn
+                                                     # (SGD) and bn-cnn (Adam), batch 64
+    python benchmarks/bench_train.py --models lenet bn-cnn --rounds 3   # some of them
     python benchmarks/bench_train.py --accuracy      # accuracy targets (full epochs; about 3 minutes)
 
 For a fair run unset the machine's OpenBLAS safety settings in that command only, e.g.
@@ -26,10 +28,24 @@ import numpy as np
 
 from mnist_studio.data import load_mnist, make_splits, to_float
 from mnist_studio.nn import Model, load_preset, make_loss, make_optimizer
-from mnist_studio.nn.parallel import DataParallelStep, can_split
+from mnist_studio.nn.parallel import DataParallelStep, shard_count
 from mnist_studio.training import TrainConfig, Trainer, evaluate
 
 BATCH = 64
+# The BatchNorm CNN of issue 14 (not a preset): Conv 32 3×3 same - BN - ReLU - MaxPool 2 - Conv 64 3×3 same - BN -
+# ReLU - MaxPool 2 - Flatten - Dense 10.
+BN_CNN = {"name": "bn-cnn", "input_shape": [28, 28, 1], "layers": [
+    {"type": "Conv2D", "filters": 32, "kernel_size": 3, "padding": "same"}, {"type": "BatchNorm"}, {"type": "ReLU"},
+    {"type": "MaxPool2D", "pool_size": 2},
+    {"type": "Conv2D", "filters": 64, "kernel_size": 3, "padding": "same"}, {"type": "BatchNorm"}, {"type": "ReLU"},
+    {"type": "MaxPool2D", "pool_size": 2}, {"type": "Flatten"}, {"type": "Dense", "units": 10}]}
+# (model, optimizer, learning rate, batches per timing round)
+SPEED_RUNS = (("mlp-512-256", "sgd", 0.01, 200), ("mlp-512-256", "adam", 0.001, 200), ("lenet", "adam", 0.001, 30),
+              ("tutorial-cnn", "sgd", 0.05, 100), ("bn-cnn", "adam", 0.001, 30))
+
+
+def spec_for(name: str) -> dict:
+    return BN_CNN if name == "bn-cnn" else load_preset(name)
 
 
 def blas_info() -> str:
@@ -55,13 +71,14 @@ def matmul_gflops(reps: int = 20) -> float:
 
 class Ours:
     def __init__(self, preset: str, optimizer: str, lr: float):
-        self.model = Model(load_preset(preset), seed=0)
+        self.model = Model(spec_for(preset), seed=0)
         self.loss = make_loss("cross_entropy")
         self.opt = make_optimizer(optimizer, lr)
         self.params = [p for _, p, _ in self.model.named_params()]
         self.grads = [g for _, _, g in self.model.named_params()]
-        # the same step the Trainer takes: split over two cores when the model allows it
-        self.parallel = DataParallelStep(self.model, self.loss) if can_split(self.model, BATCH) else None
+        # the same step the Trainer takes: split over the usable cores when the model allows it
+        self.shards = shard_count(self.model, BATCH)
+        self.parallel = DataParallelStep(self.model, self.loss) if self.shards > 1 else None
 
     def step(self, x: np.ndarray, y: np.ndarray) -> float:
         if self.parallel is not None:
@@ -82,6 +99,13 @@ class Torch:
             self.net = nn.Sequential(nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
                                      nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
                                      nn.Linear(3136, 128), nn.ReLU(), nn.Dropout(0.25), nn.Linear(128, 10))
+        elif preset == "tutorial-cnn":  # our Softmax is fused into the loss, as CrossEntropyLoss does
+            self.net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.AvgPool2d(2), nn.ReLU(), nn.Flatten(),
+                                     nn.Linear(4 * 13 * 13, 10))
+        elif preset == "bn-cnn":
+            self.net = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+                                     nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+                                     nn.Flatten(), nn.Linear(3136, 10))
         else:
             self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
                                      nn.Linear(256, 10))
@@ -123,7 +147,7 @@ def worker(runtime: str, preset: str, optimizer: str, lr: float, batches: int) -
     per_batch = statistics.median(time_batches(runner, xs, ys) for _ in range(3))
     out = {"ms_per_batch": per_batch * 1e3}
     if runtime == "ours":
-        out["data_parallel"] = runner.parallel is not None
+        out["shards"] = runner.shards
         out["flops_per_batch"] = runner.model.train_flops_per_sample() * BATCH
     return out
 
@@ -160,7 +184,7 @@ def speed(preset: str, optimizer: str, lr: float, batches: int, rounds: int, pea
         "samples_per_second": round(BATCH / per_batch, 1),
         "epoch_seconds_55k": round(per_batch * 55000 / BATCH, 2),
         "gflops": round(info["flops_per_batch"] / per_batch / 1e9, 1), "matmul_peak_gflops": round(peak, 1),
-        "data_parallel": info["data_parallel"],
+        "shards": info["shards"],
     }
     if torch_t:
         out["torch_ms_per_batch"] = round(statistics.median(torch_t), 3)
@@ -188,6 +212,8 @@ def main() -> None:
     ap.add_argument("--accuracy", action="store_true", help="check the accuracy targets instead of speed")
     ap.add_argument("--batches", type=int, default=0, help="batches per timing round (default per model)")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--models", nargs="+", metavar="MODEL", help="time only these (of "
+                    + ", ".join(dict.fromkeys(r[0] for r in SPEED_RUNS)) + ")")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--worker", nargs=5, metavar=("RUNTIME", "PRESET", "OPTIMIZER", "LR", "BATCHES"),
                     help=argparse.SUPPRESS)  # internal: one timing in a fresh process
@@ -209,9 +235,12 @@ def main() -> None:
     else:
         peak = matmul_gflops()
         print(f"1024×1024 float32 matmul: {peak:.1f} GFLOP/s")
-        for preset, opt, lr, batches in (("mlp-512-256", "sgd", 0.01, 200), ("lenet", "adam", 0.001, 30)):
+        for preset, opt, lr, batches in SPEED_RUNS:
+            if args.models and preset not in args.models:
+                continue
             r = speed(preset, opt, lr, args.batches or batches, args.rounds, peak)
-            line = (f"{preset:<12} batch {BATCH} {opt:<4}{' (2 threads)' if r['data_parallel'] else ''}: "
+            threads = f" ({r['shards']} threads)" if r["shards"] > 1 else ""
+            line = (f"{preset:<12} batch {BATCH} {opt:<4}{threads}: "
                     f"{r['ms_per_batch']:7.2f} ms/batch, "
                     f"{r['samples_per_second']:8.0f} samples/s, epoch ≈ {r['epoch_seconds_55k']:.1f} s, "
                     f"{r['gflops']:.0f} GFLOP/s ({r['gflops'] / peak:.0%} of matmul)")
