@@ -8,13 +8,14 @@
     mnist-studio presets                                                     the built-in architectures
     mnist-studio gradcheck (--preset NAME | --spec FILE)                     check backward passes numerically
     mnist-studio export MODEL.npz [--onnx OUT.onnx] [--torch OUT.py]         take the model to ONNX / PyTorch
+    mnist-studio adapt MODEL.npz --strokes FILE.json --out NEW.npz [...]     teach it a writer's handwriting
 
 Every user error (bad arguments, missing or corrupt files, invalid architectures, a diverged run) ends with exit
 status 2 and one line on stderr, never a traceback. Progress goes to stderr; with ``--json`` the last line on
 stdout is one JSON object, so scripts can read results without parsing text.
 
 The commands live one module per group (``train``; ``evaluate`` with ``predict``; ``architecture`` with
-``summary``, ``presets`` and ``gradcheck``; ``export``), each adding its subparser and running it; ``common``
+``summary``, ``presets`` and ``gradcheck``; ``export``; ``adapt``), each adding its subparser and running it; ``common``
 holds what they share. This module builds the parser and turns every user error into exit status 2.
 """
 
@@ -24,7 +25,7 @@ import sys
 from typing import Sequence
 
 from mnist_studio import __version__
-from mnist_studio.cli import architecture, evaluate, export, train
+from mnist_studio.cli import adapt, architecture, evaluate, export, train
 from mnist_studio.cli.common import Parser, UserError
 
 __all__ = ["UserError", "build_parser", "main"]
@@ -51,6 +52,7 @@ def build_parser() -> Parser:
     architecture.add_presets(sub)
     architecture.add_gradcheck(sub)
     export.add_export(sub)
+    adapt.add_adapt(sub)
     return p
 
 

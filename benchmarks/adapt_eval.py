@@ -1,0 +1,130 @@
+"""Does "Teach it my handwriting" work? Teaching measured writer by writer on real pen digits.
+
+For each writer of the pendigits dev set (``benchmarks/pen_eval.py`` finds it; for measuring only), K examples of
+each digit (default 5, chosen at random, seeded) are taught to a copy of the base model with
+:func:`mnist_studio.training.adapt.adapt`, and that writer's *other* digits (about 20 per digit) are read before
+and after. MNIST test accuracy is measured before and after each teaching, since forgetting is the risk. Every
+digit reaches the network as the pad would give it (``pen_eval.fast_images``: placed on the pad like a person's
+drawing, then the pad's recipe).
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python benchmarks/adapt_eval.py [--variants a,b] [--json]
+
+The base model is a ``lenet`` trained 2 epochs on MNIST only (seed 0), trained once and cached under the system's
+temporary folder (never in the repository); ``--model`` uses another. Teaching is per writer by design, so the dev
+set may measure it here; the recipe itself was chosen by reasoning about forgetting (see the README), and every
+variant tried is listed in ``VARIANTS`` and reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from mnist_studio.training.adapt import AdaptConfig, accuracy, adapt, split_per_digit  # noqa: E402
+
+D = AdaptConfig()
+REFERENCE = AdaptConfig(steps=40, lr=3e-4, own_per_step=32, replay_per_step=32, distill=0.0)
+VARIANTS: dict[str, AdaptConfig] = {
+    "reference (40 steps, 1:1 mix)": REFERENCE,
+    "reference + L2 pull 1e-2": replace(REFERENCE, l2_pull=1e-2),
+    "1:3 mix (more MNIST)": replace(D, distill=0.0),
+    "1:3 mix + LwF 0.5": D,
+    "1:3 mix + LwF 0.5 + L2 pull 1e-2": replace(D, l2_pull=1e-2),
+    "1:1 mix + LwF 0.5": replace(D, replay_per_step=32),
+    "1:3 mix + LwF 0.5, early stop": replace(D, holdout_stop=True),
+}
+
+
+def base_model(path: str | None):
+    from mnist_studio.data.datasets import load_mnist
+    from mnist_studio.data.splits import make_splits
+    from mnist_studio.nn.model import Model
+    from mnist_studio.nn.modelfile import load_model, save_model
+    from mnist_studio.nn.spec import load_preset
+    from mnist_studio.training.config import TrainConfig
+    from mnist_studio.training.trainer import Trainer
+
+    if path:
+        return load_model(path).model
+    cache = Path(tempfile.gettempdir()) / "mnist-studio-adapt-eval" / "lenet-2ep-seed0.npz"
+    if cache.exists():
+        return load_model(cache).model
+    print(f"training the base lenet (2 epochs, MNIST only); cached as {cache}", file=sys.stderr)
+    spec = load_preset("lenet")
+    config = TrainConfig.for_spec(spec, epochs=2, seed=0, val_size=0)
+    model = Model(spec, seed=0)
+    Trainer(model, make_splits(load_mnist(), val_size=0), config).fit()
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    save_model(cache, model, training=config.to_dict())
+    return model
+
+
+def main(argv=None) -> int:
+    from pen_eval import fast_images, load_dev
+
+    from mnist_studio.data.datasets import load_mnist
+    from mnist_studio.training.metrics import evaluate
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", help="base model (default: a cached lenet, 2 epochs)")
+    ap.add_argument("--per-digit", type=int, default=5)
+    ap.add_argument("--variants", help="comma-separated prefixes of variant names (default: all)")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+
+    model = base_model(args.model)
+    mnist = load_mnist()
+    digits = load_dev()
+    images = fast_images(digits)
+    labels = np.array([d.label for d in digits])
+    writers = np.array([d.writer for d in digits])
+    mnist_before = evaluate(model, mnist.test_images, mnist.test_labels).accuracy
+    chosen = {k: v for k, v in VARIANTS.items()
+              if not args.variants or any(k.startswith(p.strip()) for p in args.variants.split(","))}
+    splits = {}
+    before = {}
+    for w in sorted(set(writers.tolist())):
+        idx = np.flatnonzero(writers == w)
+        t, rest = split_per_digit(labels[idx], args.per_digit, seed=0)
+        splits[w] = (idx[t], idx[rest])
+        before[w] = accuracy(model, images[idx[rest]], labels[idx[rest]])
+    print(f"base model: MNIST test {mnist_before:.2%}; held-out pen digits before teaching: "
+          + ", ".join(f"writer {w} {a:.1%}" for w, a in before.items()), file=sys.stderr)
+    results = []
+    for name, cfg in chosen.items():
+        row = {"variant": name, "config": cfg.to_dict(), "writers": {}}
+        for w, (t, rest) in splits.items():
+            res = adapt(model, images[t], labels[t], mnist.train_images, mnist.train_labels, cfg)
+            after = accuracy(res.model, images[rest], labels[rest])
+            m = evaluate(res.model, mnist.test_images, mnist.test_labels).accuracy
+            row["writers"][w] = {"before": before[w], "after": after, "mnist_after": m, "seconds": res.seconds,
+                                 "taught": len(t), "held_out": len(rest), "best_step": res.best_step}
+        ws = row["writers"].values()
+        row["mean_after"] = float(np.mean([r["after"] for r in ws]))
+        row["min_after"] = float(np.min([r["after"] for r in ws]))
+        row["mnist_drop"] = float(mnist_before - np.mean([r["mnist_after"] for r in ws]))
+        row["mnist_worst_drop"] = float(mnist_before - np.min([r["mnist_after"] for r in ws]))
+        row["seconds"] = float(np.mean([r["seconds"] for r in ws]))
+        results.append(row)
+        print(f"{name:<36} after {row['mean_after']:.1%} (min {row['min_after']:.1%}) "
+              + " ".join(f"w{w}:{r['after']:.1%}" for w, r in row["writers"].items())
+              + f" | MNIST -{row['mnist_drop'] * 100:.2f} (worst -{row['mnist_worst_drop'] * 100:.2f}) pts"
+              + f" | {row['seconds']:.1f} s", file=sys.stderr)
+    summary = {"mnist_before": mnist_before, "before": before, "mean_before": float(np.mean(list(before.values()))),
+               "per_digit": args.per_digit, "variants": results}
+    if args.json:
+        print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
