@@ -48,6 +48,7 @@ class StudioSession(QObject):
     trainRequested = pyqtSignal(object, object, object)
     inspectImage = pyqtSignal(object, str)  # (28×28 float32 image, caption): show it in the drawing pad's views
     drawingChanged = pyqtSignal(object)  # 28×28 float32 | None: what the Draw tab's network sees now (live)
+    handwritingChanged = pyqtSignal()  # the user's examples ("My handwriting") were added to or deleted
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -59,6 +60,7 @@ class StudioSession(QObject):
         self.state = "idle"
         self.drawing = None  # the Draw tab's current 28×28 network input (None: nothing drawn)
         self.run_names: set[str] = set()  # every run listed (the runs panel adds the store's): new names differ
+        self._handwriting = None
 
     # -- dataset ---------------------------------------------------------------------------------------------------
     @property
@@ -71,6 +73,24 @@ class StudioSession(QObject):
     def set_dataset(self, ds: Dataset) -> None:
         self._dataset = ds
         self.datasetChanged.emit(ds)
+
+    def handwriting(self):
+        """The user's own examples (:class:`~mnist_studio.data.handwriting.HandwritingStore`), read from the user
+        data folder on first use. A damaged file is refused: the store starts empty, the status bar says why, and
+        the file is moved aside (not overwritten) by the next save."""
+        if self._handwriting is None:
+            from PyQt6.QtCore import QStandardPaths
+
+            from mnist_studio.data.handwriting import FILE_NAME, HandwritingError, HandwritingStore
+
+            base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+            store = HandwritingStore(Path(base) / FILE_NAME)
+            try:
+                store.load()
+            except HandwritingError as e:
+                self.status.emit(f"My handwriting: {e}")
+            self._handwriting = store
+        return self._handwriting
 
     # -- architecture and model ------------------------------------------------------------------------------------
     def set_spec(self, spec: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ from mnist_studio.data.datasets import Dataset, load_idx_folder, load_mnist, to_
 from mnist_studio.data.idx import DatasetError
 from mnist_studio.data.stats import DatasetStats, dataset_stats
 from mnist_studio.gui import dialogs
+from mnist_studio.gui.dataset.handwriting import HandwritingControls, handwriting_dataset
 from mnist_studio.gui.dataset.views import TEST_COLOUR, TRAIN_COLOUR, ClassCounts, ClassTiles, MeanImages
 from mnist_studio.gui.labels import note_label, title_label
 
@@ -38,6 +39,7 @@ class DatasetPanel(QWidget):
         self.last_folder = ""
         self._build()
         session.datasetChanged.connect(self._on_dataset_changed)
+        session.handwritingChanged.connect(self._on_handwriting_changed)
 
     # -- layout ------------------------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -59,9 +61,16 @@ class DatasetPanel(QWidget):
         self.shuffle_button.setObjectName("shuffleSamplesButton")
         self.shuffle_button.setToolTip("Show a different random choice of images of each class")
         self.shuffle_button.clicked.connect(self.reshuffle)
+        self.mine_button = QPushButton("My handwriting")
+        self.mine_button.setObjectName("myHandwritingButton")
+        self.mine_button.setCheckable(True)
+        self.mine_button.setToolTip("Show your own examples (kept from the Draw tab's corrections and guided mode)")
+        self.mine_button.toggled.connect(lambda _on: self.refresh())
+        self.mine = HandwritingControls(self)
+        self.mine.hide()
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
-        for b in (self.shuffle_button, self.open_button, self.embedded_button):
+        for b in (self.mine, self.shuffle_button, self.mine_button, self.open_button, self.embedded_button):
             top.addWidget(b)
 
         self.samples = ClassTiles(side=40)
@@ -106,23 +115,35 @@ class DatasetPanel(QWidget):
     # -- showing a dataset -------------------------------------------------------------------------------------------
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if self.shown_dataset is not self.session.dataset:
+        if self.shown_dataset is not self.session.dataset and not self.showing_mine:
             self.refresh()
 
+    @property
+    def showing_mine(self) -> bool:
+        return self.mine_button.isChecked()
+
     def refresh(self) -> None:
-        """Recompute the statistics of the session's dataset and redraw every view."""
-        ds = self.session.dataset
+        """Recompute the statistics of the dataset shown (the session's, or My handwriting) and redraw the views."""
+        mine = self.showing_mine
+        ds = handwriting_dataset(self.session.handwriting()) if mine else self.session.dataset
+        self.mine.setVisible(mine)
+        self.mine.selected = None
+        self.mine.update_buttons()
         self.shown_dataset = ds
         names = tuple(ds.class_names)
         self.stats = dataset_stats(ds.train_images, ds.train_labels, ds.test_labels, SAMPLES_PER_CLASS,
                                    len(names), self.seed)
         source = f"<br><span style='color:#666'>{ds.source}</span>" if ds.source else ""
+        use = (f"your examples ({len(ds.test_labels)} of them held out of teaching: the 'test' bars); click one to "
+               "see it in the Draw tab and select it") if mine else "the next training run uses this dataset"
         self.title.setText(f"<span style='font-size:16px'><b>{ds.name}</b></span> &nbsp; "
-                           f"{len(ds.train_labels):,} training and {len(ds.test_labels):,} test images, "
-                           f"{len(names)} classes — the next training run uses this dataset.{source}")
+                           f"{len(ds.train_labels):,} {'examples' if mine else 'training'} and "
+                           f"{len(ds.test_labels):,} {'held out' if mine else 'test images'}, "
+                           f"{len(names)} classes — {use}.{source}")
         self._draw_samples()
         self.counts.set_counts(self.stats.train_counts, self.stats.test_counts, names)
         low, high = int(self.stats.train_counts.min()), int(self.stats.train_counts.max())
+        self.shuffle_button.setEnabled(len(ds.train_labels) > 0)
         balance = (f"every class has {low:,} training images" if low == high
                    else f"training classes range from {low:,} to {high:,} images")
         self.counts_note.setText(f"Bars: each class's share of its split; numbers: training / test images; {balance}.")
@@ -141,6 +162,11 @@ class DatasetPanel(QWidget):
     def inspect_sample(self, row: int, col: int) -> None:
         index = int(self.stats.samples[row, col])
         ds = self.shown_dataset
+        if self.showing_mine:
+            self.mine.select(index)
+            self.session.inspect(to_float(ds.train_images[index]),
+                                 f"My handwriting, example {index + 1}: {ds.class_names[int(ds.train_labels[index])]}")
+            return
         self.session.inspect(to_float(ds.train_images[index]),
                              f"Training image #{index} of {ds.name}: {ds.class_names[int(ds.train_labels[index])]}")
 
@@ -148,8 +174,12 @@ class DatasetPanel(QWidget):
     def _is_embedded(ds: Dataset) -> bool:
         return ds is load_mnist()
 
+    def _on_handwriting_changed(self) -> None:
+        if self.showing_mine and self.isVisible():
+            self.refresh()
+
     def _on_dataset_changed(self, _ds) -> None:
-        if self.isVisible():
+        if self.isVisible() and not self.showing_mine:
             self.refresh()
         else:
             self.embedded_button.setEnabled(not self._is_embedded(self.session.dataset))
@@ -174,11 +204,13 @@ class DatasetPanel(QWidget):
             return False
         finally:
             self.unsetCursor()
+        self.mine_button.setChecked(False)
         self.session.set_dataset(ds)
         self.session.status.emit(f"Dataset: {ds.describe()} — the next training run uses it")
         return True
 
     def use_embedded(self) -> None:
+        self.mine_button.setChecked(False)
         self.session.set_dataset(load_mnist())
         self.session.status.emit("Dataset: the embedded MNIST")
 

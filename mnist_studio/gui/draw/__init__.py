@@ -20,6 +20,7 @@ def install(window) -> DrawPanel:
     panel = DrawPanel(window.session)
     window.tabs.addTab(panel, "Draw")
     window.draw_panel = panel
+    window.close_hooks.append(panel.teach.shutdown)  # the teaching thread must not outlive the window
 
     def classify_image() -> None:
         window.tabs.setCurrentWidget(panel)

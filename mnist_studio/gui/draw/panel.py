@@ -20,6 +20,7 @@ from mnist_studio.data.preprocess import Stages, load_gray, preprocess_strokes
 from mnist_studio.gui import dialogs
 from mnist_studio.gui.draw.pad import CANVAS, PEN_WIDTH, DrawingPad
 from mnist_studio.gui.draw.picture_view import PictureShown
+from mnist_studio.gui.draw.teach import TeachBox
 from mnist_studio.gui.draw.views import ActivationsView, AnswerView, PictureResults, SaliencyView, StageStrip
 from mnist_studio.gui.labels import title_label
 from mnist_studio.nn.explain import Explainer
@@ -105,6 +106,8 @@ class DrawPanel(QWidget):
         left.addWidget(title_label("Draw a digit"))
         left.addWidget(self.pad)
         left.addLayout(buttons)
+        self.teach = TeachBox(self)
+        left.addWidget(self.teach)
         left.addWidget(self.caption)
         left.addWidget(title_label("What the network sees"))
         left.addWidget(self.stage_strip)
