@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", help="base model (default: a cached lenet, 2 epochs)")
     ap.add_argument("--per-digit", type=int, default=5)
-    ap.add_argument("--variants", help="comma-separated prefixes of variant names (default: all)")
+    ap.add_argument("--variants", help="comma-separated variant names or prefixes (default: all)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
@@ -88,8 +88,9 @@ def main(argv=None) -> int:
     labels = np.array([d.label for d in digits])
     writers = np.array([d.writer for d in digits])
     mnist_before = evaluate(model, mnist.test_images, mnist.test_labels).accuracy
-    chosen = {k: v for k, v in VARIANTS.items()
-              if not args.variants or any(k.startswith(p.strip()) for p in args.variants.split(","))}
+    wanted = [p.strip() for p in args.variants.split(",")] if args.variants else []
+    chosen = {k: v for k, v in VARIANTS.items()  # an exact name picks that one; otherwise a prefix picks all it starts
+              if not wanted or any(k == p or (p not in VARIANTS and k.startswith(p)) for p in wanted)}
     splits = {}
     before = {}
     for w in sorted(set(writers.tolist())):

@@ -70,8 +70,11 @@ class DatasetPanel(QWidget):
         self.mine.hide()
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
-        for b in (self.mine, self.shuffle_button, self.mine_button, self.open_button, self.embedded_button):
+        for b in (self.shuffle_button, self.mine_button, self.open_button, self.embedded_button):
             top.addWidget(b)
+        mine_row = QHBoxLayout()  # My handwriting's own buttons, under the title, only while it is shown
+        mine_row.addWidget(self.mine)
+        mine_row.addStretch(1)
 
         self.samples = ClassTiles(side=40)
         self.samples.setObjectName("sampleGrid")
@@ -110,6 +113,7 @@ class DatasetPanel(QWidget):
         splitter.setSizes([1100, 800])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(mine_row)
         layout.addWidget(splitter, 1)
 
     # -- showing a dataset -------------------------------------------------------------------------------------------
@@ -134,8 +138,8 @@ class DatasetPanel(QWidget):
         self.stats = dataset_stats(ds.train_images, ds.train_labels, ds.test_labels, SAMPLES_PER_CLASS,
                                    len(names), self.seed)
         source = f"<br><span style='color:#666'>{ds.source}</span>" if ds.source else ""
-        use = (f"your examples ({len(ds.test_labels)} of them held out of teaching: the 'test' bars); click one to "
-               "see it in the Draw tab and select it") if mine else "the next training run uses this dataset"
+        use = ("yours, from the Draw tab; 'test' = held out of teaching. Click one to see and select it"
+               if mine else "the next training run uses this dataset")
         self.title.setText(f"<span style='font-size:16px'><b>{ds.name}</b></span> &nbsp; "
                            f"{len(ds.train_labels):,} {'examples' if mine else 'training'} and "
                            f"{len(ds.test_labels):,} {'held out' if mine else 'test images'}, "
