@@ -67,7 +67,7 @@ def test_past_runs_are_listed_with_their_details(make_window, past_runs, isolate
     assert runs_folder().is_relative_to(isolated_user_files) and runs_folder().name == "runs"
     listed = rows(win)
     assert [r[0] for r in listed] == ["adam faster", "sgd baseline"]  # newest first
-    name, acc, arch, hyper, status, date = listed[0]
+    name, acc, arch, hyper, status, date = listed[0][:6]  # then a column per setting that differs
     assert arch == "logistic"
     assert hyper == "adam · lr 0.05 · bs 32 · 2 ep · seed 2"
     assert acc == "97.31%" and status == "finished"

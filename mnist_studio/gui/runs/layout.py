@@ -1,12 +1,14 @@
-"""The Runs dock's widgets: the list of runs, a hint, the unreadable-files note, the row actions and their buttons.
-No behaviour: :class:`~mnist_studio.gui.runs.panel.RunsPanel` connects them."""
+"""The Runs dock's widgets: the list of runs (with a column per hyperparameter that differs between runs and per
+final metric), a filter box, a hint, the unreadable-files note, the row actions and their buttons, and a scatter of
+a chosen hyperparameter against validation accuracy below the list. No behaviour: :class:`~mnist_studio.gui.runs.panel.RunsPanel` connects them."""
 
 from __future__ import annotations
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QAction, QKeySequence
-from PyQt6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QToolButton, QTreeWidget,
-                             QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QSizePolicy,
+                             QSplitter, QToolButton, QTreeWidget, QVBoxLayout, QWidget)
+import pyqtgraph as pg
 
 from mnist_studio.gui.runs.rows import COL_DATE, COLUMNS
 
@@ -42,7 +44,38 @@ class RunsLayout(QWidget):
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.setToolTip("")
 
-        self.hint = QLabel("Tick runs to overlay their curves on the plots. Double-click a name to rename it.")
+        self.filter = QLineEdit()
+        self.filter.setObjectName("runFilter")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setPlaceholderText("Filter: text or settings, e.g. adam lr<0.01 val_accuracy>97%")
+        self.filter.setToolTip("Shows only the runs matching every term: a word found in the row, or a comparison "
+                               "of a setting or metric (<, <=, >, >=, =, !=) such as lr<0.01, optimizer=adam, "
+                               "batch_size>=64, val_accuracy>97%")
+
+        self.scatter_choice = QComboBox()
+        self.scatter_choice.setObjectName("runScatterChoice")
+        self.scatter_choice.setToolTip("The setting on the scatter's horizontal axis")
+        self.scatter_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.scatter_choice.setMinimumContentsLength(8)  # the dock must not widen the window for a long name
+        self.plot = pg.PlotWidget()
+        self.plot.setObjectName("runScatter")
+        self.plot.setMenuEnabled(False)
+        self.plot.setMinimumSize(120, 80)
+        self.plot.setToolTip("Each run's validation accuracy against the chosen setting; click a point to select "
+                             "its run in the list")
+        self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.plot.setLabel("left", "val acc")
+        for side in ("left", "bottom"):
+            self.plot.getAxis(side).enableAutoSIPrefix(False)  # 0.97, not "970 (×0.001)"
+        self.plot.getPlotItem().setContentsMargins(0, 0, 4, 0)
+        self.scatter = pg.ScatterPlotItem(size=10, pen=pg.mkPen("#1f4e79"), brush=pg.mkBrush("#4a90d9"),
+                                          hoverable=True)
+        self.scatter_selected = pg.ScatterPlotItem(size=16, pen=pg.mkPen("#000", width=2), brush=None)
+        self.scatter_selected.setZValue(1)
+        self.plot.addItem(self.scatter)
+        self.plot.addItem(self.scatter_selected)
+
+        self.hint = QLabel("Tick runs to overlay their curves; double-click a name to rename it.")
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: #666;")
         self.problem_label = QLabel()
@@ -79,5 +112,22 @@ class RunsLayout(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.hint)
         layout.addWidget(self.problem_label)
-        layout.addWidget(self.tree, 1)
-        layout.addLayout(buttons)
+        layout.addWidget(self.filter)
+        chooser = QHBoxLayout()
+        chooser.setContentsMargins(0, 0, 0, 0)
+        chooser.addWidget(QLabel("Val accuracy vs"))
+        chooser.addWidget(self.scatter_choice, 1)
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addLayout(buttons)
+        lower_layout.addLayout(chooser)
+        lower_layout.addWidget(self.plot, 1)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)  # the user trades list rows for scatter height
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.tree)
+        self.splitter.addWidget(lower)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.tree.setMinimumHeight(60)
+        layout.addWidget(self.splitter, 1)

@@ -5,6 +5,10 @@ ended, saved at once with the weights ``session.model`` holds at that moment). T
 ``session.set_overlays``; the plots draw them. Everything that touches files goes through the pure-Python
 :class:`RunStore`; this controller only turns its results and errors into rows (:mod:`.rows`), the widgets of
 :mod:`.layout`, and messages.
+
+Comparing by settings (TensorBoard's HParams): the settings that differ between the listed runs and their final
+metrics get a column each (:mod:`mnist_studio.training.hparams` decides which and what they sort by), the filter box
+hides rows, and the scatter plots the chosen setting against validation accuracy for the rows shown.
 """
 
 from __future__ import annotations
@@ -13,14 +17,18 @@ import copy
 import re
 from pathlib import Path
 
+import numpy as np
+
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QMenu, QTreeWidgetItem, QWidget
 
 from mnist_studio.gui import dialogs
 from mnist_studio.gui.runs.layout import RunsLayout
-from mnist_studio.gui.runs.rows import COL_NAME, ID_ROLE, RunRow, fill_row, same_architecture
+from mnist_studio.gui.runs.rows import (COL_NAME, COLUMNS, ID_ROLE, RunRow, extra_header, fill_row,
+                                        same_architecture)
 from mnist_studio.gui.session import ModelInfo
 from mnist_studio.nn.modelfile import ModelFileError
+from mnist_studio.training import hparams
 from mnist_studio.training.config import TrainConfig
 from mnist_studio.training.replay import ReplayPlan
 from mnist_studio.training.runs import RunRecord
@@ -37,6 +45,12 @@ class RunsPanel(RunsLayout):
         self.problems: list[RunProblem] = []
         self._filling = False
         self._overlay_ids: list[str] = []
+        self.extra: list[str] = []  # the keys of the columns after COLUMNS
+        self.points = hparams.Scatter("lr", np.zeros(0, np.float32), np.zeros(0, np.float32), [], None)
+        self.filter.textChanged.connect(lambda _t: self._apply_filter())
+        self.scatter_choice.currentTextChanged.connect(lambda _t: self._draw_scatter())
+        self.scatter.sigClicked.connect(self._point_clicked)
+        self.tree.itemSelectionChanged.connect(self._mark_selected)
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.itemChanged.connect(self._item_changed)
         self.tree.itemSelectionChanged.connect(self._update_buttons)
@@ -104,11 +118,87 @@ class RunsPanel(RunsLayout):
                 item.setCheckState(COL_NAME, Qt.CheckState.Unchecked)
                 item.setData(COL_NAME, ID_ROLE, record.id)
                 self.tree.addTopLevelItem(item)
-            fill_row(item, record, self.unsaved.get(record.id, (None, ""))[1])
+            fill_row(item, record, self.unsaved.get(record.id, (None, ""))[1], self.extra)
         finally:
             self.tree.setSortingEnabled(sorting)
             self._filling = False
+        self._refresh_comparison()
         self._update_buttons()
+
+    # -- comparing by settings -----------------------------------------------------------------------------------
+    def _refresh_comparison(self) -> None:
+        """Columns for the settings that now differ and the metrics now measured, the scatter's choices, the
+        filter and the scatter again (a run was added, changed or deleted)."""
+        records = list(self.records.values())
+        keys = [k for k in hparams.varying(records) if k != hparams.ARCHITECTURE]
+        keys += [k for k in hparams.metric_keys(records) if k != "val_accuracy"]
+        if keys != self.extra:
+            self.extra = keys
+            self._filling = True
+            sorting = self.tree.isSortingEnabled()
+            self.tree.setSortingEnabled(False)
+            try:
+                self.tree.setColumnCount(len(COLUMNS) + len(keys))
+                self.tree.setHeaderLabels(list(COLUMNS) + [extra_header(k) for k in keys])
+                for i in range(self.tree.topLevelItemCount()):
+                    item = self.tree.topLevelItem(i)
+                    run_id = item.data(COL_NAME, ID_ROLE)
+                    fill_row(item, self.records[run_id], self.unsaved.get(run_id, (None, ""))[1], keys)
+            finally:
+                self.tree.setSortingEnabled(sorting)
+                self._filling = False
+        choices = hparams.varying(records) or ["lr"]
+        if choices != [self.scatter_choice.itemText(i) for i in range(self.scatter_choice.count())]:
+            current = self.scatter_choice.currentText()
+            self.scatter_choice.blockSignals(True)
+            self.scatter_choice.clear()
+            self.scatter_choice.addItems(choices)
+            keep = current if current in choices else ("lr" if "lr" in choices else choices[0])
+            self.scatter_choice.setCurrentText(keep)
+            self.scatter_choice.blockSignals(False)
+        self._apply_filter()
+
+    def _apply_filter(self) -> None:
+        query = self.filter.text()
+        for i in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(i)
+            record = self.records.get(item.data(COL_NAME, ID_ROLE))
+            texts = [item.text(c) for c in range(self.tree.columnCount())]
+            item.setHidden(record is None or not hparams.matches(query, hparams.values_of(record), texts))
+        self._draw_scatter()
+
+    def shown_records(self) -> list[RunRecord]:
+        """The runs the filter keeps, in the list's order."""
+        items = (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))
+        return [self.records[it.data(COL_NAME, ID_ROLE)] for it in items if not it.isHidden()]
+
+    def _draw_scatter(self) -> None:
+        key = self.scatter_choice.currentText() or "lr"
+        self.points = hparams.scatter(self.shown_records(), key)
+        p = self.points
+        self.scatter.setData(x=p.pos, y=p.y, data=p.ids, tip=self._tip)
+        self.plot.getAxis("bottom").setTicks([p.ticks] if p.ticks is not None else None)
+        # no axis title: the combo above names the setting, and the dock's few pixels go to the points
+        self._mark_selected()
+
+    def _tip(self, x: float, y: float, data: str) -> str:
+        record = self.records.get(data)
+        if record is None:
+            return ""
+        key = self.points.key
+        return f"{record.name}\n{key} {hparams.cell(hparams.values_of(record).get(key), key)[0]} · val acc {y:.2%}"
+
+    def _mark_selected(self) -> None:
+        chosen = {r.id for r in self.selected_records()} if self.tree.selectedItems() else set()
+        keep = np.array([i in chosen for i in self.points.ids], dtype=bool)
+        self.scatter_selected.setData(x=self.points.pos[keep], y=self.points.y[keep])
+
+    def _point_clicked(self, _item, points, _event=None) -> None:
+        if len(points):
+            item = self._item(points[0].data())
+            if item is not None:
+                self.tree.setCurrentItem(item)
+                self.tree.scrollToItem(item)
 
     # -- selection and ticks ---------------------------------------------------------------------------------------
     def selected_records(self) -> list[RunRecord]:
@@ -263,5 +353,6 @@ class RunsPanel(RunsLayout):
             if item is not None:
                 self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
         self.session.status.emit(f"Deleted {what}")
+        self._refresh_comparison()
         self._publish_overlays()
         self._update_buttons()

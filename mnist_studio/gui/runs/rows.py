@@ -4,6 +4,7 @@ text."""
 from __future__ import annotations
 
 import time
+from typing import Sequence
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QBrush, QColor
@@ -11,6 +12,7 @@ from PyQt6.QtWidgets import QTreeWidgetItem
 
 from mnist_studio.nn.spec import SpecError, analyse, normalise
 from mnist_studio.training.config import TrainConfig
+from mnist_studio.training.hparams import cell, values_of
 from mnist_studio.training.runs import RunRecord
 
 COLUMNS = ("Run", "Val acc", "Architecture", "Hyperparameters", "Status", "Date")
@@ -70,8 +72,13 @@ class RunRow(QTreeWidgetItem):
         return self.text(col).lower() < other.text(col).lower()
 
 
-def fill_row(item: QTreeWidgetItem, record: RunRecord, note: str = "") -> None:
-    """Write ``record`` into its row; ``note`` says why it is not saved (shown in red in the status column)."""
+def extra_header(key: str) -> str:
+    return key.replace("_", " ").replace("accuracy", "acc")
+
+
+def fill_row(item: QTreeWidgetItem, record: RunRecord, note: str = "", extra: Sequence[str] = ()) -> None:
+    """Write ``record`` into its row; ``note`` says why it is not saved (shown in red in the status column);
+    ``extra``: the settings and metrics shown in the columns after :data:`COLUMNS`, one each, sorting by number."""
     acc = record.val_accuracy()
     status = record.status or "—"
     if note:
@@ -86,6 +93,14 @@ def fill_row(item: QTreeWidgetItem, record: RunRecord, note: str = "") -> None:
     for col, text in texts.items():
         item.setText(col, text)
         item.setToolTip(col, tip)
+    values = values_of(record)
+    for col, key in enumerate(extra, start=len(COLUMNS)):
+        text, number = cell(values.get(key), key)
+        item.setText(col, text)
+        item.setToolTip(col, tip)
+        item.setData(col, SORT_ROLE, number)
+        if number is not None:
+            item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     item.setData(COL_ACC, SORT_ROLE, -1.0 if acc is None else acc)
     item.setData(COL_DATE, SORT_ROLE, record.created)
     item.setTextAlignment(COL_ACC, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
