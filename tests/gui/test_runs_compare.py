@@ -46,6 +46,12 @@ def test_settings_and_metrics_are_columns_sorting_by_number(make_window, three_r
     assert [(by_name[n]["optimizer"], by_name[n]["lr"], by_name[n]["Val acc"]) for n, *_ in SETTINGS] == [
         ("sgd", "0.1", "91.00%"), ("adam", "0.001", "97.00%"), ("sgd", "0.01", "95.00%")]
     assert {r["val loss"] for r in rows} == {"0.6"}
+    col = headers.index("optimizer")  # names left, numbers right, even in a column that held numbers before
+    right = Qt.AlignmentFlag.AlignRight
+    for i in range(tree.topLevelItemCount()):
+        item = tree.topLevelItem(i)
+        assert not Qt.AlignmentFlag(item.textAlignment(col)) & right
+        assert Qt.AlignmentFlag(item.textAlignment(headers.index("lr"))) & right
     tree.sortByColumn(headers.index("lr"), Qt.SortOrder.AscendingOrder)
     assert [r["lr"] for r in table(win)[2]] == ["0.001", "0.01", "0.1"]
     tree.sortByColumn(headers.index("lr"), Qt.SortOrder.DescendingOrder)

@@ -99,8 +99,8 @@ def fill_row(item: QTreeWidgetItem, record: RunRecord, note: str = "", extra: Se
         item.setText(col, text)
         item.setToolTip(col, tip)
         item.setData(col, SORT_ROLE, number)
-        if number is not None:
-            item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        side = Qt.AlignmentFlag.AlignLeft if number is None else Qt.AlignmentFlag.AlignRight
+        item.setTextAlignment(col, side | Qt.AlignmentFlag.AlignVCenter)  # always: the column may have held a number
     item.setData(COL_ACC, SORT_ROLE, -1.0 if acc is None else acc)
     item.setData(COL_DATE, SORT_ROLE, record.created)
     item.setTextAlignment(COL_ACC, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
