@@ -166,7 +166,7 @@ def test_plots_export_to_png_svg_and_the_clipboard(plot_window, tmp_path, monkey
     from mnist_studio.gui.files import plots
 
     refs = plots.find_plots(win)
-    assert [r.label for r in refs] == ["Loss [lossPlot] — Training tab"]
+    assert [r.label for r in refs] == ["Loss [lossPlot] — Training tab", "[runScatter]"]  # the runs dock's scatter
     fa = win.file_actions
 
     png = fa.export_plot(refs[0], str(tmp_path / "loss.png"))

@@ -58,6 +58,14 @@ def test_settings_and_metrics_are_columns_sorting_by_number(make_window, three_r
     assert [r["lr"] for r in table(win)[2]] == ["0.1", "0.01", "0.001"]
     tree.sortByColumn(headers.index("optimizer"), Qt.SortOrder.AscendingOrder)
     assert [r["optimizer"] for r in table(win)[2]] == ["adam", "sgd", "sgd"]
+    mse = make_record("mse run", seed=1, created=1.8e9)  # a new run brings a setting that now differs: a new column
+    mse.config.loss = "mse"
+    win.session.record_run(mse)
+    tree, headers, rows = table(win)
+    assert headers[6:] == ["optimizer", "lr", "loss", "val loss"]
+    assert {r["Run"]: r["loss"] for r in rows}["mse run"] == "mse"
+    for i in range(tree.topLevelItemCount()):  # "loss" is where "val loss" (numbers) was: names still left
+        assert not Qt.AlignmentFlag(tree.topLevelItem(i).textAlignment(headers.index("loss"))) & right
 
 
 def test_lr_column_orders_numerically_where_text_order_differs(make_window, three_runs):  # noqa: F811

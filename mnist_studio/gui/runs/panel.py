@@ -44,6 +44,7 @@ class RunsPanel(RunsLayout):
         self.unsaved: dict[str, tuple[object, str]] = {}  # run id → (model kept in memory, why it is not saved)
         self.problems: list[RunProblem] = []
         self._filling = False
+        self._loading = False
         self._overlay_ids: list[str] = []
         self.extra: list[str] = []  # the keys of the columns after COLUMNS
         self.points = hparams.Scatter("lr", np.zeros(0, np.float32), np.zeros(0, np.float32), [], None)
@@ -67,8 +68,13 @@ class RunsPanel(RunsLayout):
     def load_past_runs(self) -> None:
         """Read the store (past sessions); unreadable files are listed as problems, never raised."""
         records, problems = self.store.list()
-        for rec in records:
-            self._put(rec)
+        self._loading = True  # columns, filter and scatter once at the end, not once per run (quadratic)
+        try:
+            for rec in records:
+                self._put(rec)
+        finally:
+            self._loading = False
+        self._refresh_comparison()
         self.set_problems(problems)
 
     def set_problems(self, problems: list[RunProblem]) -> None:
@@ -122,7 +128,8 @@ class RunsPanel(RunsLayout):
         finally:
             self.tree.setSortingEnabled(sorting)
             self._filling = False
-        self._refresh_comparison()
+        if not self._loading:
+            self._refresh_comparison()
         self._update_buttons()
 
     # -- comparing by settings -----------------------------------------------------------------------------------
