@@ -133,6 +133,8 @@ def optimizer_settings_given(args) -> dict[str, Any]:
 
 
 def add_train(sub) -> None:
+    from mnist_studio.data.augmentations import AUGMENTATIONS
+    from mnist_studio.data.augmentations import DEFAULT as AUGMENT_DEFAULT
     from mnist_studio.nn.init import INITIALISERS
     from mnist_studio.nn.losses import LOSSES
     from mnist_studio.nn.optim import OPTIMIZER_TYPES
@@ -150,8 +152,12 @@ def add_train(sub) -> None:
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--limit", type=int, help="train on only the first N training images (quick runs)")
     sp.add_argument("--val-size", type=int, help="training images held out for validation (default 5000)")
-    sp.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
-                    help="random rotation, shift, scale and noise on each batch")
+    sp.add_argument("--augment", nargs="?", const=AUGMENT_DEFAULT, choices=AUGMENTATIONS, metavar="NAME",
+                    help="change each batch at random: " + "; ".join(
+                        f"{name}: {help_}" for name, (_, help_, _) in AUGMENTATIONS.items())
+                    + f" (a bare --augment: {AUGMENT_DEFAULT})")
+    sp.add_argument("--no-augment", dest="augment", action="store_const", const="none",
+                    help="no augmentation (the same as --augment none)")
     sp.add_argument("--data", help="another dataset: a folder of IDX files or a Keras-style .npz")
     sp.add_argument("--out", required=True, help="where to save the trained model (.npz)")
     sp.add_argument("--json", action="store_true", help="end with one JSON line of results on stdout")

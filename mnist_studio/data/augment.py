@@ -87,8 +87,8 @@ class Augmentation:
     scale: float = 0.1
     noise: float = 0.05
 
-    def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Distort a float32 batch (N×28×28 or N×28×28×1; the shape is kept)."""
+    def __call__(self, x: np.ndarray, rng: np.random.Generator, y: np.ndarray | None = None) -> np.ndarray:
+        """Distort a float32 batch (N×28×28 or N×28×28×1; the shape is kept); the labels ``y`` are not needed."""
         shape = x.shape
         imgs = x.reshape(-1, SIZE, SIZE)
         n = imgs.shape[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from mnist_studio.data.augmentations import augmentation_name
 from mnist_studio.nn.init import INITIALISERS
 from mnist_studio.nn.losses import LOSSES
 from mnist_studio.nn.optim import (OPTIMIZERS, SCHEDULES, Optimizer, Schedule, make_optimizer, optimizer_class,
@@ -39,7 +40,7 @@ class TrainConfig:
     min_lr_factor: float = 0.0
     init: str | None = None  # None: the architecture's own choice
     seed: int = 0
-    augment: bool = False
+    augment: str = "none"  # a name in data.augmentations (files from before names: true = "distort")
     val_size: int = 5000
     limit: int | None = None
 
@@ -54,6 +55,7 @@ class TrainConfig:
             raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}")
+        self.augment = augmentation_name(self.augment)  # ValueError naming the choices
         if self.init is not None and self.init not in INITIALISERS:
             raise ValueError(f"unknown initialiser {self.init!r}; choose one of {', '.join(INITIALISERS)}")
         if not (self.lr > 0 and self.lr < 100):

@@ -28,7 +28,7 @@ from typing import Iterable
 
 import numpy as np
 
-from mnist_studio.data.augment import Augmentation
+from mnist_studio.data.augmentations import make_augmentation
 from mnist_studio.data.datasets import to_float
 from mnist_studio.data.splits import Splits, batches_per_epoch, minibatches
 from mnist_studio.nn.losses import make_loss
@@ -73,7 +73,7 @@ class Trainer:
         dropout_base = int(np.random.default_rng(seeds[2]).integers(2**62))
         for k, layer in enumerate(model.layers):  # dropout masks follow the run's seed
             layer.reseed(dropout_base + k)
-        self._augment = Augmentation() if config.augment else None
+        self._augment = make_augmentation(config.augment)
         self._params = [p for _, p, _ in model.named_params()]
         self._grads = [g for _, _, g in model.named_params()]
         self.guard = DivergenceGuard(config.batch_size)
@@ -253,9 +253,9 @@ class Trainer:
                 opt.lr = self._lr_for(epoch_pos)
 
                 x = to_float(s.train_x[idx])
-                if self._augment is not None:
-                    x = self._augment(x, self._augment_rng)
                 y = s.train_y[idx]
+                if self._augment is not None:
+                    x = self._augment(x, self._augment_rng, y)
                 if self._parallel is not None:
                     value, scores = self._parallel(model.prepare(x), y)
                 else:

@@ -42,7 +42,7 @@ def tooltip(record: RunRecord, note: str = "") -> str:
              f"{c.optimizer}, lr {c.lr:g}, momentum {c.momentum:g}, weight decay {c.weight_decay:g}",
              f"batch {c.batch_size}, {c.epochs} epochs planned ({epochs_trained(record):.3g} trained), "
              f"{c.schedule} schedule, seed {c.seed}"
-             + (", augmented" if c.augment else ""),
+             + (f", augment {c.augment}" if c.augment != "none" else ""),
              f"{len(record.history.epochs)} epochs recorded in {record.duration:.1f} s on {record.dataset}"]
     lines += [f"{k.replace('_', ' ')}: {v:.2%}" if "accuracy" in k else f"{k.replace('_', ' ')}: {v:.4f}"
               for k, v in sorted(record.metrics.items())]
