@@ -154,7 +154,7 @@ def add_train(sub) -> None:
     sp.add_argument("--val-size", type=int, help="training images held out for validation (default 5000)")
     sp.add_argument("--augment", nargs="?", const=AUGMENT_DEFAULT, choices=AUGMENTATIONS, metavar="NAME",
                     help="change each batch at random: " + "; ".join(
-                        f"{name}: {help_}" for name, (_, help_, _) in AUGMENTATIONS.items())
+                        f"{name}: {help_}".replace("%", "%%") for name, (_, help_, _) in AUGMENTATIONS.items())
                     + f" (a bare --augment: {AUGMENT_DEFAULT})")
     sp.add_argument("--no-augment", dest="augment", action="store_const", const="none",
                     help="no augmentation (the same as --augment none)")
