@@ -471,3 +471,19 @@ def test_100k_points_are_downsampled_for_drawing(qtbot, window, panel):
     assert y.max() == pytest.approx(loss.max(), rel=1e-6)  # peak mode: the worst spike is still drawn
     p = plots.loss_plot.getPlotItem()
     assert p.clipToViewMode() and p.downsampleMode()[1]  # clip to view, automatic downsampling
+
+
+def test_augmentation_is_chosen_by_name(qtbot):
+    """Every named augmentation is offered; a stored true shows as distort; the lenet preset suggests the styles."""
+    from mnist_studio.data.augmentations import AUGMENTATIONS
+    from mnist_studio.gui.training.controls import TrainingControls
+
+    c = TrainingControls()
+    qtbot.addWidget(c)
+    assert [c.augment.itemData(i) for i in range(c.augment.count())] == list(AUGMENTATIONS)
+    c.set_config(TrainConfig(augment="styles"))
+    assert c.augment.currentText() == "pen styles" and c.config().augment == "styles"
+    c.set_config(TrainConfig.from_dict({"augment": True}))
+    assert c.augment.currentData() == "distort" and c.config().augment == "distort"
+    lenet = TrainConfig.for_spec(load_preset("lenet"))
+    assert (lenet.augment, lenet.schedule, lenet.epochs) == ("styles", "cosine", 3)
