@@ -209,13 +209,14 @@ def test_train_takes_each_optimizer_setting_from_the_registry(tmp_path, capsys):
     assert rc == 0
     loaded = load_model(tmp_path / "a.npz")
     assert loaded.optimizer_config == {"name": "adam", "lr": 0.001, "weight_decay": 0.0, "beta1": 0.8,
-                                       "beta2": 0.99, "eps": 1e-6}  # Adam's usual rate, not tiny-mlp's SGD 0.5
+                                       "beta2": 0.99, "eps": 1e-6, "decay_all": False}  # Adam's usual rate
     assert loaded.training["beta2"] == 0.99 and loaded.training["momentum"] == 0.9
     capsys.readouterr()
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     help_text = capsys.readouterr().out
-    assert all(f"--{name}" in help_text for name in optimizer_settings()) and "[adam/rmsprop]" in help_text
+    assert all(f"--{name.replace('_', '-')}" in help_text for name in optimizer_settings())
+    assert "[adam/adamw/rmsprop]" in help_text and "--decay-all" in help_text
     assert main(["train", "--preset", "tiny-mlp", "--optimizer", "momentum", "--momentum", "1.5", "--out",
                  str(tmp_path / "b.npz")]) == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -120,9 +120,11 @@ def test_registry_declares_each_optimizer_and_its_settings():
     from mnist_studio.training.config import TrainConfig
 
     assert {k: c.default_lr for k, c in OPTIMIZER_TYPES.items()} == {"sgd": 0.01, "momentum": 0.01, "adam": 0.001,
-                                                                    "rmsprop": 0.001}
+                                                                    "adamw": 0.001, "rmsprop": 0.001}
     assert {k: [p.name for p in c.schema] for k, c in OPTIMIZER_TYPES.items()} == {
-        "sgd": [], "momentum": ["momentum", "nesterov"], "adam": ["beta1", "beta2", "eps"], "rmsprop": ["rho", "eps"]}
+        "sgd": ["decay_all"], "momentum": ["momentum", "nesterov", "decay_all"],
+        "adam": ["beta1", "beta2", "eps", "decay_all"], "adamw": ["beta1", "beta2", "eps", "decay_all"],
+        "rmsprop": ["rho", "eps", "decay_all"]}
     for name, cls in OPTIMIZER_TYPES.items():
         assert cls.name == name and cls.title and cls.description
         opt = cls(0.1)
@@ -163,3 +165,63 @@ def test_reset_and_a_state_from_before_the_first_step():
     np.testing.assert_array_equal(w1, w2)  # exactly a first step again
     a.reset()
     assert a.t == 0 and a.slots == {}
+
+
+# -- against PyTorch: the switches a PyTorch user expects (AdamW, decaying biases too) ---------------------------------
+
+def torch_run(torch_opt, steps=4, lr=0.01, wd=0.1, groups="all", **kw):
+    """The same arrays and gradients as run(), through a torch.optim optimizer. ``groups``: "all" decays every
+    parameter (PyTorch's default); "weights" gives the bias a group with weight_decay 0 (what we do by default)."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    w = torch.tensor(rng.normal(size=(4, 3)), dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(rng.normal(size=3), dtype=torch.float64, requires_grad=True)
+    grads = [[rng.normal(size=(4, 3)), rng.normal(size=3)] for _ in range(steps)]
+    if groups == "all":
+        opt = torch_opt([w, b], lr=lr, weight_decay=wd, **kw)
+    else:
+        opt = torch_opt([{"params": [w]}, {"params": [b], "weight_decay": 0.0}], lr=lr, weight_decay=wd, **kw)
+    out = []
+    for g in grads:
+        w.grad, b.grad = torch.tensor(g[0]), torch.tensor(g[1])
+        opt.step()
+        out.append((w.detach().numpy().copy(), b.detach().numpy().copy()))
+    return out
+
+
+@pytest.mark.parametrize("ours,theirs,kw", [
+    ("sgd", "SGD", {}), ("momentum", "SGD", {"momentum": 0.9}), ("adam", "Adam", {}), ("adamw", "AdamW", {}),
+    ("rmsprop", "RMSprop", {"alpha": 0.9})])
+@pytest.mark.parametrize("decay_all", [False, True])
+def test_weight_decay_matches_torch_with_and_without_biases(ours, theirs, kw, decay_all):
+    torch = pytest.importorskip("torch")
+    want = torch_run(getattr(torch.optim, theirs), groups="all" if decay_all else "weights", **kw)
+    got, _, _ = run(make_optimizer(ours, 0.01, weight_decay=0.1, decay_all=decay_all), steps=4)
+    for (w1, b1), (w2, b2) in zip(got, want):
+        np.testing.assert_allclose(w1, w2, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(b1, b2, rtol=1e-9, atol=1e-12)
+
+
+def test_adamw_decay_is_decoupled_not_adam_l2():
+    """With the same settings AdamW and Adam part as soon as weight decay is on (and agree when it is off)."""
+    adam, _, _ = run(make_optimizer("adam", 0.01, weight_decay=0.1), steps=4)
+    adamw, _, _ = run(make_optimizer("adamw", 0.01, weight_decay=0.1), steps=4)
+    assert np.abs(adam[-1][0] - adamw[-1][0]).max() > 1e-4
+    np.testing.assert_array_equal(adam[-1][1], adamw[-1][1])  # biases do not decay by default: identical
+    plain, _, _ = run(make_optimizer("adam", 0.01), steps=4)
+    plain_w, _, _ = run(make_optimizer("adamw", 0.01), steps=4)
+    np.testing.assert_array_equal(plain[-1][0], plain_w[-1][0])
+
+
+def test_decay_all_is_a_run_setting_and_a_cli_option():
+    from mnist_studio.cli import build_parser
+    from mnist_studio.training.config import TrainConfig
+
+    c = TrainConfig(optimizer="adamw", weight_decay=0.01, decay_all=True)
+    opt = c.make_optimizer()
+    assert type(opt).__name__ == "AdamW" and opt.get_config()["decay_all"] is True
+    assert TrainConfig.from_dict(c.to_dict()).decay_all is True
+    args = build_parser().parse_args(["train", "--preset", "mlp", "--out", "x.npz", "--optimizer", "adamw",
+                                      "--decay-all"])
+    assert args.optimizer == "adamw" and args.decay_all is True

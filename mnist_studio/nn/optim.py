@@ -2,7 +2,7 @@
 
 Each optimizer type declares itself as the layer types do: its name, a title and a sentence for people, the
 learning rate it usually wants, and its own settings as :class:`~mnist_studio.nn.params.Param` entries (Adam's betas,
-RMSprop's rho, momentum and Nesterov). ``OPTIMIZER_TYPES`` is the registry; the training controls, the CLI's options
+RMSprop's rho, momentum and Nesterov, whether biases decay too). ``OPTIMIZER_TYPES`` is the registry; the training controls, the CLI's options
 and the run configuration's validation are generated from it.
 
 The base class owns the learning rate, weight decay and the loop over arrays; each optimizer writes only its own
@@ -36,6 +36,7 @@ class Optimizer:
     title: ClassVar[str] = ""  # how a menu names it
     description: ClassVar[str] = ""  # one sentence: what it does
     default_lr: ClassVar[float] = 0.01  # the learning rate it usually works well with
+    decoupled_decay: ClassVar[bool] = False  # weight decay shrinks the weights directly (AdamW), not the gradient
     schema: ClassVar[tuple[Param, ...]] = ()  # its own settings, beyond the learning rate and weight decay
     slot_names: ClassVar[tuple[str, ...]] = ()  # its per-weight moment arrays
 
@@ -65,17 +66,23 @@ class Optimizer:
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         """Update every array in ``params`` in place from its gradient.
 
-        L2 weight decay is applied to weight matrices and kernels only (not to biases or BatchNorm scales, whose
-        decay only hurts); it adds ``weight_decay · w`` to the gradient.
+        Weight decay is applied to weight matrices and kernels only (arrays of 2+ dimensions: not biases or
+        BatchNorm's scale and shift, whose decay usually only hurts), unless ``decay_all`` is on (what PyTorch does
+        to every parameter it is given). Coupled (L2, like ``torch.optim.Adam``): ``weight_decay · w`` is added to
+        the gradient. Decoupled (AdamW): the weights shrink by ``lr · weight_decay · w`` beside the update.
         """
         if not self._scratch:
             self._scratch = [np.empty_like(p) for p in params]
             for slot in self.slot_names:
                 self.slots.setdefault(slot, [np.zeros_like(p) for p in params])
         self.t += 1
+        decay_all = self.settings.get("decay_all", False)
         for i, (p, g) in enumerate(zip(params, grads)):
-            if self.weight_decay and p.ndim > 1:
-                g = g + self.weight_decay * p
+            if self.weight_decay and (p.ndim > 1 or decay_all):
+                if self.decoupled_decay:
+                    p *= 1.0 - self.lr * self.weight_decay
+                else:
+                    g = g + self.weight_decay * p
             self._update(i, p, g, self._scratch[i])
 
     def _update(self, i: int, p: np.ndarray, g: np.ndarray, tmp: np.ndarray) -> None:
@@ -112,6 +119,11 @@ class Optimizer:
         self._scratch = [np.empty_like(p) for p in params]
 
 
+DECAY_ALL = Param("decay_all", "bool", False, "Decay biases too: apply weight decay to every array, biases and "
+                  "BatchNorm's scale and shift included, as PyTorch does to every parameter given to the optimizer. "
+                  "Off: only weight matrices and kernels decay.", label="Decay biases too")
+
+
 class SGD(Optimizer):
     """``w -= lr · g``."""
 
@@ -119,6 +131,7 @@ class SGD(Optimizer):
     title = "SGD"
     description = "plain stochastic gradient descent: w -= lr·g"
     default_lr = 0.01
+    schema = (DECAY_ALL,)
 
     def _update(self, i, p, g, tmp):
         axpy(-self.lr, g, p)  # one pass, no temporary (nn/blas.py)
@@ -136,6 +149,7 @@ class Momentum(Optimizer):
               low=0.0, high=0.999, label="Momentum"),
         Param("nesterov", "bool", False, "Nesterov momentum: look ahead along the velocity before taking the "
               "gradient step.", label="Nesterov"),
+        DECAY_ALL,
     )
     slot_names = ("velocity",)
 
@@ -162,9 +176,11 @@ class RMSprop(Optimizer):
     description = "RMSprop: steps divided by a running root-mean-square of the gradient"
     default_lr = 0.001
     schema = (
-        Param("rho", "float", 0.9, "ρ: how much of the running mean of squared gradients is kept at each step.",
+        Param("rho", "float", 0.9, "ρ: how much of the running mean of squared gradients is kept at each step. "
+              "0.9 is Keras's default; PyTorch's RMSprop calls it alpha and defaults to 0.99.",
               low=0.0, high=0.9999, label="ρ"),
         EPS,
+        DECAY_ALL,
     )
     slot_names = ("square_avg",)
 
@@ -186,7 +202,8 @@ class Adam(Optimizer):
 
     name = "adam"
     title = "Adam"
-    description = "Adam: per-weight step sizes from bias-corrected running moments of the gradient"
+    description = ("Adam: per-weight step sizes from bias-corrected running moments of the gradient; weight decay "
+                   "is coupled L2 (added to the gradient), as in torch.optim.Adam")
     default_lr = 0.001
     schema = (
         Param("beta1", "float", 0.9, "β1: how much of the running mean of the gradient is kept at each step.",
@@ -194,6 +211,7 @@ class Adam(Optimizer):
         Param("beta2", "float", 0.999, "β2: how much of the running mean of squared gradients is kept at each step "
               "(close to 1: a long memory).", low=0.0, high=0.99999, label="β2"),
         EPS,
+        DECAY_ALL,
     )
     slot_names = ("m", "v")
 
@@ -217,7 +235,17 @@ class Adam(Optimizer):
         p -= tmp
 
 
-OPTIMIZER_TYPES: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Momentum, Adam, RMSprop)}
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): ``w -= lr · weight_decay · w`` beside the Adam step,
+    so the decay is not divided by √v̂ as coupled L2 is; the same update as ``torch.optim.AdamW``."""
+
+    name = "adamw"
+    title = "AdamW"
+    description = "AdamW: Adam with decoupled weight decay (the weights shrink directly), as in torch.optim.AdamW"
+    decoupled_decay = True
+
+
+OPTIMIZER_TYPES: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Momentum, Adam, AdamW, RMSprop)}
 OPTIMIZERS = tuple(OPTIMIZER_TYPES)
 DESCRIPTIONS = {name: cls.description for name, cls in OPTIMIZER_TYPES.items()}
 
@@ -231,12 +259,14 @@ def optimizer_class(name: Any) -> type[Optimizer]:
 
 def optimizer_settings() -> dict[str, Param]:
     """Every setting any optimizer declares, by name, in registry order. A name two optimizers share (eps) means
-    the same thing to both, so a run configuration holds one value for it."""
+    the same thing to both, so a run configuration holds one value for it. Settings every optimizer has
+    (``decay_all``, which goes with weight decay) come last."""
     out: dict[str, Param] = {}
     for cls in OPTIMIZER_TYPES.values():
         for p in cls.schema:
             out.setdefault(p.name, p)
-    return out
+    shared = set.intersection(*({p.name for p in cls.schema} for cls in OPTIMIZER_TYPES.values()))
+    return {**{k: p for k, p in out.items() if k not in shared}, **{k: p for k, p in out.items() if k in shared}}
 
 
 def make_optimizer(name: str, lr: float, weight_decay: float = 0.0, **settings: Any) -> Optimizer:

@@ -30,6 +30,7 @@ class TrainConfig:
     beta2: float = _SETTINGS["beta2"].default
     rho: float = _SETTINGS["rho"].default
     eps: float = _SETTINGS["eps"].default
+    decay_all: bool = _SETTINGS["decay_all"].default
     weight_decay: float = 0.0
     batch_size: int = 64
     epochs: int = 3

@@ -127,13 +127,17 @@ def test_config_round_trips_through_the_fields(window, panel):
     assert not panel.controls.gamma.isHidden() and panel.controls.min_lr.isHidden()
     panel.controls.optimizer.setCurrentIndex(panel.controls.optimizer.findData("adam"))
     assert not fields["momentum"].isEnabled() and fields["momentum"].isHidden()
-    assert [n for n, f in fields.items() if not f.isHidden()] == ["beta1", "beta2", "eps"]
+    assert [n for n, f in fields.items() if not f.isHidden()] == ["beta1", "beta2", "eps", "decay_all"]
     adam = TrainConfig(optimizer="adam", lr=0.002, beta1=0.85, beta2=0.995, eps=1e-7, epochs=2)
     panel.controls.set_config(adam)
     assert panel.controls.config() == adam and panel.controls.config().make_optimizer().beta2 == 0.995
     rms = TrainConfig(optimizer="rmsprop", rho=0.95, eps=2e-6)
     panel.controls.set_config(rms)
     assert panel.controls.config() == rms and fields["rho"].isEnabled() and fields["beta1"].isHidden()
+    adamw = TrainConfig(optimizer="adamw", weight_decay=0.01, decay_all=True)  # the PyTorch user's switches
+    panel.controls.set_config(adamw)
+    assert panel.controls.config() == adamw and fields["decay_all"].isEnabled() and not fields["beta1"].isHidden()
+    assert panel.controls.config().make_optimizer().decoupled_decay
 
 
 def test_log_spin_box_walks_a_1_2_5_ladder():

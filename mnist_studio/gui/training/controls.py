@@ -97,7 +97,10 @@ class TrainingControls(QWidget):
         # -- hyperparameters ---------------------------------------------------------------------------------------
         self.optimizer = _combo(OPTIMIZER_TYPES, {k: c.title for k, c in OPTIMIZER_TYPES.items()},
                                 {k: c.description for k, c in OPTIMIZER_TYPES.items()}, "optimizerCombo")
-        self.optimizer.setToolTip("How the gradient turns into a weight update")
+        self.optimizer.setToolTip(
+            "How the gradient turns into a weight update. Coming from PyTorch: Adam's weight decay is coupled L2 "
+            "(torch.optim.Adam), AdamW decouples it (torch.optim.AdamW); RMSprop's ρ defaults to 0.9 (Keras), "
+            "PyTorch's alpha to 0.99")
         self.lr = LogSpinBox(1e-6, 99.0)
         self.lr.setObjectName("lrSpin")
         self.lr.setToolTip("Learning rate: the step size. Too high and the loss jumps or diverges, too low and it "
@@ -107,8 +110,11 @@ class TrainingControls(QWidget):
         self.settings: dict[str, QWidget] = {name: setting_field(p) for name, p in optimizer_settings().items()}
         self.weight_decay = LogSpinBox(1e-6, 1.0, allow_zero=True, zero_text="off")
         self.weight_decay.setObjectName("weightDecaySpin")
-        self.weight_decay.setToolTip("L2 weight decay on weight matrices and kernels: pulls weights towards zero "
-                                     "(fights overfitting). Typical: 1e-4 to 5e-4.")
+        self.weight_decay.setToolTip(
+            "Weight decay: pulls weights towards zero (fights overfitting). Typical: 1e-4 to 5e-4. It applies to "
+            "weight matrices and kernels only, not to biases or BatchNorm's scale and shift (PyTorch decays every "
+            "parameter given to the optimizer: tick \"Decay biases too\" for that). With Adam it is coupled L2 "
+            "(added to the gradient, like torch.optim.Adam); choose AdamW to decouple it.")
 
         self.schedule = _combo(SCHEDULES, SCHEDULE_NAMES, SCHEDULE_HELP, "scheduleCombo")
         self.schedule.setToolTip("How the learning rate changes over the run")
@@ -177,15 +183,15 @@ class TrainingControls(QWidget):
         f = QFormLayout(opt_box)
         f.addRow("Method", self.optimizer)
         f.addRow("Learning rate", self.lr)
+        every = set.intersection(*({p.name for p in cls.schema} for cls in OPTIMIZER_TYPES.values()))
         for name, p in optimizer_settings().items():
-            field = self.settings[name]
-            if p.kind == "bool":
-                f.addRow(field)  # a check box carries its own label
-            else:
-                label = QLabel(p.title)
-                label.setToolTip(field.toolTip())
-                f.addRow(label, field)
+            if name in every:  # a setting of every optimizer (decay biases too) goes with weight decay, below
+                continue
+            self._add_setting_row(f, name, p)
         f.addRow("Weight decay", self.weight_decay)
+        for name, p in optimizer_settings().items():
+            if name in every:
+                self._add_setting_row(f, name, p)
         f.addRow("LR schedule", self.schedule)
         f.addRow("Step every", self.step_epochs)
         f.addRow("Gamma", self.gamma)
@@ -248,6 +254,15 @@ class TrainingControls(QWidget):
         self.set_config(TrainConfig())
 
     # -- the configuration -----------------------------------------------------------------------------------------
+    def _add_setting_row(self, form: QFormLayout, name: str, p) -> None:
+        field = self.settings[name]
+        if p.kind == "bool":
+            form.addRow(field)  # a check box carries its own label
+        else:
+            label = QLabel(p.title)
+            label.setToolTip(field.toolTip())
+            form.addRow(label, field)
+
     def config(self) -> TrainConfig:
         """The run these fields describe; raises ValueError naming a field that cannot be used."""
         return TrainConfig(
