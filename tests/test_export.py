@@ -161,6 +161,37 @@ def test_torch_script_rebuilds_the_same_network(which, images, trained_cnn, tmp_
     np.testing.assert_allclose(probs, model.predict_proba(x), atol=1e-5, rtol=0)
 
 
+@pytest.mark.parametrize("which", ["flat_input", "every_layer"])
+def test_torch_script_header_says_how_to_train_and_it_is_true(which, images, tmp_path):
+    """The header tells a PyTorch user what to train on; doing what it says gives the loss our fused
+    cross-entropy computes (a model ending in Softmax: model[:-1] with nn.CrossEntropyLoss; one ending in logits:
+    the whole model). Evaluation mode on both sides, so dropout and batch statistics do not differ."""
+    torch = pytest.importorskip("torch")
+    import runpy
+
+    from mnist_studio.export.torch_script import export_torch_script
+    from mnist_studio.nn.losses import make_loss
+
+    model = Model(FLAT_INPUT, seed=5) if which == "flat_input" else randomised_every_layer()
+    script, _ = export_torch_script(model, tmp_path / "net.py")
+    header = script.read_text().split('"""')[1]
+    assert "Coming from PyTorch" in header and "pixels / 255" in header and "BatchNorm momentum" in header
+    x, labels = images[0][:16], images[1][:16]
+    ns = runpy.run_path(str(script), run_name="exported")
+    net = ns["load_weights"](ns["build_model"]())
+    if model.ends_with_softmax:
+        assert "train on model[:-1] (the logits) with nn.CrossEntropyLoss" in header
+        trained = net[:-1]
+    else:
+        assert "train it with nn.CrossEntropyLoss as it" in header and "model[:-1]" not in header
+        trained = net
+    upto = len(model.layers) - 1 if model.ends_with_softmax else None  # what our fused loss reads (eval mode)
+    ours, _ = make_loss("cross_entropy")(model.forward(model.prepare(x), upto=upto), labels)
+    theirs = torch.nn.CrossEntropyLoss()(trained(torch.from_numpy(x.reshape(-1, 1, 28, 28))),
+                                         torch.from_numpy(labels.astype(np.int64)))
+    assert float(theirs.detach()) == pytest.approx(ours, rel=1e-5)
+
+
 def test_torch_script_runs_as_a_program(mnist, trained_cnn, tmp_path):
     pytest.importorskip("torch")
     from mnist_studio.export.torch_script import export_torch_script

@@ -62,6 +62,20 @@ Layout: the studio stores images as height×width×channels; PyTorch wants chann
 once in load_weights(): Conv2d kernels (kh, kw, in, out) -> (out, in, kh, kw); Linear weights (in, out) -> (out,
 in); and the Linear layer right after a Flatten of a multi-channel image gets its inputs reordered from
 height-width-channel to channel-height-width, the order nn.Flatten produces.
+
+Coming from PyTorch (docs/coming-from-pytorch.md in MNIST Studio says more):
+{training_note}
+- Inputs are pixels / 255 in [0, 1], white digit on black, with no mean/std normalisation (no 0.1307/0.3081):
+  feed the same, as predict_proba() does.
+- BatchNorm momentum is converted: the studio's momentum is the share of the old running statistics kept
+  (0.9), PyTorch's the share of the new batch (0.1); the modules below already say 1 - ours. The studio's running
+  variance averages the biased batch variance, PyTorch's the unbiased one (m/(m-1) times larger for m values per
+  feature: ~1.6% for a dense BatchNorm at batch 64, negligible after a convolution), so training on in PyTorch
+  moves the running variance a little towards PyTorch's convention.
+- The studio decays only weight matrices and kernels (not biases or BatchNorm's scale and shift) unless "decay
+  biases too" is on; its Adam with weight decay is coupled L2 like torch.optim.Adam, its AdamW is torch's AdamW.
+- The studio initialises with He-normal and zero biases; these weights are trained, so that only matters if you
+  call reset_parameters().
 """
 
 import argparse
@@ -126,6 +140,17 @@ if __name__ == "__main__":
 '''
 
 
+def training_note(model: Model) -> str:
+    """What to train on in PyTorch: the studio fuses a final Softmax into the cross-entropy loss, and
+    nn.CrossEntropyLoss expects logits, so a model ending in Softmax trains without it."""
+    if model.ends_with_softmax:
+        return ("- To train further: train on model[:-1] (the logits) with nn.CrossEntropyLoss, which applies the\n"
+                "  softmax itself; the studio skips the final Softmax in training the same way (fused loss). Use\n"
+                "  the whole model, Softmax included, only to predict.")
+    return ("- To train further: the model ends in logits (no Softmax), so train it with nn.CrossEntropyLoss as it\n"
+            "  is; predict_proba() applies the softmax.")
+
+
 def torch_script_source(model: Model, weights: str | Path, script_name: str = "model_torch.py") -> str:
     """The script's text. A bare file name for ``weights`` is looked up next to the script, so the two files can
     be moved together; a path with folders is used as it is."""
@@ -136,7 +161,7 @@ def torch_script_source(model: Model, weights: str | Path, script_name: str = "m
     width = max(len(c) for c, _ in code) + 1
     modules = "\n".join(f"        {c + ',':<{width}}  # {n}" for c, n in code)
     name = model.spec.get("name") or "model"
-    return TEMPLATE.format(
+    return TEMPLATE.format(training_note=training_note(model), 
         title=f"{name}: an MNIST Studio model as a PyTorch script.",
         version=__version__, weights_name=weights.name, weights_expr=weights_expr, script_name=script_name,
         ends_with_softmax=model.ends_with_softmax, spec_json=json.dumps(model.spec, separators=(",", ":")),
