@@ -25,3 +25,14 @@ def resources_dir() -> Path:
 
 def resource_path(*parts: str) -> Path:
     return resources_dir().joinpath(*parts)
+
+
+PYTORCH_GUIDE = "coming-from-pytorch.md"
+
+
+def guide_path(name: str = PYTORCH_GUIDE) -> Path | None:
+    """A page of ``docs/`` (in the wheel: ``mnist_studio/resources/docs/``), or None when it was not shipped."""
+    for candidate in (_PACKAGE_DIR / "resources" / "docs" / name, _PACKAGE_DIR.parent / "docs" / name):
+        if candidate.is_file():
+            return candidate
+    return None

@@ -242,3 +242,21 @@ def test_an_optimizer_without_a_rate_gets_its_usual_rate(tmp_path, args, optimiz
     loaded = load_model(out)
     assert (loaded.training["optimizer"], loaded.training["lr"]) == (optimizer, lr)
     assert loaded.optimizer_config["lr"] == lr
+
+
+def test_help_points_pytorch_and_keras_users_to_their_page(capsys):
+    """mnist-studio --help names the page (which exists), predict --help says what the model reads."""
+    from pathlib import Path
+
+    from mnist_studio.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Coming from PyTorch or Keras" in out and "Help › Coming from PyTorch or Keras" in out
+    page = next(w for w in out.split() if w.endswith("coming-from-pytorch.md"))
+    assert Path(page).is_file() and "| BatchNorm momentum |" in Path(page).read_text(encoding="utf-8")
+    with pytest.raises(SystemExit):
+        main(["predict", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "pixels / 255" in out and "no mean/std normalisation" in out and "coming-from-pytorch.md" in out

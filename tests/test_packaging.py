@@ -25,6 +25,7 @@ def test_wheel_contains_resources(wheel):
               "t10k-labels-idx1-ubyte.gz", "NOTICE"):
         assert f"mnist_studio/resources/mnist/{f}" in names
     assert "mnist_studio/resources/presets/lenet.json" in names
+    assert "mnist_studio/resources/docs/coming-from-pytorch.md" in names  # Help and --help point to it
     assert any(n.endswith("entry_points.txt") for n in names)
 
 

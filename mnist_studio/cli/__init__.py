@@ -37,8 +37,20 @@ def run_gui(args) -> int:
     return run_app(model=args.model, preset=args.preset, spec=args.spec)
 
 
+def pytorch_guide_note() -> str:
+    """Where a PyTorch or Keras user reads what differs (the --help epilog)."""
+    from mnist_studio.resources import guide_path
+
+    where = guide_path()
+    return ("Coming from PyTorch or Keras? BatchNorm momentum, weight decay, Adam vs AdamW, RMSprop's rho, 'same' "
+            "padding, layout, the final Softmax, initialisation and inputs differ: see 'Coming from PyTorch or "
+            f"Keras' in {where if where else 'docs/coming-from-pytorch.md'} (also Help › Coming from PyTorch or "
+            "Keras in the studio).")
+
+
 def build_parser() -> Parser:
-    p = Parser(prog="mnist-studio", description="Design, train and inspect neural networks on MNIST.")
+    p = Parser(prog="mnist-studio", description="Design, train and inspect neural networks on MNIST.",
+               epilog=pytorch_guide_note())
     p.add_argument("--version", action="version", version=f"mnist-studio {__version__}")
     arch = p.add_mutually_exclusive_group()
     arch.add_argument("--model", help="open the studio with this trained model (.npz)")

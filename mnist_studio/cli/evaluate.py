@@ -94,7 +94,11 @@ def add_evaluate(sub) -> None:
 
 
 def add_predict(sub) -> None:
-    sp = sub.add_parser("predict", help="read the digits in picture files")
+    sp = sub.add_parser("predict", help="read the digits in picture files", epilog=(
+        "What the model reads: each digit found in a picture becomes a 28×28 image, white on black, scaled into a "
+        "20-pixel box and centred by its centre of mass, as pixels / 255 in [0, 1] with no mean/std "
+        "normalisation (not PyTorch's usual 0.1307/0.3081). Feed an exported model the same. Coming from PyTorch "
+        "or Keras: see docs/coming-from-pytorch.md."))
     sp.add_argument("model")
     sp.add_argument("images", nargs="+")
     sp.add_argument("--json", action="store_true", help="one JSON list: file, digits, probabilities, boxes "

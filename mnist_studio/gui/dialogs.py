@@ -9,7 +9,8 @@ look and behave the same everywhere and a test can answer them all by replacing 
 from __future__ import annotations
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
+from PyQt6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QInputDialog, QMessageBox, QTextBrowser,
+                             QVBoxLayout, QWidget)
 
 
 def ask_open_path(parent: QWidget, title: str, folder: str, filters: str) -> str:
@@ -58,4 +59,25 @@ def show_warning(parent: QWidget, title: str, text: str) -> QMessageBox:
     box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, parent)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
+    return box
+
+
+def show_document(parent: QWidget, title: str, markdown: str) -> QDialog:
+    """A page of text (Markdown, tables included) in a window of its own that does not block, links opening in the
+    browser; deleted when closed."""
+    box = QDialog(parent)
+    box.setWindowTitle(title)
+    box.setObjectName("documentDialog")
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    text = QTextBrowser(box)
+    text.setObjectName("documentText")
+    text.setOpenExternalLinks(True)
+    text.setMarkdown(markdown)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, box)
+    buttons.rejected.connect(box.close)
+    layout = QVBoxLayout(box)
+    layout.addWidget(text)
+    layout.addWidget(buttons)
+    box.resize(980, 680)
+    box.show()
     return box

@@ -1,4 +1,5 @@
-"""The Help menu: keyboard shortcuts (read from the menus themselves, so the list cannot go stale) and About."""
+"""The Help menu: keyboard shortcuts (read from the menus themselves, so the list cannot go stale), what differs
+from PyTorch and Keras (docs/coming-from-pytorch.md, shipped with the program) and About."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from PyQt6.QtWidgets import QMenu
 
 from mnist_studio import __version__
 from mnist_studio.gui import dialogs
+from mnist_studio.resources import guide_path
 
 
 def shortcut_rows(window) -> list[tuple[str, str]]:
@@ -38,6 +40,16 @@ def about_text() -> str:
     )
 
 
+def show_pytorch_guide(window):
+    """The "Coming from PyTorch or Keras" page in a window of its own (a warning if it was not installed)."""
+    path = guide_path()
+    if path is None:
+        dialogs.warn(window, "Coming from PyTorch or Keras", "The page docs/coming-from-pytorch.md was not "
+                     "installed with the program; it is in the source repository.")
+        return None
+    return dialogs.show_document(window, "Coming from PyTorch or Keras", path.read_text(encoding="utf-8"))
+
+
 def install(window) -> None:
     menu = window.menus["Help"]
     keys = QAction("&Keyboard Shortcuts", window)
@@ -51,8 +63,13 @@ def install(window) -> None:
         dialogs.inform(window, "Keyboard shortcuts", f"<table>{rows}</table>")
 
     keys.triggered.connect(show_keys)
+    guide = QAction("Coming from &PyTorch or Keras", window)
+    guide.setStatusTip("The conventions that differ from PyTorch and Keras: BatchNorm, weight decay, AdamW, layout, "
+                       "the final Softmax, inputs")
+    guide.triggered.connect(lambda: show_pytorch_guide(window))
     about = QAction("&About MNIST Studio", window)
     about.triggered.connect(lambda: dialogs.about(window, "About MNIST Studio", about_text()))
     menu.addAction(keys)
+    menu.addAction(guide)
     menu.addSeparator()
     menu.addAction(about)

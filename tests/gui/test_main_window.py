@@ -128,7 +128,7 @@ def test_help_menu_lists_the_real_shortcuts(qtbot):
     assert rows["Edit › Undo"].startswith("Ctrl+Z") and "Ctrl+Shift+Z" in rows["Edit › Redo"]
     assert rows["File › Quit"] == "Ctrl+Q" and "Train › Start" in rows
     assert [a.text() for a in win.menus["Help"].actions() if not a.isSeparator()] == [
-        "&Keyboard Shortcuts", "&About MNIST Studio"]
+        "&Keyboard Shortcuts", "Coming from &PyTorch or Keras", "&About MNIST Studio"]
     assert "CC BY-SA 3.0" in about_text()
     win.close()
 
@@ -147,4 +147,24 @@ def test_help_menu_answers_through_the_shared_dialogs(qtbot, monkeypatch):
     actions["&About MNIST Studio"].trigger()
     assert shown[0][0] == "Keyboard shortcuts" and "Ctrl+Q" in shown[0][1]
     assert shown[1][0] == "About MNIST Studio" and "CC BY-SA 3.0" in shown[1][1]
+    win.close()
+
+
+
+def test_help_menu_opens_the_coming_from_pytorch_page(qtbot):
+    from PyQt6.QtWidgets import QDialog, QTextBrowser
+
+    from mnist_studio.gui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    action = next(a for a in win.menus["Help"].actions() if "PyTorch" in a.text())
+    action.trigger()
+    box = win.findChild(QDialog, "documentDialog")
+    assert box is not None and box.isVisible() and box.windowTitle() == "Coming from PyTorch or Keras"
+    text = box.findChild(QTextBrowser, "documentText").toPlainText()
+    for row in ("BatchNorm momentum", "running variance", "Decay biases too", "AdamW", "RMSprop", "same",
+                "Layout", "model[:-1]", "Initialisation", "pixels / 255", "row-major"):
+        assert row in text, row
+    box.close()
     win.close()

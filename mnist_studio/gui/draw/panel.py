@@ -34,6 +34,10 @@ SALIENCY_MODES = {
     "occlusion": "Occlusion: how much the answer's probability drops when a 6×6 patch is hidden (slower; "
                  "updated at the end of each stroke)",
 }
+# what a PyTorch user may notice in the gradient maps (docs/coming-from-pytorch.md)
+MAX_POOL_TIES = ("Max pooling sends the gradient to the first of exactly equal inputs (row-major), as PyTorch does; "
+                 "values equal only mathematically can differ in the last bit after BLAS, so a gradient map may "
+                 "light a neighbouring pixel instead of PyTorch's.")
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm *.pbm);;All files (*)"
 
 
@@ -135,10 +139,11 @@ class DrawPanel(QWidget):
         for name, tip in SALIENCY_MODES.items():
             self.saliency_mode.addItem(name)
             self.saliency_mode.setItemData(self.saliency_mode.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
-        self.saliency_mode.setToolTip("\n".join(SALIENCY_MODES.values()))
+        self.saliency_mode.setToolTip("\n".join([*SALIENCY_MODES.values(), "", MAX_POOL_TIES]))
         self.saliency_mode.currentIndexChanged.connect(lambda _i: self.refresh(final=True))
         self.saliency_help = QLabel(SALIENCY_MODES["gradient"])
         self.saliency_help.setWordWrap(True)
+        self.saliency_help.setToolTip(MAX_POOL_TIES)
         self.saliency_help.setStyleSheet("color: #555; font-size: 11px;")
         head = QHBoxLayout()
         head.addWidget(title_label("Why: saliency"))

@@ -62,7 +62,9 @@ class Conv2D(Layer):
         Param("stride", "int", 1, "Step between neighbouring kernel positions; 2 halves the image size.", low=1, high=28),
         Param("padding", "padding", "valid",
               "'valid': no padding, the image shrinks by kernel-1; 'same': zero-pad so the size is kept "
-              "(divided by the stride); a number: that many zero pixels on every side."),
+              "(divided by the stride); a number: that many zero pixels on every side. 'same' follows "
+              "TensorFlow/Keras: an odd total padding puts the extra pixel after (bottom, right); PyTorch refuses "
+              "padding='same' with a stride, and the exports pad explicitly."),
         INIT_PARAM,
     )
     category = "Convolution"

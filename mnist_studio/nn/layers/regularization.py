@@ -49,8 +49,10 @@ class BatchNorm(Layer):
     scales by ``gamma`` and shifts by ``beta``. Running averages of the statistics are kept for evaluation."""
 
     schema = (
-        Param("momentum", "float", 0.9, "How much of the running statistics is kept at each batch (0.9 = slow).",
-              low=0.0, high=0.999),
+        Param("momentum", "float", 0.9, "How much of the running statistics is kept at each batch (0.9 = slow). "
+              "Keras's convention; PyTorch's momentum is the share of the new batch, 1 - this (0.9 here = 0.1 "
+              "there; the exports convert it). The running variance averages the biased batch variance (PyTorch: "
+              "unbiased).", low=0.0, high=0.999),
         Param("epsilon", "float", 1e-5, "Added to the variance so the division is always safe.", low=1e-8, high=0.1),
     )
     category = "Regularisation"
