@@ -15,7 +15,7 @@ def pick(controls, name):
 
 def test_the_registry_declares_each_optimizers_usual_rate():
     assert {k: c.default_lr for k, c in OPTIMIZER_TYPES.items()} == {"sgd": 0.01, "momentum": 0.01, "adam": 0.001,
-                                                                     "rmsprop": 0.001}
+                                                                     "adamw": 0.001, "rmsprop": 0.001}
 
 
 def test_switching_the_optimizer_sets_its_rate_unless_the_user_typed_one(qtbot):
