@@ -3,7 +3,8 @@ class; it shows the core's frames and probabilities, plays them, and says what i
 
 import numpy as np
 import pytest
-from PyQt6.QtWidgets import QDockWidget
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QDockWidget, QTabBar
 
 from mnist_studio.data.datasets import to_float
 from mnist_studio.gui.inside.counterfactual import CounterfactualPanel
@@ -69,5 +70,12 @@ def test_is_a_dock_of_the_window(qtbot):
     try:
         dock = win.findChild(QDockWidget, "counterfactualDock")
         assert dock is not None and dock.widget() is win.counterfactual
+        win.show()
+        qtbot.waitExposed(win)
+        # five docks share the right column's lower place: their tabs keep their whole names (and scroll)
+        bars = [b for b in win.findChildren(QTabBar) if b.parent() is win and b.count() == 5]
+        assert len(bars) == 1 and [bars[0].tabText(i) for i in range(5)] == ["Runs", "Feature map", "Make it…",
+                                                                                "One value", "Grad check"]
+        assert bars[0].elideMode() == Qt.TextElideMode.ElideNone and bars[0].usesScrollButtons()
     finally:
         win.close()

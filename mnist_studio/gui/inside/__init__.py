@@ -16,7 +16,7 @@ weights (a file, a training snapshot, a checkpoint) moves these views too.
 
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QDockWidget, QTabBar
 
 from mnist_studio.gui.inside.counterfactual import CounterfactualPanel
@@ -44,9 +44,9 @@ def install(window) -> None:
             window.tabifyDockWidget(runs, dock)
         setattr(window, attr, panel)
         window.close_hooks.append(panel.shutdown)
+        dock.visibilityChanged.connect(lambda _v: readable_dock_tabs(window))  # (the tab bar exists by then)
     if runs is not None:
         runs.raise_()
-    QTimer.singleShot(0, lambda: readable_dock_tabs(window))
 
 
 def readable_dock_tabs(window) -> None:
