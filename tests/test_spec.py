@@ -83,7 +83,7 @@ def test_spec_files(tmp_path):
     p.write_text(json.dumps(load_preset("logistic")))
     assert load_spec_file(p)["layers"][1]["units"] == 10
     p.write_text("{ not json")
-    with pytest.raises(SpecError, match=r"a.json is not valid JSON \(line 1"):
+    with pytest.raises(SpecError, match=r"a.json: not valid JSON \(line 1"):
         load_spec_file(p)
     p.write_text(json.dumps(spec({"type": "Dense", "units": 10})))
     with pytest.raises(SpecError, match=r"a.json: Layer 1 \(Dense\)"):

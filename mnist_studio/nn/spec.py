@@ -23,12 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mnist_studio import jsonread
+from mnist_studio.jsonread import is_number, short
 from mnist_studio.nn.init import INITIALISERS
 from mnist_studio.nn.layers import LayerConfigError, LayerShapeError, Shape, from_config, shape_str
 
 NUM_CLASSES = 10
 DEFAULT_INPUT_SHAPE: Shape = (28, 28, 1)
 ALLOWED_INPUT_SHAPES = ((28, 28, 1), (784,))
+MAX_SPEC_BYTES = 4 * 2**20  # a spec of the largest allowed network is a few kilobytes
 
 
 class SpecError(ValueError):
@@ -77,9 +80,12 @@ def analyse(spec: dict[str, Any]) -> Analysis:
     if not isinstance(spec, dict):
         return Analysis(None, error=SpecError("an architecture must be a JSON object with a list of layers"))
     try:
+        for key in ("name", "description"):
+            if not isinstance(spec.get(key, ""), str):
+                raise SpecError(f"the architecture's '{key}' must be text, got {short(spec[key])}")
         input_shape = _input_shape(spec)
         init = spec.get("init", "he")
-        if init not in INITIALISERS:
+        if not isinstance(init, str) or init not in INITIALISERS:
             raise SpecError(f"unknown initialiser {init!r}; choose one of {', '.join(INITIALISERS)}")
         layers = spec.get("layers")
         if not isinstance(layers, list):
@@ -153,15 +159,28 @@ def same_layers(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
 def _input_shape(spec: dict[str, Any]) -> Shape:
     raw = spec.get("input_shape", list(DEFAULT_INPUT_SHAPE))
     try:
+        if not isinstance(raw, list) or len(raw) > 4 or not all(is_number(d) for d in raw):
+            raise TypeError
         shape = tuple(int(d) for d in raw)
-    except (TypeError, ValueError):
-        raise SpecError(f"input_shape must be a list of whole numbers, got {raw!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise SpecError(f"input_shape must be a list of whole numbers, got {short(raw)}") from None
     if shape not in ALLOWED_INPUT_SHAPES:
         raise SpecError(
             f"input_shape {shape_str(shape)} does not match the data: MNIST images are 28×28×1 "
             "(or 784 values when flat)"
         )
     return shape
+
+
+def layer_config_problem(spec: dict[str, Any]) -> str:
+    """The first layer whose settings are not even of their kind (a word where a number goes, an unknown type), as
+    a message, or "": what a saved half-edited architecture must pass before the designer shows it."""
+    for i, cfg in enumerate(spec.get("layers") or []):
+        try:
+            from_config(cfg)
+        except LayerConfigError as e:
+            return str(SpecError(str(e), i, str(cfg.get("type")) if isinstance(cfg, dict) else None))
+    return ""
 
 
 def summary_text(spec: dict[str, Any]) -> str:
@@ -182,15 +201,18 @@ def load_spec_file(path: str | Path) -> dict[str, Any]:
     """Read and validate an architecture JSON file; every failure is a :class:`SpecError` naming the file."""
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_SPEC_BYTES:
+            raise SpecError(f"{path}: {path.stat().st_size:,} bytes is far too large for an architecture file "
+                            f"(at most {MAX_SPEC_BYTES // 2**20} MB)")
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise SpecError(f"cannot read architecture file {path}: {e.strerror or e}") from None
     except UnicodeDecodeError:
         raise SpecError(f"{path} is not a text (JSON) architecture file") from None
     try:
-        spec = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise SpecError(f"{path} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+        spec = jsonread.loads(text)
+    except jsonread.JsonError as e:
+        raise SpecError(f"{path}: {e}") from None
     try:
         return normalise(spec)
     except SpecError as e:

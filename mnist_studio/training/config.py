@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from mnist_studio.data.augmentations import augmentation_name
+from mnist_studio.jsonread import JsonError, get_bool, get_float, get_int, get_str
 from mnist_studio.nn.init import INITIALISERS
 from mnist_studio.nn.losses import LOSSES
 from mnist_studio.nn.optim import (OPTIMIZERS, SCHEDULES, Optimizer, Schedule, make_optimizer, optimizer_class,
@@ -90,9 +91,25 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
-        """Build from a dict, ignoring keys this version does not know (files from other versions still open)."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in (d or {}).items() if k in known})
+        """Build from a dict (read from a file), ignoring keys this version does not know (files from other
+        versions still open). Each known value must have its JSON type (``batch_size: 64.5`` or ``"lr": "x"`` is
+        refused naming the field): raises ValueError (:class:`~mnist_studio.jsonread.JsonError` for a type)."""
+        if d is None:
+            d = {}
+        if not isinstance(d, dict):
+            raise JsonError(f"the training settings must be an object, got {type(d).__name__}")
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in d:
+                continue
+            kind = _FIELD_KINDS[f.name]
+            if d[f.name] is None and kind.endswith("?"):
+                values[f.name] = None
+            elif f.name == "augment" and isinstance(d[f.name], bool):  # files from before augmentations had names
+                values[f.name] = d[f.name]
+            else:
+                values[f.name] = _READERS[kind.rstrip("?")](d, f.name)
+        return cls(**values)
 
     @classmethod
     def for_spec(cls, spec: dict[str, Any], **overrides: Any) -> "TrainConfig":
@@ -101,10 +118,24 @@ class TrainConfig:
         Another optimizer than the suggested one, without a learning rate, gets that optimizer's usual rate (the
         registry's ``default_lr``): a rate suggested for SGD is far too high for Adam. The suggested optimizer keeps
         the suggested rate."""
-        base = {k: v for k, v in (spec.get("training") or {}).items()}
+        block = spec.get("training") or {}
+        if not isinstance(block, dict):
+            raise JsonError(f"the architecture's 'training' block must be an object, got {type(block).__name__}")
+        base = dict(block)
         given = {k: v for k, v in overrides.items() if v is not None}
         suggested = base.get("optimizer", cls.optimizer)
         if given.get("optimizer", suggested) != suggested and "lr" not in given and given["optimizer"] in OPTIMIZERS:
             given["lr"] = optimizer_class(given["optimizer"]).default_lr
         base.update(given)
         return cls.from_dict(base)
+
+
+# each field's JSON type ("?": null allowed), checked when a config is read from a file
+_FIELD_KINDS = {f.name: f.type.replace(" | None", "?").replace("None | ", "") for f in fields(TrainConfig)}
+_READERS = {
+    "str": lambda d, k: get_str(d, k, max_len=100),
+    "float": lambda d, k: get_float(d, k),
+    "int": lambda d, k: get_int(d, k, lo=0, hi=2**63 - 1),  # counts and seeds: none is negative
+    "bool": get_bool,
+}
+assert set(k.rstrip("?") for k in _FIELD_KINDS.values()) <= set(_READERS), _FIELD_KINDS

@@ -11,9 +11,11 @@ from typing import Any
 
 import numpy as np
 
+from mnist_studio.jsonread import JsonError, get_dict, get_float, get_int, get_list, get_str
 from mnist_studio.training.events import BatchEnd, EpochEnd, SettingChanged
 
 SERIES = ("step", "epoch", "loss", "accuracy", "lr")
+EPOCH_FIELDS = tuple(EpochEnd.__dataclass_fields__)
 SAVED_BATCH_POINTS = 20000  # longer series are thinned (every k-th point) when saved
 
 
@@ -27,6 +29,12 @@ class GrowingArray:
             self._data = np.resize(self._data, self._data.size * 2)
         self._data[self.n] = value
         self.n += 1
+
+    def extend(self, values: np.ndarray) -> None:
+        if self.n + values.size > self._data.size:
+            self._data = np.resize(self._data, max(self._data.size * 2, self.n + values.size))
+        self._data[self.n:self.n + values.size] = values
+        self.n += values.size
 
     def view(self) -> np.ndarray:
         return self._data[: self.n]
@@ -73,18 +81,43 @@ class RunHistory:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> "RunHistory":
+        """Rebuild a saved history, checking every value (a file may hold anything): raises
+        :class:`~mnist_studio.jsonread.JsonError` naming the first value that is not what :meth:`to_dict` writes."""
         h = cls()
-        d = d or {}
-        b = d.get("batches") or {}
-        try:
-            cols = [b.get(k, []) for k in SERIES]
-            for row in zip(*cols):
-                for k, v in zip(SERIES, row):
-                    h.batches[k].append(float(v))
-            h.epochs = [dict(e) for e in d.get("epochs", []) if isinstance(e, dict)]
-            h.lr_changes = [dict(e) for e in d.get("lr_changes", []) if isinstance(e, dict)]
-            h.fits = [dict(e) for e in d.get("fits", []) if isinstance(e, dict)]
-        except (TypeError, ValueError):
-            return cls()  # an unreadable history is dropped, the model itself still loads
-        h.status, h.message = str(d.get("status", "")), str(d.get("message", ""))
+        if d is None:
+            return h
+        if not isinstance(d, dict):
+            raise JsonError(f"the history must be an object, got {type(d).__name__}")
+        b = get_dict(d, "batches", {})
+        cols = [get_list(b, k, []) for k in SERIES]
+        if len({len(c) for c in cols}) > 1:
+            raise JsonError("the per-batch series of the history have different lengths")
+        for k, col in zip(SERIES, cols):
+            if not all(type(v) in (int, float) for v in col):  # ints and floats only (not bool, str, list, ...)
+                i = next(i for i, v in enumerate(col) if type(v) not in (int, float))
+                raise JsonError(f"the history's value batches.{k}[{i}] must be a number, got {col[i]!r:.40}")
+            try:
+                h.batches[k].extend(np.asarray(col, dtype=np.float64))
+            except OverflowError:
+                raise JsonError(f"the history's series batches.{k} holds a number too large") from None
+        for i, e in enumerate(get_list(d, "epochs", [])):
+            if not isinstance(e, dict):
+                raise JsonError(f"epoch record {i + 1} must be an object, got {type(e).__name__}")
+            h.epochs.append({k: (None if e.get(k) is None else get_int(e, k, lo=0, hi=2**53) if k in ("epoch", "step")
+                                 else get_float(e, k, allow_nan=True)) for k in EPOCH_FIELDS if k in e})
+        for i, c in enumerate(get_list(d, "lr_changes", [])):
+            if not isinstance(c, dict):
+                raise JsonError(f"learning-rate change {i + 1} must be an object, got {type(c).__name__}")
+            h.lr_changes.append({"step": get_int(c, "step", lo=0, hi=2**53), "epoch": get_float(c, "epoch"),
+                                 "lr": get_float(c, "lr")})
+        for i, f in enumerate(get_list(d, "fits", [])):
+            if not isinstance(f, dict):
+                raise JsonError(f"fit record {i + 1} must be an object, got {type(f).__name__}")
+            fit = {k: get_int(f, k, lo=0, hi=2**53) for k in ("start_step", "end_step") if k in f}
+            if "epochs" in f:
+                fit["epochs"] = None if f["epochs"] is None else get_int(f, "epochs", lo=0, hi=10**6)
+            if "status" in f:
+                fit["status"] = get_str(f, "status", max_len=100)
+            h.fits.append(fit)
+        h.status, h.message = get_str(d, "status", "", max_len=100), get_str(d, "message", "")
         return h

@@ -15,11 +15,15 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
+from mnist_studio.jsonread import as_dict, as_float, as_str, get_dict, get_float, get_str
 from mnist_studio.training.config import TrainConfig
 from mnist_studio.training.history import RunHistory
 
 if TYPE_CHECKING:
     from mnist_studio.training.trainer import Trainer
+
+
+LATEST_TIME = 253402214400.0  # 9999-12-31 UTC: the last moment a calendar (and time.localtime) can show
 
 
 def new_run_id() -> str:
@@ -87,14 +91,22 @@ class RunRecord:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "RunRecord":
-        """Rebuild a record; raises (KeyError, TypeError, ValueError) for a record that is not one."""
+        """Rebuild a record read from a file, checking every field's JSON type and range; raises ValueError
+        (:class:`~mnist_studio.jsonread.JsonError`) naming the first field that is not what :meth:`to_dict`
+        writes, so a damaged record is skipped with its reason instead of crashing whatever displays it."""
+        d = as_dict(d, "a run record")
+        metrics = get_dict(d, "metrics", {})
+        model_path = d.get("model_path")
         return cls(
-            name=str(d["name"]), spec=dict(d["spec"]), config=TrainConfig.from_dict(d.get("config") or {}),
-            history=RunHistory.from_dict(d.get("history")), status=str(d.get("status", "")),
-            message=str(d.get("message", "")), metrics={k: float(v) for k, v in (d.get("metrics") or {}).items()},
-            duration=float(d.get("duration", 0.0)), created=float(d.get("created", 0.0)),
-            dataset=str(d.get("dataset", "MNIST")), id=str(d.get("id") or new_run_id()),
-            model_path=d.get("model_path"),
+            name=get_str(d, "name", max_len=1000), spec=get_dict(d, "spec"),
+            config=TrainConfig.from_dict(get_dict(d, "config", {})), history=RunHistory.from_dict(d.get("history")),
+            status=get_str(d, "status", "", max_len=100), message=get_str(d, "message", ""),
+            metrics={as_str(k, "a metric name", max_len=100): as_float(v, f"metric '{k}'", allow_nan=True)
+                     for k, v in metrics.items()},
+            duration=get_float(d, "duration", 0.0, lo=0.0, hi=1e10),
+            created=get_float(d, "created", 0.0, lo=0.0, hi=LATEST_TIME),
+            dataset=get_str(d, "dataset", "MNIST", max_len=1000), id=get_str(d, "id", "", max_len=64) or new_run_id(),
+            model_path=None if model_path is None else get_str(d, "model_path", max_len=4096),
         )
 
 

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from mnist_studio import jsonread
 from mnist_studio.fileio import atomic_write_text
 from mnist_studio.nn.model import Model
 from mnist_studio.nn.modelfile import LoadedModel, load_model, save_model
@@ -147,28 +148,28 @@ class RunStore:
         except UnicodeDecodeError:
             raise RunStoreError("not a text file") from None
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise RunStoreError(f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+            data = jsonread.loads(text, allow_nan=True)  # a diverged run's loss is stored as NaN
+        except jsonread.JsonError as e:
+            raise RunStoreError(str(e)) from None
         if not isinstance(data, dict):
             raise RunStoreError("not a run record (the JSON is not an object)")
         if data.get("format", FORMAT) != FORMAT:
-            raise RunStoreError(f"not a run record (format {data.get('format')!r})")
+            raise RunStoreError(f"not a run record (format {jsonread.short(data.get('format'))})")
         try:
-            version = int(data.get("format_version", FORMAT_VERSION))
-        except (TypeError, ValueError):
-            raise RunStoreError(f"not a run record (format version {data.get('format_version')!r})") from None
+            version = jsonread.get_int(data, "format_version", FORMAT_VERSION, lo=0, hi=2**31)
+        except jsonread.JsonError as e:
+            raise RunStoreError(f"not a run record ({e})") from None
         if version > FORMAT_VERSION:
             raise RunStoreError(f"written by a newer version of MNIST Studio (run format {version})")
         try:
             record = RunRecord.from_dict(data)
-        except KeyError as e:
-            raise RunStoreError(f"not a complete run record (no {e.args[0]!r})") from None
-        except (TypeError, ValueError, AttributeError) as e:
+        except jsonread.JsonError as e:
+            raise RunStoreError(f"not a valid run record ({e})") from None
+        except ValueError as e:  # a setting out of range (TrainConfig.validate)
             raise RunStoreError(f"not a valid run record ({e})") from None
         record.id = path.stem  # the file name is the id: what delete and rename will touch
         model_file = path.with_suffix(".npz")
-        has_model = bool(data.get("model_path")) and model_file.exists()
+        has_model = bool(record.model_path) and model_file.exists()
         record.model_path = str(model_file) if has_model else None
         return record, bool(data.get("model_path")) and not has_model
 

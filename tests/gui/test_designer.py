@@ -325,7 +325,7 @@ def test_bad_files_are_reported_and_nothing_is_lost(qtbot, window, panel, tmp_pa
     assert not panel.files.open(corrupt)
     box = panel.files.message_box
     assert isinstance(box, QMessageBox) and box.isVisible()
-    assert "corrupt.json is not valid JSON" in box.text()
+    assert "corrupt.json: not valid JSON" in box.text()
     assert window.session.spec == before and panel.undo_action.text() == "&Undo Add Dropout"
     box.close()
 

@@ -13,8 +13,9 @@ from typing import Any
 
 from PyQt6.QtCore import QByteArray, QSettings
 
+from mnist_studio import jsonread
 from mnist_studio.gui.names import APP_NAME, ORG_NAME
-from mnist_studio.nn.spec import spec_to_json
+from mnist_studio.nn.spec import layer_config_problem, spec_to_json
 
 STATE_VERSION = 1  # bump when the dock layout changes so an old saved layout is not forced on a new one
 MAX_RECENT = 10
@@ -68,20 +69,26 @@ def load_last_spec() -> tuple[dict[str, Any] | None, str]:
     raw = settings().value(KEY_LAST_SPEC)
     if not raw:
         return None, ""
+    if not isinstance(raw, str):
+        return None, "the saved architecture is not text; opened the default instead"
     try:
-        spec = json.loads(str(raw))
-    except json.JSONDecodeError as e:
-        return None, f"the saved architecture is not valid JSON ({e.msg}); opened the default instead"
+        spec = jsonread.loads(raw)
+    except jsonread.JsonError as e:
+        return None, f"the saved architecture cannot be read ({e}); opened the default instead"
     if not (isinstance(spec, dict) and isinstance(spec.get("layers"), list)
             and all(isinstance(layer, dict) and isinstance(layer.get("type"), str) for layer in spec["layers"])):
         return None, "the saved architecture is not an architecture; opened the default instead"
+    problem = layer_config_problem(spec)
+    if problem:  # the designer shows a layer's settings: each must at least be of its kind
+        return None, f"the saved architecture cannot be shown ({problem}); opened the default instead"
     return spec, ""
 
 
 # -- folders and recent files ------------------------------------------------------------------------------------
 
 def last_folder() -> str:
-    return str(settings().value(KEY_LAST_FOLDER) or Path.home())
+    raw = settings().value(KEY_LAST_FOLDER)
+    return raw if isinstance(raw, str) and raw and len(raw) < 4096 and "\0" not in raw else str(Path.home())
 
 
 def remember_folder(path: str | Path) -> None:
@@ -104,12 +111,13 @@ class RecentFiles:
     def entries(self) -> list[RecentFile]:
         raw = settings().value(KEY_RECENT)
         try:
-            items = json.loads(str(raw)) if raw else []
-        except json.JSONDecodeError:
+            items = jsonread.loads(raw) if isinstance(raw, str) and raw else []
+        except jsonread.JsonError:
             return []
         out = []
         for it in items if isinstance(items, list) else []:
-            if isinstance(it, dict) and isinstance(it.get("path"), str) and it.get("kind") in RECENT_KINDS:
+            if (isinstance(it, dict) and isinstance(it.get("path"), str) and 0 < len(it["path"]) < 4096
+                    and "\0" not in it["path"] and it.get("kind") in RECENT_KINDS):
                 out.append(RecentFile(it["path"], it["kind"]))
         return out
 
