@@ -16,13 +16,16 @@ file in the same folder and renames it over the target, so a crash mid-save leav
 from __future__ import annotations
 
 import json
+import math
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mnist_studio import jsonread
 from mnist_studio.fileio import atomic_write
 from mnist_studio.nn.model import Model
 from mnist_studio.nn.optim import Optimizer, optimizer_from_config
@@ -30,6 +33,8 @@ from mnist_studio.nn.spec import SpecError
 
 FORMAT = "mnist-studio-model"
 FORMAT_VERSION = 1
+MAX_ENTRIES = 10_000  # weights and optimizer moments of the largest allowed network: a few hundred
+MAX_ARCHIVE_BYTES = 1_600_000_000  # 100 M float32 parameters and two optimizer moments, plus the metadata
 
 
 class ModelFileError(Exception):
@@ -78,16 +83,92 @@ def save_model(path: str | Path, model: Model, *, optimizer: Optimizer | None = 
     atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
-def _json_field(data, key: str, path: Path):
+def _json_field(data: dict[str, np.ndarray], key: str, path: Path, *, kinds: tuple[type, ...] = (dict,),
+                allow_nan: bool = False):
+    """A text entry parsed by the validating JSON reader; its value must be one of ``kinds`` (a JSON object, or
+    also None for the optimizer)."""
     if key not in data:
         raise ModelFileError(f"{path}: the model file has no '{key}' entry (it may be damaged)")
     arr = data[key]
     if arr.dtype.kind != "U" or arr.shape != ():
         raise ModelFileError(f"{path}: the '{key}' entry is not text")
     try:
-        return json.loads(str(arr))
-    except json.JSONDecodeError:
-        raise ModelFileError(f"{path}: the '{key}' entry is not valid JSON") from None
+        value = jsonread.loads(str(arr), allow_nan=allow_nan)
+    except jsonread.JsonError as e:
+        if str(e).startswith("not valid JSON"):
+            raise ModelFileError(f"{path}: the '{key}' entry is not valid JSON") from None
+        raise ModelFileError(f"{path}: the '{key}' entry: {e}") from None
+    if not isinstance(value, kinds):
+        want = " or ".join("null" if k is type(None) else "an object" for k in kinds)
+        raise ModelFileError(f"{path}: the '{key}' entry must be {want}, got {jsonread.short(value)}")
+    return value
+
+
+def _check_archive(path: Path) -> list[zipfile.ZipInfo]:
+    """The zip directory, checked before a byte is decompressed: only stored or deflated ``.npy`` entries, none
+    encrypted or needing a newer zip version, and announced sizes within :data:`MAX_ARCHIVE_BYTES` (a 50 KB
+    zip bomb announcing terabytes is refused here, in milliseconds)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except NotImplementedError as e:  # zipfile refuses an entry needing a newer zip version while listing
+        raise ModelFileError(f"{path}: an entry needs a zip feature that cannot be read ({e})") from None
+    if len(infos) > MAX_ENTRIES:
+        raise ModelFileError(f"{path}: {len(infos):,} entries; a model file has at most {MAX_ENTRIES:,}")
+    total = 0
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise ModelFileError(f"{path}: the entry {info.filename!r:.60} is encrypted; model files never are")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise ModelFileError(f"{path}: the entry {info.filename!r:.60} uses compression method "
+                                 f"{info.compress_type}; model files are stored or deflated")
+        if info.extract_version > zipfile.MAX_EXTRACT_VERSION:
+            raise ModelFileError(f"{path}: the entry {info.filename!r:.60} needs zip version "
+                                 f"{info.extract_version / 10:.1f}, which cannot be read")
+        if not info.filename.endswith(".npy"):
+            raise ModelFileError(f"{path}: the entry {info.filename!r:.60} is not a NumPy array")
+        total += info.file_size
+    if total > MAX_ARCHIVE_BYTES:
+        raise ModelFileError(f"{path}: the archive announces {_size(total)} of data; a model file holds at most "
+                             f"{_size(MAX_ARCHIVE_BYTES)} (refused before reading)")
+    return infos
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n} bytes"
+
+
+def _read_arrays(path: Path, infos: list[zipfile.ZipInfo]) -> dict[str, np.ndarray]:
+    """Every entry as an array, each ``.npy`` header checked first: a plain (never object) dtype and a shape whose
+    bytes fit in what the zip directory announced, so no header can make NumPy allocate more than the file holds."""
+    arrays = {}
+    with zipfile.ZipFile(path) as z:
+        for info in infos:
+            name = info.filename[:-len(".npy")]
+            with z.open(info) as f:
+                try:
+                    version = np.lib.format.read_magic(f)
+                    if version == (1, 0):
+                        shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+                    elif version in ((2, 0), (3, 0)):
+                        shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+                    else:
+                        raise ValueError(f"unknown .npy version {version}")
+                except ValueError as e:
+                    raise ModelFileError(f"{path}: the entry {name!r:.60} is not a readable NumPy array ({e})") from None
+                if dtype.hasobject or dtype.kind not in "biufcU" or dtype.fields is not None:
+                    raise ModelFileError(f"{path}: the entry {name!r:.60} holds {dtype} values, which are never "
+                                         "loaded (only numbers and text)")
+                nbytes = math.prod(shape) * dtype.itemsize
+                if nbytes > info.file_size:
+                    raise ModelFileError(f"{path}: the entry {name!r:.60} announces a {shape} array "
+                                         f"({_size(nbytes)}) but holds {_size(info.file_size)}")
+            with z.open(info) as f:
+                arrays[name] = np.lib.format.read_array(f, allow_pickle=False)
+    return arrays
 
 
 def load_model(path: str | Path) -> LoadedModel:
@@ -105,45 +186,57 @@ def load_model(path: str | Path) -> LoadedModel:
     if magic != b"PK\x03\x04":
         raise ModelFileError(f"{path}: not an MNIST Studio model file (not a .npz archive)")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            return _read(data, path)
+        return _read(_read_arrays(path, _check_archive(path)), path)
     except ModelFileError:
         raise
     except (zipfile.BadZipFile, EOFError):
         raise ModelFileError(f"{path}: not an MNIST Studio model file (not a valid .npz archive, or truncated)") from None
+    except NotImplementedError as e:  # zipfile: a feature of the archive it does not support
+        raise ModelFileError(f"{path}: the archive cannot be read ({e})") from None
     except ValueError as e:
         if "pickle" in str(e).lower():
             raise ModelFileError(f"{path}: contains Python objects, which are never loaded (unsafe)") from None
         raise ModelFileError(f"{path}: not a model file that can be read ({e})") from None
-    except (OSError, KeyError, zipfile.LargeZipFile) as e:
+    except (OSError, KeyError, zipfile.LargeZipFile, zlib.error) as e:
         raise ModelFileError(f"{path}: cannot be read ({e})") from None
 
 
-def _read(data, path: Path) -> LoadedModel:
-    if not hasattr(data, "files"):
-        raise ModelFileError(f"{path}: a single NumPy array, not an MNIST Studio model file")
-    files = set(data.files)
-    if "format" not in files or str(data["format"]) != FORMAT:
+def _scalar(data: dict[str, np.ndarray], key: str, kind: str) -> Any:
+    """A 0-d entry of the given dtype kind ("U" text, "i" whole number) or None when it is absent or not one."""
+    arr = data.get(key)
+    if arr is None or arr.shape != () or arr.dtype.kind not in kind:
+        return None
+    return arr.item()
+
+
+def _read(data: dict[str, np.ndarray], path: Path) -> LoadedModel:
+    if _scalar(data, "format", "U") != FORMAT:
         raise ModelFileError(f"{path}: not an MNIST Studio model file (no '{FORMAT}' marker)")
-    version = int(data["format_version"]) if "format_version" in files else -1
+    version = _scalar(data, "format_version", "iu")
     if version != FORMAT_VERSION:
-        raise ModelFileError(f"{path}: model format version {version}; this program reads version {FORMAT_VERSION}")
+        shown = version if version is not None else "missing or not a whole number"
+        raise ModelFileError(f"{path}: model format version {shown}; this program reads version {FORMAT_VERSION}")
     spec = _json_field(data, "spec", path)
     try:
         model = Model(spec)
     except SpecError as e:
         raise ModelFileError(f"{path}: the stored architecture is invalid: {e}") from None
-    weights = {k[len("weights/"):]: data[k] for k in files if k.startswith("weights/")}
+    weights = {k[len("weights/"):]: v for k, v in data.items() if k.startswith("weights/")}
     try:
         model.load_state_dict(weights)
     except ValueError as e:
         raise ModelFileError(f"{path}: {e}") from None
-    opt_state = {k[len("optimizer/"):]: data[k] for k in files if k.startswith("optimizer/")}
+    opt_state = {k[len("optimizer/"):]: v for k, v in data.items() if k.startswith("optimizer/")}
+    for name, arr in opt_state.items():
+        if (name == "t" and (arr.shape != () or arr.dtype.kind not in "iu")) or (
+                name != "t" and arr.dtype.kind != "f"):
+            raise ModelFileError(f"{path}: the stored optimizer state {name!r:.40} is not "
+                                 + ("a whole number" if name == "t" else "floating-point numbers"))
     loaded = LoadedModel(
         model=model,
         training=_json_field(data, "training", path),
-        history=_json_field(data, "history", path),
-        optimizer_config=_json_field(data, "optimizer", path),
+        history=_json_field(data, "history", path, allow_nan=True),  # a diverged run's loss is NaN
+        optimizer_config=_json_field(data, "optimizer", path, kinds=(dict, type(None))),
         optimizer_state=opt_state,
         path=path,
     )
