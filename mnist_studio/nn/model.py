@@ -14,7 +14,7 @@ import numpy as np
 
 from mnist_studio.nn.layers import Layer, from_config, softmax
 from mnist_studio.nn.losses import Loss
-from mnist_studio.nn.spec import normalise, validate
+from mnist_studio.nn.spec import analyse, max_images_per_pass, normalise, validate
 
 PREDICT_CHUNK = 256  # images per forward pass when predicting: bounds im2col memory (10,000 at once is > 6 GB)
 
@@ -58,6 +58,7 @@ class Model:
             shape = layer.output_shape(shape)
             self.layers.append(layer)
         self.output_shape = shape
+        self.max_chunk = max_images_per_pass(analyse(self.spec, batch_size=1))  # activation limit per pass
         weighted = [i for i, layer in enumerate(self.layers) if layer.params]
         self._first_weighted = weighted[0] if weighted else len(self.layers)
         self._order = execution_order(self.layers)
@@ -206,6 +207,7 @@ class Model:
         """Class probabilities in evaluation mode, computed in chunks so memory stays bounded."""
         x = self.prepare(x)
         out = np.empty((x.shape[0], self.output_shape[0]), dtype=self.dtype)
+        batch_size = max(1, min(batch_size, self.max_chunk))
         for s in range(0, x.shape[0], batch_size):
             y = self.forward(x[s:s + batch_size])
             out[s:s + batch_size] = y if self.ends_with_softmax else softmax(y)

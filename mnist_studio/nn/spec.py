@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,13 @@ NUM_CLASSES = 10
 DEFAULT_INPUT_SHAPE: Shape = (28, 28, 1)
 ALLOWED_INPUT_SHAPES = ((28, 28, 1), (784,))
 MAX_SPEC_BYTES = 4 * 2**20  # a spec of the largest allowed network is a few kilobytes
+# Size limits, checked before anything is allocated, so a typo or a hostile file cannot exhaust the machine: a
+# network may have at most MAX_LAYERS layers and MAX_PARAMS parameters, and one batch's activations (every layer's
+# output, kept for the backward pass, float32) may take at most MAX_ACTIVATION_BYTES at the chosen batch size.
+MAX_LAYERS = 1000
+MAX_PARAMS = 100_000_000
+MAX_ACTIVATION_BYTES = 2_000_000_000
+DEFAULT_BATCH_SIZE = 64  # the batch size checked when neither the caller nor the spec's "training" block gives one
 
 
 class SpecError(ValueError):
@@ -70,13 +78,18 @@ class Analysis:
     def ok(self) -> bool:
         return self.error is None
 
+    activation_floats: int = 0  # per image: the input and every layer's output (what a batch keeps per image)
+
     @property
     def total_params(self) -> int:
         return sum(r.params for r in self.rows)
 
 
-def analyse(spec: dict[str, Any]) -> Analysis:
-    """Shapes and parameter counts of every layer; never raises for a bad spec (the error is in the result)."""
+def analyse(spec: dict[str, Any], batch_size: int | None = None) -> Analysis:
+    """Shapes and parameter counts of every layer; never raises for a bad spec (the error is in the result).
+
+    The size limits are checked layer by layer, so the error names the layer that crosses one: activations at
+    ``batch_size`` images (default: the spec's suggested batch size, else :data:`DEFAULT_BATCH_SIZE`)."""
     if not isinstance(spec, dict):
         return Analysis(None, error=SpecError("an architecture must be a JSON object with a list of layers"))
     try:
@@ -90,11 +103,15 @@ def analyse(spec: dict[str, Any]) -> Analysis:
         layers = spec.get("layers")
         if not isinstance(layers, list):
             raise SpecError("the architecture has no list of layers ('layers')")
+        if len(layers) > MAX_LAYERS:
+            raise SpecError(f"the network has {len(layers):,} layers; at most {MAX_LAYERS:,} are allowed")
     except SpecError as e:
         return Analysis(None, error=e)
-    result = Analysis(input_shape)
+    batch = batch_size if batch_size is not None else suggested_batch_size(spec)
+    result = Analysis(input_shape, activation_floats=math.prod(input_shape))
     shape: Shape = input_shape
     trainable = False
+    params = 0
     for i, cfg in enumerate(layers):
         if not isinstance(cfg, dict) or "type" not in cfg:
             result.error = SpecError("each layer must be an object with a 'type'", i)
@@ -110,6 +127,18 @@ def analyse(spec: dict[str, Any]) -> Analysis:
         trainable = trainable or count > 0
         result.rows.append(LayerRow(i, kind, layer.describe(), out, count))
         shape = out
+        params += count
+        result.activation_floats += math.prod(out)
+        if params > MAX_PARAMS:
+            result.error = SpecError(f"the network reaches {params:,} parameters here; at most {MAX_PARAMS:,} "
+                                     "are allowed (make this layer smaller)", i, str(kind))
+            return result
+        need = 4 * batch * result.activation_floats
+        if need > MAX_ACTIVATION_BYTES:
+            result.error = SpecError(f"a batch of {batch:,} images needs {need / 1e9:,.1f} GB of activations up to "
+                                     f"here; at most {MAX_ACTIVATION_BYTES / 1e9:g} GB are allowed (lower the batch "
+                                     "size or make this layer smaller)", i, str(kind))
+            return result
     if not layers:
         result.error = SpecError("the network has no layers; add Flatten and Dense(10) at least")
     elif not trainable:
@@ -126,9 +155,22 @@ def analyse(spec: dict[str, Any]) -> Analysis:
     return result
 
 
-def validate(spec: dict[str, Any]) -> Analysis:
+def suggested_batch_size(spec: dict[str, Any]) -> int:
+    """The spec's suggested batch size (its ``training`` block), if it is a usable one, else the default."""
+    block = spec.get("training")
+    value = block.get("batch_size") if isinstance(block, dict) else None
+    return int(value) if is_number(value) and float(value).is_integer() and 1 <= value <= 60000 \
+        else DEFAULT_BATCH_SIZE
+
+
+def max_images_per_pass(analysis: Analysis) -> int:
+    """How many images one forward pass may take within the activation limit (for chunked prediction)."""
+    return max(1, MAX_ACTIVATION_BYTES // (4 * max(analysis.activation_floats, 1)))
+
+
+def validate(spec: dict[str, Any], batch_size: int | None = None) -> Analysis:
     """:func:`analyse`, raising the first problem as a :class:`SpecError`."""
-    result = analyse(spec)
+    result = analyse(spec, batch_size)
     if result.error is not None:
         raise result.error
     return result

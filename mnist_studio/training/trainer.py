@@ -33,6 +33,7 @@ from mnist_studio.data.datasets import to_float
 from mnist_studio.data.splits import Splits, batches_per_epoch, minibatches
 from mnist_studio.nn.losses import make_loss
 from mnist_studio.nn.model import Model
+from mnist_studio.nn.spec import validate
 from mnist_studio.nn.optim import Optimizer
 from mnist_studio.nn.parallel import DataParallelStep, can_split
 from mnist_studio.training.commands import Command, CommandQueue
@@ -52,6 +53,7 @@ class Diverged(RuntimeError):
 class Trainer:
     def __init__(self, model: Model, splits: Splits, config: TrainConfig, callbacks: Iterable[Callback] = (),
                  optimizer: Optimizer | None = None, commands: CommandQueue | None = None) -> None:
+        validate(model.spec, batch_size=config.batch_size)  # SpecError if a batch's activations exceed the limit
         self.model = model
         self.splits = splits
         self.config = config

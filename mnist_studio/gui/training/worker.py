@@ -32,6 +32,7 @@ from PyQt6.QtCore import QCoreApplication, QObject, QThread, pyqtSignal, pyqtSlo
 from mnist_studio.data.datasets import Dataset, to_float
 from mnist_studio.data.splits import batches_per_epoch, make_splits
 from mnist_studio.nn.model import Model
+from mnist_studio.nn.spec import validate
 from mnist_studio.training import (BatchEnd, Callback, Command, EpochEnd, FitBegin, FitEnd, SettingChanged, StopToken,
                                    TrainConfig, Trainer)
 from mnist_studio.training.commands import CommandQueue
@@ -257,6 +258,7 @@ class TrainingWorker(QObject):
         job = self.job
         try:
             job.config.validate()
+            validate(job.spec, batch_size=job.config.batch_size)  # the size limits at this batch size
             splits = make_splits(job.dataset, val_size=job.config.val_size, limit=job.config.limit)
         except ValueError as e:
             self.failed.emit(f"Cannot start: {e}")
