@@ -37,15 +37,16 @@ def run_evaluate(args) -> int:
 
 
 def run_predict(args) -> int:
+    from mnist_studio.data.images import read_image
     from mnist_studio.data.picture import LOW_CONFIDENCE, read_picture, write_debug_stages
-    from mnist_studio.data.preprocess import load_gray
     from mnist_studio.nn.modelfile import load_model
 
     model = load_model(args.model).model
     results = []
     stems: set[str] = set()
     for path in args.images:
-        gray = load_gray(path)
+        picture = read_image(path)
+        gray = picture.gray
         reading = read_picture(gray, model.predict_proba)
         if reading.stages:
             probs = model.predict_proba(reading.inputs)
@@ -54,7 +55,8 @@ def run_predict(args) -> int:
         else:
             digits, plist = [], []
         low = [max(p) < LOW_CONFIDENCE for p in plist]
-        results.append({"file": str(path), "digits": digits, "probabilities": plist, "boxes": reading.boxes,
+        boxes = [[round(v * picture.scale) for v in box] for box in reading.boxes]  # in the file's own pixels
+        results.append({"file": str(path), "digits": digits, "probabilities": plist, "boxes": boxes,
                         "lines": reading.lines, "low_confidence": low, "unsure": bool(digits) and (
                             any(low) or bool(reading.doubts)), "doubts": reading.doubts})
         if args.debug_dir:

@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-from PIL import Image, ImageDraw, UnidentifiedImageError
+from PIL import Image, ImageDraw
 
-from mnist_studio.data.idx import DatasetError
 
 BOX = 20  # the longer side of the digit after scaling, in pixels
 SIZE = 28
@@ -140,30 +139,11 @@ def to_ink(gray: np.ndarray) -> np.ndarray:
 
 
 def load_gray(path: str | Path) -> np.ndarray:
-    """Read any picture Pillow understands as grey levels (0 = black, 1 = white), transparency respected.
+    """Read any picture Pillow understands as grey levels (0 = black, 1 = white): :func:`~mnist_studio.data.images.
+    read_image` (every mode, EXIF orientation, transparency, size limits), reduced if it is very large."""
+    from mnist_studio.data.images import read_image
 
-    Ink drawn on a transparent sheet is put on a background of the opposite brightness, so it stays visible."""
-    path = Path(path)
-    try:
-        with Image.open(path) as im:
-            im.load()
-            if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-                rgba = im.convert("RGBA")
-                alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255.0
-                lum = np.asarray(rgba.convert("L"), dtype=np.float32) / 255.0
-                if alpha.min() < 0.99:  # ink drawn on a transparent sheet: the alpha channel is the ink
-                    solid = alpha > 0.5
-                    dark_ink = solid.any() and float(np.median(lum[solid])) < 0.5
-                    background = 1.0 if dark_ink else 0.0
-                    return lum * alpha + background * (1.0 - alpha)
-                return lum
-            return np.asarray(im.convert("L"), dtype=np.float32) / 255.0
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: no such file") from None
-    except UnidentifiedImageError:
-        raise DatasetError(f"{path}: not an image file Pillow can read") from None
-    except (OSError, ValueError, Image.DecompressionBombError) as e:
-        raise DatasetError(f"{path}: cannot read the image ({e})") from None
+    return read_image(path).gray
 
 
 def load_ink(path: str | Path) -> np.ndarray:

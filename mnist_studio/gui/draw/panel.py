@@ -16,7 +16,8 @@ from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePo
 
 from mnist_studio.data.idx import DatasetError
 from mnist_studio.data.picture import LOW_CONFIDENCE, Reading, read_picture
-from mnist_studio.data.preprocess import Stages, load_gray, preprocess_strokes
+from mnist_studio.data.images import read_image
+from mnist_studio.data.preprocess import Stages, preprocess_strokes
 from mnist_studio.gui import dialogs
 from mnist_studio.gui.draw.pad import CANVAS, PEN_WIDTH, DrawingPad
 from mnist_studio.gui.draw.picture_view import PictureShown
@@ -241,7 +242,7 @@ class DrawPanel(QWidget):
     def classify_file(self, path: str) -> None:
         """Read the digits in a picture or photo (either polarity, uneven light), in reading order."""
         try:
-            gray = load_gray(path)
+            gray = read_image(path).gray
         except DatasetError as e:
             self.session.status.emit(str(e))
             dialogs.warn(self, "Cannot read the picture", str(e))
