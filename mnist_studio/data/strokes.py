@@ -24,6 +24,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from mnist_studio import jsonread
 from mnist_studio.data.idx import DatasetError
 from mnist_studio.fileio import atomic_write_text
 
@@ -102,11 +103,9 @@ def parse_digit(obj: Any, where: str) -> StrokeDigit:
 def parse_stroke_text(text: str, name: str = "strokes") -> list[StrokeDigit]:
     """Parse a whole stroke file's text; every problem is a :class:`DatasetError` starting with ``name``."""
     try:
-        data = json.loads(text)
-    except RecursionError:
-        raise DatasetError(f"{name}: the JSON is nested too deeply to be a stroke file") from None
-    except ValueError as e:  # JSONDecodeError, and Python's limit on huge integers
-        raise DatasetError(f"{name}: not valid JSON ({e})") from None
+        data = jsonread.loads(text)
+    except jsonread.JsonError as e:
+        raise DatasetError(f"{name}: {e}") from None
     if isinstance(data, dict) and isinstance(data.get("digits"), list):
         data = data["digits"]
     if not isinstance(data, list):
