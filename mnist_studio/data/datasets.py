@@ -13,13 +13,17 @@ import hashlib
 import json
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from mnist_studio.fileio import atomic_write
-from mnist_studio.data.idx import DatasetError, check_images, check_labels, parse_idx, read_bytes
+from mnist_studio.data.idx import MAX_IDX_BYTES, DatasetError, check_images, check_labels, parse_idx, read_bytes
+from mnist_studio.npzread import ArchiveError, read_npz
+
+MAX_NPZ_BYTES = 2 * MAX_IDX_BYTES  # a Keras-style archive holds images and labels of both sets
 
 FILES = {
     "train_images": "train-images-idx3-ubyte",
@@ -113,17 +117,15 @@ def load_npz(path: str | Path, name: str | None = None) -> Dataset:
     """Load a Keras-style ``mnist.npz`` (``x_train``, ``y_train``, ``x_test``, ``y_test``)."""
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if not hasattr(data, "files"):
-                raise DatasetError(f"{path}: a single array, not a dataset archive")
-            missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in data.files]
-            if missing:
-                raise DatasetError(f"{path}: missing {', '.join(missing)}; expected Keras's mnist.npz layout")
-            arrays = {k: data[k] for k in ("x_train", "y_train", "x_test", "y_test")}
-    except DatasetError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
-        raise DatasetError(f"{path}: not a readable .npz archive ({e})") from None
+        data = read_npz(path, max_bytes=MAX_NPZ_BYTES)
+    except ArchiveError as e:
+        raise DatasetError(f"{path}: {e}") from None
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, zlib.error) as e:
+        raise DatasetError(f"{path}: not a readable .npz archive ({str(e)[:200]})") from None
+    missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in data]
+    if missing:
+        raise DatasetError(f"{path}: missing {', '.join(missing)}; expected Keras's mnist.npz layout")
+    arrays = {k: data[k] for k in ("x_train", "y_train", "x_test", "y_test")}
     return Dataset(
         name or path.stem,
         check_images(arrays["x_train"], f"{path}:x_train"), check_labels(arrays["y_train"], f"{path}:y_train"),

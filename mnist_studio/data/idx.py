@@ -9,12 +9,14 @@ reported as :class:`DatasetError` with the file's name and the problem, never as
 from __future__ import annotations
 
 import gzip
+import io
 import math
 import zlib
 from pathlib import Path
 
 import numpy as np
 
+MAX_IDX_BYTES = 600 * 2**20  # EMNIST's largest file is 547 MB unpacked
 IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
@@ -23,15 +25,24 @@ class DatasetError(Exception):
 
 
 def read_bytes(path: str | Path) -> bytes:
-    """The file's content, gunzipped if it is gzip data (whatever its name says)."""
+    """The file's content, gunzipped if it is gzip data (whatever its name says), at most :data:`MAX_IDX_BYTES`
+    either way (a small gzip bomb is refused after decompressing that much, not after filling the memory)."""
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_IDX_BYTES:
+            raise DatasetError(f"{path}: {path.stat().st_size / 2**20:,.0f} MB is larger than any IDX dataset file "
+                               f"this program reads (at most {MAX_IDX_BYTES // 2**20} MB)")
         raw = path.read_bytes()
     except OSError as e:
         raise DatasetError(f"{path}: cannot be read ({e.strerror or e})") from None
     if raw[:2] == b"\x1f\x8b":
         try:
-            return gzip.decompress(raw)
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as f:
+                data = f.read(MAX_IDX_BYTES + 1)
+            if len(data) > MAX_IDX_BYTES:
+                raise DatasetError(f"{path}: the gzip data unpacks to more than {MAX_IDX_BYTES // 2**20} MB, more "
+                                   "than any IDX dataset file this program reads")
+            return data
         except EOFError:
             raise DatasetError(f"{path}: the gzip data is truncated (the download or copy was cut short)") from None
         except (OSError, zlib.error) as e:

@@ -16,7 +16,6 @@ file in the same folder and renames it over the target, so a crash mid-save leav
 from __future__ import annotations
 
 import json
-import math
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ import numpy as np
 
 from mnist_studio import jsonread
 from mnist_studio.fileio import atomic_write
+from mnist_studio.npzread import ArchiveError, read_npz
 from mnist_studio.nn.model import Model
 from mnist_studio.nn.optim import Optimizer, optimizer_from_config
 from mnist_studio.nn.spec import SpecError
@@ -104,73 +104,6 @@ def _json_field(data: dict[str, np.ndarray], key: str, path: Path, *, kinds: tup
     return value
 
 
-def _check_archive(path: Path) -> list[zipfile.ZipInfo]:
-    """The zip directory, checked before a byte is decompressed: only stored or deflated ``.npy`` entries, none
-    encrypted or needing a newer zip version, and announced sizes within :data:`MAX_ARCHIVE_BYTES` (a 50 KB
-    zip bomb announcing terabytes is refused here, in milliseconds)."""
-    try:
-        with zipfile.ZipFile(path) as z:
-            infos = z.infolist()
-    except NotImplementedError as e:  # zipfile refuses an entry needing a newer zip version while listing
-        raise ModelFileError(f"{path}: an entry needs a zip feature that cannot be read ({e})") from None
-    if len(infos) > MAX_ENTRIES:
-        raise ModelFileError(f"{path}: {len(infos):,} entries; a model file has at most {MAX_ENTRIES:,}")
-    total = 0
-    for info in infos:
-        if info.flag_bits & 0x1:
-            raise ModelFileError(f"{path}: the entry {info.filename!r:.60} is encrypted; model files never are")
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise ModelFileError(f"{path}: the entry {info.filename!r:.60} uses compression method "
-                                 f"{info.compress_type}; model files are stored or deflated")
-        if info.extract_version > zipfile.MAX_EXTRACT_VERSION:
-            raise ModelFileError(f"{path}: the entry {info.filename!r:.60} needs zip version "
-                                 f"{info.extract_version / 10:.1f}, which cannot be read")
-        if not info.filename.endswith(".npy"):
-            raise ModelFileError(f"{path}: the entry {info.filename!r:.60} is not a NumPy array")
-        total += info.file_size
-    if total > MAX_ARCHIVE_BYTES:
-        raise ModelFileError(f"{path}: the archive announces {_size(total)} of data; a model file holds at most "
-                             f"{_size(MAX_ARCHIVE_BYTES)} (refused before reading)")
-    return infos
-
-
-def _size(n: int) -> str:
-    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            return f"{n / scale:,.1f} {unit}"
-    return f"{n} bytes"
-
-
-def _read_arrays(path: Path, infos: list[zipfile.ZipInfo]) -> dict[str, np.ndarray]:
-    """Every entry as an array, each ``.npy`` header checked first: a plain (never object) dtype and a shape whose
-    bytes fit in what the zip directory announced, so no header can make NumPy allocate more than the file holds."""
-    arrays = {}
-    with zipfile.ZipFile(path) as z:
-        for info in infos:
-            name = info.filename[:-len(".npy")]
-            with z.open(info) as f:
-                try:
-                    version = np.lib.format.read_magic(f)
-                    if version == (1, 0):
-                        shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-                    elif version in ((2, 0), (3, 0)):
-                        shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-                    else:
-                        raise ValueError(f"unknown .npy version {version}")
-                except ValueError as e:
-                    raise ModelFileError(f"{path}: the entry {name!r:.60} is not a readable NumPy array ({e})") from None
-                if dtype.hasobject or dtype.kind not in "biufcU" or dtype.fields is not None:
-                    raise ModelFileError(f"{path}: the entry {name!r:.60} holds {dtype} values, which are never "
-                                         "loaded (only numbers and text)")
-                nbytes = math.prod(shape) * dtype.itemsize
-                if nbytes > info.file_size:
-                    raise ModelFileError(f"{path}: the entry {name!r:.60} announces a {shape} array "
-                                         f"({_size(nbytes)}) but holds {_size(info.file_size)}")
-            with z.open(info) as f:
-                arrays[name] = np.lib.format.read_array(f, allow_pickle=False)
-    return arrays
-
-
 def load_model(path: str | Path) -> LoadedModel:
     """Read a model file written by :func:`save_model`, checking everything; raises :class:`ModelFileError`."""
     path = Path(path)
@@ -186,9 +119,11 @@ def load_model(path: str | Path) -> LoadedModel:
     if magic != b"PK\x03\x04":
         raise ModelFileError(f"{path}: not an MNIST Studio model file (not a .npz archive)")
     try:
-        return _read(_read_arrays(path, _check_archive(path)), path)
+        return _read(read_npz(path, max_bytes=MAX_ARCHIVE_BYTES, max_entries=MAX_ENTRIES), path)
     except ModelFileError:
         raise
+    except ArchiveError as e:
+        raise ModelFileError(f"{path}: {e}") from None
     except (zipfile.BadZipFile, EOFError):
         raise ModelFileError(f"{path}: not an MNIST Studio model file (not a valid .npz archive, or truncated)") from None
     except NotImplementedError as e:  # zipfile: a feature of the archive it does not support
