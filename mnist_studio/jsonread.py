@@ -111,7 +111,11 @@ def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH, allow_nan: bool = Fa
 # -- typed fields --------------------------------------------------------------------------------------------------
 
 def short(v: Any) -> str:
-    text = json.dumps(v) if isinstance(v, (dict, list, str)) else repr(v)
+    """A value as a message shows it: JSON-style, at most 40 characters."""
+    try:
+        text = json.dumps(v) if isinstance(v, (dict, list, str)) else repr(v)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(v)
     return text if len(text) <= 40 else text[:37] + "..."
 
 

@@ -66,6 +66,10 @@ def run(args) -> int:
     spec = spec_from_args(args)
     out = Path(args.out)
     check_outputs([("--out", out)], [("the file --spec reads", args.spec), ("the data --data reads", args.data)])
+    try:  # the file's own suggested settings first, so a wrong one (batch_size 64.5) is named with the file
+        TrainConfig.for_spec(spec)
+    except (ValueError, TypeError) as e:
+        raise UserError(f"{args.spec or args.preset}: the suggested training settings: {e}") from None
     try:
         config = TrainConfig.for_spec(spec, epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
                                       lr=args.lr, seed=args.seed, limit=args.limit, augment=args.augment,
