@@ -3,6 +3,9 @@ are reduced early (JPEGs decoded reduced) or refused from the header, in bounded
 
 from __future__ import annotations
 
+import io
+import struct
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
@@ -126,3 +129,24 @@ def test_a_48_megapixel_phone_jpeg_reads_reduced_in_little_memory(tmp_path):
     ink, paper = (float(v.split()[-1]) for v in out["ink"].split(" paper "))
     assert ink < 0.2 and paper > 0.6
     assert int(out["peak_mb"]) < 500
+
+
+def test_a_png_whose_idat_length_claims_2_gb_is_read_within_a_memory_limit(tmp_path, seven):
+    """Found by the fuzzer: Pillow reads the rest of a chunk with one read(n); from a file that allocates n."""
+    buf = io.BytesIO()
+    Image.fromarray(seven).save(buf, "PNG")
+    data = bytearray(buf.getvalue())
+    at = data.index(b"IDAT") - 4
+    data[at:at + 4] = struct.pack(">I", 2**31 - 1)
+    path = tmp_path / "long-idat.png"
+    path.write_bytes(bytes(data))
+    done = run_limited(f"""
+    from mnist_studio.data.idx import DatasetError
+    from mnist_studio.data.images import read_image
+    try:
+        print("read", read_image({str(path)!r}).gray.shape)
+    except DatasetError as e:
+        print("refused:", e)
+    """, memory_mb=1000, timeout=30)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith(("read (80, 60)", "refused:")), done.stdout

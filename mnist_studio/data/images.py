@@ -19,6 +19,7 @@ Every failure is a :class:`~mnist_studio.data.idx.DatasetError` naming the file 
 
 from __future__ import annotations
 
+import io
 import math
 import stat
 import struct
@@ -63,9 +64,13 @@ def read_image(path: str | Path) -> Picture:
         raise DatasetError(f"{path}: {st.st_size / 2**20:,.0f} MB is too large for a picture "
                            f"(at most {MAX_FILE_BYTES // 2**20} MB)")
     try:
+        data = path.read_bytes()  # Pillow then reads from memory: a damaged chunk length cannot make it
+    except OSError as e:  # allocate gigabytes for a read, as a file's read(n) does
+        raise DatasetError(f"{path}: cannot be read ({e.strerror or e})") from None
+    try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Pillow's own bomb warnings: our limits below are stricter
-            with Image.open(path) as im:
+            with Image.open(io.BytesIO(data)) as im:
                 return _read(im, path)
     except DatasetError:
         raise
@@ -75,7 +80,7 @@ def read_image(path: str | Path) -> Picture:
         raise DatasetError(f"{path}: the picture is far too large to read (more than "
                            f"{MAX_DECODED_PIXELS / 1e6:.0f} megapixels)") from None
     except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError, KeyError, ZeroDivisionError,
-            struct.error) as e:  # what Pillow's decoders raise for damaged data
+            struct.error, MemoryError) as e:  # what Pillow's decoders raise for damaged data
         raise DatasetError(f"{path}: cannot read the image ({str(e)[:200] or type(e).__name__})") from None
 
 
