@@ -81,3 +81,15 @@ def test_importing_a_dataset_with_a_gzip_bomb_header_shows_the_readers_message(w
     assert len(window.shown["box"]) == 1
     assert "train-images-idx3-ubyte: truncated: the header promises 4294967295×28×28 values" in window.shown["box"][0]
     assert window.session.dataset is before
+
+
+def test_a_model_whose_history_is_damaged_opens_without_its_curves(window, tmp_path):
+    path = tmp_path / "odd-history.npz"
+    save_model(path, Model(load_preset("logistic")), training={"batch_size": 32},
+               history={"batches": {"step": [1, 2], "epoch": [0.5, 1], "loss": ["x", 1], "accuracy": [0, 0],
+                                    "lr": [0.1, 0.1]}})
+    messages = []
+    window.session.status.connect(messages.append)
+    assert window.file_actions.open_model(str(path)) is True
+    assert window.shown["warn"] == []
+    assert any("training history was not shown" in m and "batches.loss[0] must be a number" in m for m in messages)

@@ -321,7 +321,12 @@ class TrainingPanel(QObject):
     def _show_model_run(self, info) -> None:
         """An opened model: its own run in the plots (its history is in the file) and its own settings in the
         controls (not the preset's suggestions); a model that brought no history clears the plots."""
-        self.plots.show_history(RunHistory.from_dict(info.history))
+        try:
+            history = RunHistory.from_dict(info.history)
+        except ValueError as e:  # a damaged history in the file: the model itself is fine
+            history = RunHistory()
+            self.session.status.emit(f"The model's training history was not shown: {e}")
+        self.plots.show_history(history)
         if info.training:
             try:
                 self.controls.set_config(TrainConfig.from_dict(info.training))
