@@ -32,7 +32,11 @@ def window(qtbot, monkeypatch, mini):
     win.close()
 
 
-def test_strip_predictions_equal_model_predict_during_and_after_a_run(qtbot, window, mini):
+def test_strip_predictions_equal_model_predict_during_and_after_a_run(qtbot, window, mini, monkeypatch):
+    from mnist_studio.gui.training import worker as worker_module
+    # snapshots and strip readings often, so a run that is quick on an idle machine still has some to compare
+    monkeypatch.setattr(worker_module, "SNAPSHOT_INTERVAL", 0.05)
+    monkeypatch.setattr(worker_module, "STRIP_BUDGET", 1.0)
     panel = window.training_panel
     strip = panel.strip
     assert len(strip.images) == 24 and strip.predictions is None
