@@ -97,7 +97,7 @@ def test_loads_refuses_what_would_crash_later(text, expected):
     ({"batch_size": True}, "'batch_size' must be a whole number"),
     ({"optimizer": []}, "'optimizer' must be text"),
     ({"lr": {"a": 1}}, "'lr' must be a number"),
-    ({"augment": "yes"}, "'augment' must be true or false"),
+    ({"augment": 3}, "'augment' must be text"),
     ({"limit": "all"}, "'limit' must be a whole number"),
 ])
 def test_training_settings_of_the_wrong_json_type_are_named(block, expected):
