@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Callable
 
 from PyQt6.QtCore import Qt, QTimer
-from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QStatusBar, QTabWidget, QWidget
+from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QStatusBar, QWidget
 
 from mnist_studio.gui import dialogs
 from mnist_studio.gui.session import ModelInfo, StudioSession
+from mnist_studio.gui.tabs import ScrollingTabs
 
 MENU_NAMES = ("File", "Edit", "View", "Train", "Help")
 
@@ -33,7 +34,7 @@ class MainWindow(QMainWindow):
         self.resize(1500, 940)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
         self.session = StudioSession(self)
-        self.tabs = QTabWidget()
+        self.tabs = ScrollingTabs()
         self.tabs.setObjectName("mainTabs")
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
@@ -47,12 +48,49 @@ class MainWindow(QMainWindow):
         for install in _installers():
             install(self)
         _install_status_summary(self, status)
+        self._docks_fitted = False
         self._arrange_docks()
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        """The window's real size is known once it is shown (a small screen, ``-qwindowgeometry``): fit the docks
+        to it once. A saved layout, restored on the next event-loop turn, still wins."""
+        if not self._docks_fitted:
+            self._docks_fitted = True
+            self._arrange_docks()
+        super().showEvent(event)
+
+    CENTRAL_MIN_WIDTH = 500  # px the tabs keep when the window narrows, while the docks can give up width
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if event.size().width() < event.oldSize().width():
+            QTimer.singleShot(0, self._give_central_room)
+
+    def _give_central_room(self) -> None:
+        """A narrowed window takes its width from the central tabs; give them back up to CENTRAL_MIN_WIDTH from
+        the side docks (each down to its minimum), so the plots do not end up behind a scroll bar while the
+        docks keep their room."""
+        deficit = self.CENTRAL_MIN_WIDTH - self.centralWidget().width()
+        for area in (Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.LeftDockWidgetArea):
+            docks = [d for d in self.findChildren(QDockWidget) if self.dockWidgetArea(d) == area
+                     and d.isVisible() and not d.isFloating()]
+            if deficit <= 0 or not docks:
+                continue
+            width = max(d.width() for d in docks)
+            spare = width - max(d.minimumSizeHint().width() for d in docks)
+            take = min(spare, deficit)
+            if take > 0:
+                self.resizeDocks(docks, [width - take] * len(docks), Qt.Orientation.Horizontal)
+                deficit -= take
 
     def _arrange_docks(self) -> None:
         """Default dock sizes: the designer on the left and the training controls on the right get room for
-        their forms, the plots keep the rest; a second right dock (the runs list) takes the lower third."""
-        for area, width in ((Qt.DockWidgetArea.LeftDockWidgetArea, 310), (Qt.DockWidgetArea.RightDockWidgetArea, 340)):
+        their forms, the plots keep the rest; a second right dock (the runs list) takes the lower third. In a
+        narrow window (down to the smallest supported, 1024×700) the docks give up width first, to their minimum,
+        so the central tabs keep about 500 px."""
+        w = self.width()
+        left, right = min(310, max(250, int(w * 0.21))), min(340, max(260, int(w * 0.23)))
+        for area, width in ((Qt.DockWidgetArea.LeftDockWidgetArea, left), (Qt.DockWidgetArea.RightDockWidgetArea, right)):
             docks = [d for d in self.findChildren(QDockWidget) if self.dockWidgetArea(d) == area and not d.isFloating()]
             if not docks:
                 continue

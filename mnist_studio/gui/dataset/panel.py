@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QPushButton, QScrollArea, QSplitter,
+from PyQt6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QPushButton, QScrollArea,
                              QVBoxLayout, QWidget)
 
 from mnist_studio.data.datasets import Dataset, load_idx_folder, load_mnist, to_float
@@ -21,6 +21,7 @@ from mnist_studio.gui import dialogs
 from mnist_studio.gui.dataset.handwriting import HandwritingControls, handwriting_dataset
 from mnist_studio.gui.dataset.views import TEST_COLOUR, TRAIN_COLOUR, ClassCounts, ClassTiles, MeanImages
 from mnist_studio.gui.labels import note_label, title_label
+from mnist_studio.gui.tabs import ReflowSplitter
 
 SAMPLES_PER_CLASS = 12
 
@@ -68,10 +69,13 @@ class DatasetPanel(QWidget):
         self.mine_button.toggled.connect(lambda _on: self.refresh())
         self.mine = HandwritingControls(self)
         self.mine.hide()
-        top = QHBoxLayout()
-        top.addWidget(self.title, 1)
+        top = QVBoxLayout()  # the title has the full width above its buttons: a narrow tab does not squeeze it
+        top.addWidget(self.title)
+        row = QHBoxLayout()
         for b in (self.shuffle_button, self.mine_button, self.open_button, self.embedded_button):
-            top.addWidget(b)
+            row.addWidget(b)
+        row.addStretch(1)
+        top.addLayout(row)
         mine_row = QHBoxLayout()  # My handwriting's own buttons, under the title, only while it is shown
         mine_row.addWidget(self.mine)
         mine_row.addStretch(1)
@@ -106,7 +110,7 @@ class DatasetPanel(QWidget):
         rv.addWidget(title_label("Mean training image of each class"))
         rv.addWidget(self.means)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter = ReflowSplitter(560)  # the counts below the samples when the central area is narrow
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setChildrenCollapsible(False)

@@ -205,16 +205,21 @@ class DesignerLayout(QWidget):
         buttons = QHBoxLayout()
         buttons.setSpacing(4)
         buttons.addWidget(self.add_button)
-        for action, name in ((self.remove_action, "removeLayerButton"), (self.duplicate_action, "duplicateLayerButton"),
-                             (self.move_up_action, "moveUpButton"), (self.move_down_action, "moveDownButton")):
+        list_head = QHBoxLayout()  # the move arrows sit above the list, so the row below fits a 250 px dock
+        list_head.addWidget(self.input_label, 1)
+        for row, action, name in ((buttons, self.remove_action, "removeLayerButton"),
+                                  (buttons, self.duplicate_action, "duplicateLayerButton"),
+                                  (list_head, self.move_up_action, "moveUpButton"),
+                                  (list_head, self.move_down_action, "moveDownButton")):
             button = QToolButton()
             button.setObjectName(name)
             button.setDefaultAction(action)
-            buttons.addWidget(button)
+            row.addWidget(button)
         buttons.addStretch(1)
 
         self.total_label = QLabel()
         self.total_label.setObjectName("totalParamsLabel")
+        self.total_label.setWordWrap(True)
         self.error_label = QLabel()
         self.error_label.setObjectName("specErrorLabel")
         self.error_label.setWordWrap(True)
@@ -232,13 +237,13 @@ class DesignerLayout(QWidget):
         layout.setContentsMargins(6, 2, 6, 6)
         layout.addLayout(toolbar)
         layout.addLayout(meta)
-        layout.addWidget(self.input_label)
+        layout.addLayout(list_head)
         layout.addWidget(self.view, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.total_label)
         layout.addWidget(self.error_label)
         layout.addWidget(self.editor)
-        self.setMinimumWidth(340)
+        self.setMinimumWidth(250)
 
     @staticmethod
     def _tool_button(action: QAction, name: str, icon_only: bool) -> QToolButton:

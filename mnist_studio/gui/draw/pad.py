@@ -40,7 +40,7 @@ class DrawingPad(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAcceptDrops(True)
         self.setCursor(Qt.CursorShape.CrossCursor)
-        self.setMinimumSize(220, 220)
+        self.setMinimumSize(200, 200)
         policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
-from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QBoxLayout, QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from mnist_studio.data.idx import DatasetError
 from mnist_studio.data.picture import LOW_CONFIDENCE, Reading, read_picture
@@ -80,7 +80,8 @@ class DrawPanel(QWidget):
         """Two columns over a full-width strip: [pad, stages] | [answer, bars, saliency] / activations.
 
         Sized for the central area left between the studio's docks (about 800×780 px in a 1500×940 window), so
-        everything is visible without scrolling.
+        everything is visible without scrolling. In a narrower area (the 1024×700 window) the answer column goes
+        below the pad rather than over it, and the tab scrolls (see ``resizeEvent``).
         """
         self.pad = DrawingPad()
         self.pad.setFixedSize(304, 304)
@@ -125,6 +126,7 @@ class DrawPanel(QWidget):
         left_box = QWidget()
         left_box.setLayout(left)
         left_box.setFixedWidth(self.pad.width() + 12)
+        self._left_box = left_box
         left.setContentsMargins(0, 0, 0, 0)
 
         self.answer = AnswerView()
@@ -141,6 +143,8 @@ class DrawPanel(QWidget):
             self.saliency_mode.addItem(name)
             self.saliency_mode.setItemData(self.saliency_mode.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.saliency_mode.setToolTip("\n".join([*SALIENCY_MODES.values(), "", MAX_POOL_TIES]))
+        self.saliency_mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.saliency_mode.setMinimumContentsLength(8)  # fits the narrow (1024 px window) answer column
         self.saliency_mode.currentIndexChanged.connect(lambda _i: self.refresh(final=True))
         self.saliency_help = QLabel(SALIENCY_MODES["gradient"])
         self.saliency_help.setWordWrap(True)
@@ -161,7 +165,8 @@ class DrawPanel(QWidget):
 
         self.activations = ActivationsView()
 
-        top = QHBoxLayout()
+        top = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self._top = top
         top.addWidget(left_box, 0)
         top.addSpacing(10)
         top.addLayout(right, 1)
@@ -174,6 +179,29 @@ class DrawPanel(QWidget):
         self.results.hide()
         self.results_title.hide()
         self.activations.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    SIDE_BY_SIDE = 660  # px: the full pad column (316) and the answer column (300) with margins
+    COMPACT = 460  # px: a 208 px pad and 44 px stage tiles beside a narrower answer column
+    PAD_SIDES = {"full": (304, 64), "compact": (208, 44), "stacked": (304, 64)}  # pad side, stage tile side
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        """Pad and answer side by side while they fit (the pad shrinks to 208 px first: its strokes are kept in
+        canvas units, so the size on screen changes nothing the network sees); below that one above the other."""
+        w = event.size().width()
+        mode = "full" if w >= self.SIDE_BY_SIDE else "compact" if w >= self.COMPACT else "stacked"
+        if mode != getattr(self, "_mode", "full"):
+            self._mode = mode
+            pad_side, tile = self.PAD_SIDES[mode]
+            self.pad.setFixedSize(pad_side, pad_side)
+            self.stage_strip.set_side(tile)
+            self._left_box.setFixedWidth(max(pad_side, self.stage_strip.sizeHint().width()) + 12)
+            self._top.setDirection(QBoxLayout.Direction.TopToBottom if mode == "stacked"
+                                   else QBoxLayout.Direction.LeftToRight)
+            self._show_stages_again()
+        super().resizeEvent(event)
+
+    def _show_stages_again(self) -> None:
+        self.stage_strip.show_stages(getattr(self, "stages", None))
 
     # -- model -----------------------------------------------------------------------------------------------------
     def set_model(self, model) -> None:

@@ -34,6 +34,7 @@ class StageStrip(QWidget):
     """raw → cropped → 20 px → centred 28×28: the steps that turn a drawing into the network's input."""
 
     NAMES = ("drawn", "cropped", "20 px box", "28×28 input")
+    SHORT_NAMES = ("drawn", "cropped", "20 px", "input")
     SIDE = 64
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -44,6 +45,7 @@ class StageStrip(QWidget):
         grid.setHorizontalSpacing(3)
         grid.setVerticalSpacing(2)
         self.images: list[QLabel] = []
+        self.captions: list[QLabel] = []
         for i, name in enumerate(self.NAMES):
             img = QLabel()
             img.setFixedSize(self.SIDE, self.SIDE)
@@ -54,13 +56,24 @@ class StageStrip(QWidget):
                             "Placed in 28×28 with its centre of mass at the centre: exactly what the network "
                             "receives"][i])
             grid.addWidget(img, 0, 2 * i)
-            grid.addWidget(_caption(name), 1, 2 * i)
+            caption = _caption(name)
+            grid.addWidget(caption, 1, 2 * i)
+            self.captions.append(caption)
             if i < len(self.NAMES) - 1:
                 arrow = QLabel("→")
                 arrow.setStyleSheet("color: #888;")
                 grid.addWidget(arrow, 0, 2 * i + 1)
             self.images.append(img)
         grid.setColumnStretch(2 * len(self.NAMES), 1)
+
+    def set_side(self, side: int) -> None:
+        """Smaller tiles in a narrow Draw tab; the next drawing renders at the new size."""
+        self.SIDE = side
+        for img in self.images:
+            img.setFixedSize(side, side)
+        names = self.NAMES if side >= 64 else self.SHORT_NAMES
+        for caption, name in zip(self.captions, names):
+            caption.setText(name)
 
     def show_stages(self, stages) -> None:
         if stages is None:
@@ -131,6 +144,7 @@ class AnswerView(QWidget):
         fc = QFont(self.font())
         fc.setPixelSize(22)
         self.confidence.setFont(fc)
+        self.confidence.setWordWrap(True)  # "not sure — 60%" on two lines in a narrow Draw tab
         side.addWidget(self.confidence)
         self.detail = QLabel("")
         self.detail.setObjectName("answerDetail")
@@ -183,7 +197,7 @@ class SaliencyView(pg.GraphicsLayoutWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("saliencyView")
-        self.setMinimumSize(300, 150)
+        self.setMinimumSize(200, 150)
         self.setMaximumHeight(220)
         self.ci.setContentsMargins(2, 2, 2, 2)
         self.ci.addLabel("network input", row=0, col=0, size="9pt")

@@ -12,13 +12,14 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton, QSizePolicy,
-                             QSlider, QSplitter, QStackedWidget, QTableWidget, QTableWidgetItem, QTabWidget,
+                             QSlider, QStackedWidget, QTableWidget, QTableWidgetItem, QTabWidget,
                              QVBoxLayout, QWidget)
 
 from mnist_studio.gui.evaluate.gallery import ImageGrid, scrolling
 from mnist_studio.gui.evaluate.matrix import ConfusionMatrixView
 from mnist_studio.gui.evaluate.robustness_view import RobustnessView
 from mnist_studio.gui.labels import note_label, title_label
+from mnist_studio.gui.tabs import ReflowSplitter
 from mnist_studio.training.metrics import Evaluation
 from mnist_studio.training.review import confident_mistakes, most_confused_with, threshold_summary
 
@@ -101,7 +102,7 @@ class EvaluateLayout(QWidget):
         self.views.addTab(self._build_threshold(), "Threshold")
         self.views.addTab(self._build_robustness(), "Robustness")
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter = ReflowSplitter(640)  # the matrix above the views when the central area is narrow
         splitter.addWidget(left)
         splitter.addWidget(self.views)
         splitter.setStretchFactor(0, 1)

@@ -48,7 +48,7 @@ class ConfusionMatrixView(QWidget):
         super().__init__(parent)
         self.setObjectName("confusionMatrix")
         self.setMouseTracking(True)
-        self.setMinimumSize(360, 360)
+        self.setMinimumSize(280, 280)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.confusion: np.ndarray | None = None
         self.class_names: tuple[str, ...] = tuple(str(d) for d in range(10))

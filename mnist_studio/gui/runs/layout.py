@@ -20,7 +20,7 @@ ACTIONS = (  # key, text, tooltip
     ("rename", "Rename", "Give the run a name that says what it tried"),
     ("delete", "Delete…", "Delete the selected runs and their model files"),
 )
-BUTTONS = (("open", "Open model"), ("rerun", "Re-run"), ("csv", "CSV…"), ("delete", "Delete…"))  # key, short text
+BUTTONS = (("open", "Open"), ("rerun", "Re-run"), ("csv", "CSV…"), ("delete", "Delete…"))  # key, short text
 
 
 class RunsLayout(QWidget):

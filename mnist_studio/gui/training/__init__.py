@@ -15,9 +15,9 @@ def install(window) -> TrainingPanel:
     window.training_panel = panel
     window.tabs.insertTab(0, panel.tab, "Training")
     window.tabs.setCurrentIndex(0)
-    panel.controls.setMinimumWidth(290)
+    panel.controls.setMinimumWidth(250)
     dock = window.add_dock(panel.controls, "Training", Qt.DockWidgetArea.RightDockWidgetArea, "trainingDock")
-    dock.setMinimumWidth(300)
+    dock.setMinimumWidth(260)
     window.training_dock = dock
 
     menu = window.menus["Train"]

@@ -218,6 +218,9 @@ class TrainingControls(QWidget):
         for box in (opt_box, data_box, model_box):
             for form in box.findChildren(QFormLayout):
                 form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+            for combo in box.findChildren(QComboBox):  # a long item ("architecture's (he)") must not widen the dock
+                combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+                combo.setMinimumContentsLength(8)
 
         buttons = QHBoxLayout()
         buttons.setSpacing(4)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import (QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QSizePolicy, QSlider, QSplitter,
+from PyQt6.QtWidgets import (QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QSlider, QSplitter,
                              QVBoxLayout, QWidget)
+
+from mnist_studio.gui.labels import ElidedLabel
 
 RUN_COLOR = (31, 119, 180)
 TRAIN_COLOR = "#ff7f0e"
@@ -117,7 +119,7 @@ def make_plot(name: str, title: str, y_label: str) -> pg.PlotWidget:
     p.setClipToView(True)
     p.setMenuEnabled(True)
     cache_axes(p)
-    w.setMinimumSize(260, 200)
+    w.setMinimumSize(200, 160)
     return w
 
 
@@ -181,9 +183,8 @@ class PlotsLayout(QWidget):
         bar.addSpacing(16)
         bar.addWidget(self.log_check)
         bar.addWidget(self.raw_check)
-        self.hint = QLabel("Hover to read values · wheel to zoom · right-click to export")
+        self.hint = ElidedLabel("Hover to read values · wheel to zoom · right-click to export")  # gives way first
         self.hint.setStyleSheet("color: #666;")
-        self.hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # gives way first
         self.hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         bar.addWidget(self.hint, 1)
 

@@ -17,6 +17,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (QAbstractItemView, QComboBox, QGraphicsItem, QHBoxLayout, QHeaderView, QLabel, QSplitter,
                              QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from mnist_studio.gui.labels import ElidedLabel
 from mnist_studio.gui.training.plots_layout import StickyYRange, cache_axes
 from mnist_studio.nn.model import Model
 from mnist_studio.studio.weights import (LayerStats, WeightPicture, input_dense_index, layer_label, layer_stats,
@@ -60,7 +61,7 @@ class WeightsView(QWidget):
         self.channel_combo.setObjectName("weightsChannelCombo")
         self.channel_combo.setToolTip("A convolution with several input channels has one kernel slice per input "
                                       "channel: show their mean, or one of them")
-        self.source_label = QLabel()
+        self.source_label = ElidedLabel()
         self.source_label.setObjectName("weightsSourceLabel")
         self.source_label.setStyleSheet("color: #555;")
         title = QLabel("<b>Weights</b>")
@@ -86,7 +87,7 @@ class WeightsView(QWidget):
                                         colorMapMenu=False, rounding=1e-4)
         self.colorbar.setImageItem(self.image_item, insert_in=self.image_plot)
         self.colorbar.axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.image_widget.setMinimumSize(240, 200)
+        self.image_widget.setMinimumSize(180, 150)
         self.note = QLabel()
         self.note.setObjectName("weightsNote")
         self.note.setWordWrap(True)
@@ -110,7 +111,7 @@ class WeightsView(QWidget):
         self.hist_item = hp.plot(stepMode="center", fillLevel=0, brush=(31, 119, 180, 110),
                                  pen=pg.mkPen((31, 119, 180), width=1.2))
         hp.addItem(pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen((120, 120, 120), style=Qt.PenStyle.DotLine)))
-        self.histogram.setMinimumSize(220, 150)
+        self.histogram.setMinimumSize(170, 120)
         self._hist_range = StickyYRange(hp)
         self._hist_x: tuple[float, float] | None = None
 
@@ -130,9 +131,8 @@ class WeightsView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for c, width in ((1, 62), (2, 62), (3, 78)):
-            hh.setSectionResizeMode(c, QHeaderView.ResizeMode.Fixed)
-            self.table.setColumnWidth(c, width)
+        for c in (1, 2, 3):  # as wide as their numbers: the layer's name keeps the rest in a narrow window
+            hh.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setAlternatingRowColors(True)
         self.table.itemSelectionChanged.connect(self._on_table_select)
 
@@ -143,7 +143,7 @@ class WeightsView(QWidget):
         body = QSplitter(Qt.Orientation.Horizontal)
         body.addWidget(left)
         body.addWidget(right)
-        body.setSizes([560, 420])
+        body.setSizes([500, 500])
         body.setChildrenCollapsible(False)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 4, 0, 0)
