@@ -244,7 +244,13 @@ class TrainingPlots(PlotsLayout):
         self._refresh()
 
     def _on_log(self, on: bool) -> None:
-        self.loss_plot.getPlotItem().setLogMode(y=on)
+        """pyqtgraph's setLogMode switches auto-range back on for both axes: the x axis then followed the data
+        (mid-run, a stretch of "epoch (x0.001)") and stayed so after unticking. The x axis keeps the run's span,
+        the y axis our sticky range."""
+        plot = self.loss_plot.getPlotItem()
+        plot.setLogMode(y=on)
+        plot.vb.disableAutoRange()
+        self._fit_x()
         self.loss_range.follow = True
         self._update_ranges(force=True)
 

@@ -1,0 +1,45 @@
+"""The live training plots on their own: the axes a user reads while a run grows."""
+
+import numpy as np
+import pytest
+
+from mnist_studio.gui.training.plots import TrainingPlots
+
+
+@pytest.fixture
+def plots(qtbot):
+    p = TrainingPlots()
+    qtbot.addWidget(p)
+    p.resize(900, 400)
+    p.show()
+    p.clear(3)
+    return p
+
+
+def add(plots, start, stop, n):
+    x = np.linspace(start, stop, n)
+    plots.add_batches(x, 2.0 * np.exp(-x) + 0.1, 1.0 - np.exp(-x))
+    plots.flush()
+
+
+def x_range(plots):
+    return plots.loss_plot.getPlotItem().vb.viewRange()[0]
+
+
+def test_log_scale_ticked_mid_run_keeps_the_epoch_axis_and_unticking_restores_it(qtbot, plots):
+    add(plots, 0.0, 1.3, 400)
+    before = x_range(plots)
+    assert before[0] < 0 < 3 < before[1] < 3.2
+    axis = plots.loss_plot.getPlotItem().getAxis("bottom")
+    plots.log_check.setChecked(True)
+    add(plots, 1.3, 1.6, 50)
+    qtbot.wait(20)
+    assert np.allclose(x_range(plots), before)  # still the run's 0-3 epochs, not the data's 0-1.6
+    assert axis.autoSIPrefixScale == 1.0 and "x0.001" not in axis.labelString()
+    plots.log_check.setChecked(False)
+    add(plots, 1.6, 1.7, 20)
+    qtbot.wait(20)
+    assert np.allclose(x_range(plots), before)
+    lo, hi = plots.loss_plot.getPlotItem().vb.viewRange()[1]
+    loss = plots.curve_data("loss")[1]
+    assert lo < loss.min() < 0.5 and hi > loss.max() > 2.0  # linear again (log10 units would be < 0.4) and spans the data
