@@ -1,6 +1,7 @@
 """The headless CLI end to end, as a user runs it (a subprocess), on a small subset."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -44,6 +45,11 @@ def test_evaluate_json(model_file):
 def test_evaluate_text(model_file):
     rc, stdout, _ = cli("evaluate", model_file[0])
     assert rc == 0 and "confusion matrix" in stdout and "precision" in stdout
+    rows = [line.split() for line in stdout.splitlines() if re.fullmatch(r"\s*\d\s+[\d.]+%.*", line)]
+    assert len(rows) == 10
+    for cls, precision, recall, f1 in rows:  # F1 in % beside precision and recall, and their harmonic mean
+        p, r, f = (float(v.rstrip("%")) for v in (precision, recall, f1))
+        assert f1.endswith("%") and f == pytest.approx(2 * p * r / (p + r), abs=0.02)
 
 
 def test_predict_splits_a_row_of_digits(model_file, mnist, tmp_path):

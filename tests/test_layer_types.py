@@ -272,11 +272,11 @@ def test_a_new_layer_type_in_the_weights_view(project_registered, qtbot):
     qtbot.addWidget(view)
     view.set_model(model, "test")
     labels = [view.layer_combo.itemText(i) for i in range(view.layer_combo.count())]
-    assert labels == ["1 · Project 784→16", "3 · Dense 16→10"]
+    assert labels == ["2 · Project 784→16", "4 · Dense 16→10"]
     assert view.current_layer() == 1  # the layer reading the pixels is shown first, as tiles
     assert view.picture.tile_shape == (28, 28) and "16 units" in view.picture.note
     assert [w.param for w in view.stats.weights] == ["P", "W"]
-    assert view.table.item(0, 0).text() == "1 · Project 784→16"
+    assert view.table.item(0, 0).text() == "2 · Project 784→16"
 
 
 @pytest.mark.parametrize("cfg,words", [

@@ -60,7 +60,7 @@ def test_weight_stats_norms_histograms_and_gradients():
     model.layers[3].grads["W"][...] = 0.5  # as if a batch had produced this gradient
     stats = weight_stats(model, bins=21)
     assert [s.index for s in stats] == [1, 3]
-    assert [s.label for s in stats] == ["1 · Dense 784→5", "3 · Dense 5→10"]
+    assert [s.label for s in stats] == ["2 · Dense 784→5", "4 · Dense 5→10"]  # numbered as the designer rows
     for s in stats:
         w = model.layers[s.index].params["W"]
         assert s.weight_norm == pytest.approx(float(np.sqrt((w.astype(np.float64) ** 2).sum())), rel=1e-5)

@@ -30,9 +30,9 @@ def run_evaluate(args) -> int:
     print("      " + "".join(f"{c:>6}" for c in range(10)))
     for t in range(10):
         print(f"{t:>6}" + "".join(f"{v:>6}" for v in ev.confusion[t]))
-    print("class  precision  recall  f1")
+    print("class  precision   recall       F1")  # all three in %, as the studio shows them
     for c in range(10):
-        print(f"{c:>5}  {ev.precision[c]:>9.2%}  {ev.recall[c]:>6.2%}  {ev.f1[c]:.3f}")
+        print(f"{c:>5}  {ev.precision[c]:>9.2%}  {ev.recall[c]:>7.2%}  {ev.f1[c]:>7.2%}")
     return 0
 
 

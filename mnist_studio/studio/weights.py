@@ -67,16 +67,18 @@ class LayerStats:
 
 
 def layer_label(model: Model, index: int) -> str:
-    """How a layer is named to people: "0 · Conv2D 32×5×5", "7 · Dense 3136→128" (from the shape of the weights
-    the layer says it draws as kernels or as units)."""
+    """How a layer is named to people: "1 · Conv2D 32×5×5", "8 · Dense 3136→128" (from the shape of the weights
+    the layer says it draws as kernels or as units). Numbered from 1, as the designer's list numbers its rows, so
+    "layer 2" is the same layer everywhere."""
     layer = model.layers[index]
+    number = index + 1
     name = layer.main_weight()
     w = layer.params[name] if name is not None else None
     if layer.weight_picture == "kernels" and w is not None:
-        return f"{index} · {layer.type_name()} {w.shape[3]}×{w.shape[0]}×{w.shape[1]}"
+        return f"{number} · {layer.type_name()} {w.shape[3]}×{w.shape[0]}×{w.shape[1]}"
     if layer.weight_picture == "units" and w is not None:
-        return f"{index} · {layer.type_name()} {w.shape[0]}→{w.shape[1]}"
-    return f"{index} · {layer.type_name()}"
+        return f"{number} · {layer.type_name()} {w.shape[0]}→{w.shape[1]}"
+    return f"{number} · {layer.type_name()}"
 
 
 def histogram(values: np.ndarray, bins: int = HISTOGRAM_BINS) -> tuple[np.ndarray, np.ndarray]:

@@ -73,6 +73,7 @@ class DrawPanel(QWidget):
         session.modelChanged.connect(self.set_model)
         session.weightsUpdated.connect(self._on_weights)
         session.inspectImage.connect(self.inspect)
+        session.stateChanged.connect(lambda _state: self._describe_model())  # "being trained now" ends with the run
         self.set_model(session.model)
 
     # -- layout ----------------------------------------------------------------------------------------------------
@@ -229,8 +230,10 @@ class DrawPanel(QWidget):
             return
         source = getattr(self.session, "model_source", "")
         name = model.spec.get("name") or "model"
-        if source == "training":
+        if source == "training" and self.session.state != "idle":
             where = "being trained now (latest weights)"
+        elif source == "training":
+            where = "trained in this session"
         elif source:
             where = f"from {self.session.model_name() or Path(source).name}"
         else:

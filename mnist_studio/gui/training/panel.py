@@ -390,11 +390,12 @@ class TrainingPanel(QObject):
 
     def _on_finished(self, r: RunFinished) -> None:
         self.plots.flush()
+        record = r.record
         if self._gui_model is not None and self.session.model is self._gui_model:
             self.session.update_weights(r.state)
             self.weights.set_stats(r.stats)
             self.strip.show_probabilities(r.strip)
-        record = r.record
+            self.weights.source_label.setText(f"{record.name} · {r.end.status}")  # no longer "· training"
         self._can_continue = True
         self.controls.progress.finish(r.end.status, record.duration, r.end.step)
         self._set_state("idle")

@@ -288,7 +288,7 @@ class WeightsView(QWidget):
             if dead is None:
                 self.table.setItem(r, 3, _item("", "no ReLU follows this layer"))
             else:
-                it = _item(f"{dead.share:.0%}", f"{dead.dead} of {dead.units} units of ReLU layer {dead.index} "
+                it = _item(f"{dead.share:.0%}", f"{dead.dead} of {dead.units} units of ReLU layer {dead.index + 1} "
                                                   "were 0 for every probe image")
                 if dead.share >= 0.25:
                     it.setForeground(pg.mkColor("#b3261e"))
