@@ -92,6 +92,19 @@ def digit_stages(cleaned: Cleaned, digit: Digit, angle: float) -> Stages | None:
     return Stages(raw.astype(np.float32), st.cropped, st.scaled, st.centred, st.shift)
 
 
+def digit_ink_stages(ink: np.ndarray, threshold: float = 0.5) -> Stages | None:
+    """One digit's ink (a picture's digit touched up in the pad) through the recipe :func:`digit_stages` gives the
+    digits of a picture: stroke width normalised, then the pad's 20 px box and centre of mass. None if no ink."""
+    ink = np.clip(np.asarray(ink, dtype=np.float32), 0.0, 1.0)
+    mask = ink >= threshold
+    if not mask.any():
+        return None
+    st = preprocess_ink(normalise_stroke(mask))
+    if st is None:
+        return None
+    return Stages(ink, st.cropped, st.scaled, st.centred, st.shift)
+
+
 def read_picture(gray: np.ndarray, classify: Callable[[np.ndarray], np.ndarray] | None = None) -> Reading:
     """Every digit of a grey picture (0 = black, 1 = white; either polarity), in reading order.
 

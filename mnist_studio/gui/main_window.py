@@ -90,7 +90,8 @@ class MainWindow(QMainWindow):
         so the central tabs keep about 500 px."""
         w = self.width()
         left, right = min(310, max(250, int(w * 0.21))), min(340, max(260, int(w * 0.23)))
-        for area, width in ((Qt.DockWidgetArea.LeftDockWidgetArea, left), (Qt.DockWidgetArea.RightDockWidgetArea, right)):
+        for area, width in ((Qt.DockWidgetArea.LeftDockWidgetArea, left),
+                            (Qt.DockWidgetArea.RightDockWidgetArea, right)):
             docks = [d for d in self.findChildren(QDockWidget) if self.dockWidgetArea(d) == area and not d.isFloating()]
             if not docks:
                 continue

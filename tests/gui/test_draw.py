@@ -169,8 +169,16 @@ def test_a_picture_of_four_digits_gives_four_answers(panel, tmp_path):
     assert panel.prediction() == labels[0]
     panel.results.buttons[2].click()  # inspect the third digit
     assert panel.prediction() == labels[2]
-    draw(panel.pad, VERTICAL)  # drawing again leaves the picture
-    assert panel.picture_stages == [] and not panel.results.isVisible()
+    digit = panel.picture_stages[2].raw
+    draw(panel.pad, [(0.2, 0.5), (0.8, 0.5)])  # a bar across the digit adds to it, the picture stays
+    assert len(panel.picture_stages) == 4 and panel.results.isVisible() and panel.pad.showing_picture
+    raw = panel.stages.raw
+    assert raw.shape == digit.shape and np.all(raw >= digit)
+    assert ((raw > 0.5) & (digit < 0.1)).sum() >= 3  # new ink where the digit had none
+    assert raw.shape[0] // 3 < np.argmax((raw - digit).sum(1)) < raw.shape[0] * 2 // 3  # in the middle, as drawn
+    panel.clear()  # clears both
+    assert panel.picture_stages == [] and not panel.results.isVisible() and panel.pad.is_empty
+    draw(panel.pad, VERTICAL)
     assert panel.prediction() == 1
 
 
@@ -191,6 +199,29 @@ def test_inspect_image_shows_it_as_if_drawn(panel):
     assert panel.prediction() == ds.test_labels[0]
     assert np.array_equal(panel.stages.centred, img)
     assert "test image #0" in panel.caption.text()
+
+
+def test_a_picture_in_the_pad_is_touched_up_by_strokes_and_clear_clears_both(panel):
+    """Strokes add to an inspected image, in place (pad x in 0-1 → image column x·28), at the pen's width."""
+    ds = load_mnist()
+    img = ds.test_images[0].astype(np.float32) / 255.0  # a 7: its lower left corner is empty
+    panel.session.inspect(img, "test image #0")
+    assert img[20:27, 1:8].max() == 0
+    draw(panel.pad, [(0.05, 0.85), (0.25, 0.85)])  # a short bar across rows ~23-24, columns 1-7
+    assert panel.pad.showing_picture and panel.inspected is not None
+    seen = panel.stages.centred
+    assert seen.shape == (28, 28)
+    assert np.allclose(seen[img > 0], np.maximum(img, seen)[img > 0])  # every pixel of the 7 is still there
+    assert np.all(seen >= img)
+    bar = seen[22:26, 2:7]
+    assert bar.max() > 0.9 and (bar > 0.5).sum() >= 8  # the new stroke, where it was drawn
+    assert seen[:20, :].sum() == pytest.approx(img[:20, :].sum())  # nothing else changed
+    assert np.count_nonzero(seen - img) < 40  # a pen about 2 px wide, not a blob
+    panel.pad.undo()  # undo takes the stroke back first, the picture stays
+    assert np.array_equal(panel.stages.centred, img)
+    draw(panel.pad, [(0.05, 0.85), (0.25, 0.85)])
+    panel.clear_button.click()
+    assert panel.pad.is_empty and not panel.pad.showing_picture and panel.stages is None
 
 
 def test_weights_update_refreshes_the_answer(panel, qtbot, small_model):

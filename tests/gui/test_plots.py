@@ -42,4 +42,4 @@ def test_log_scale_ticked_mid_run_keeps_the_epoch_axis_and_unticking_restores_it
     assert np.allclose(x_range(plots), before)
     lo, hi = plots.loss_plot.getPlotItem().vb.viewRange()[1]
     loss = plots.curve_data("loss")[1]
-    assert lo < loss.min() < 0.5 and hi > loss.max() > 2.0  # linear again (log10 units would be < 0.4) and spans the data
+    assert lo < loss.min() < 0.5 and hi > loss.max() > 2.0  # linear again (in log10 units: < 0.4), spans the data

@@ -2,8 +2,11 @@
 
 Points are stored in canvas units (a fixed 280×280 square, ten times MNIST's size) whatever the widget's size on
 screen, so the drawing survives a resize and the preprocessing can re-render it at the final 28×28 scale with an
-MNIST-like pen. White ink on black, as the network sees it. Mouse and tablet both draw; clear with the button,
-Delete/Backspace/Escape or a right-click; undo the last stroke with Ctrl+Z while the pad has focus (the pad
+MNIST-like pen. White ink on black, as the network sees it. A picture shown in the pad (a gallery or dataset image,
+a digit of a photo) can be touched up: strokes are drawn over it and :meth:`DrawingPad.picture_with_strokes` gives
+the picture with them added; undo takes the strokes back first, clear removes both. Mouse and tablet both draw;
+clear with the button, Delete/Backspace/Escape or a right-click; undo the last stroke with Ctrl+Z while the pad
+has focus (the pad
 claims the key through ``ShortcutOverride`` so the window-wide Edit > Undo of the designer does not take it).
 An image file dropped on the pad is handed on through :attr:`DrawingPad.imageDropped`.
 """
@@ -17,6 +20,7 @@ from PyQt6.QtCore import QEvent, QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QImage, QKeySequence, QPainter, QPainterPath, QPen
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
+from mnist_studio.data.preprocess import render_strokes
 from mnist_studio.gui.images import gray_qimage
 
 CANVAS = 280.0  # side of the canvas in stored units
@@ -46,7 +50,8 @@ class DrawingPad(QWidget):
         self.setSizePolicy(policy)
         self.strokes: list[Stroke] = []
         self._current: Stroke | None = None
-        self._picture: QImage | None = None  # a dropped/inspected picture shown instead of strokes
+        self._picture: QImage | None = None  # a picture shown under the strokes (inspected, a photo's digit)
+        self._picture_ink: np.ndarray | None = None  # the same picture as ink 0-1, for the network
         self._hint = "draw a digit"
 
     # -- geometry --------------------------------------------------------------------------------------------------
@@ -86,27 +91,28 @@ class DrawingPad(QWidget):
         had = not self.is_empty
         self.strokes = []
         self._current = None
-        self._picture = None
+        self._picture = self._picture_ink = None
         self.update()
         if had:
             self.strokeFinished.emit()
 
     def undo(self) -> None:
-        """Remove the last stroke (or the picture shown)."""
-        if self._picture is not None:
-            self._picture = None
-        elif self.strokes:
+        """Remove the last stroke; with none left, the picture shown."""
+        if self.strokes:
             self.strokes.pop()
+        elif self._picture is not None:
+            self._picture = self._picture_ink = None
         else:
             return
         self.update()
         self.strokeFinished.emit()
 
     def show_picture(self, ink: np.ndarray | None, hint: str = "") -> None:
-        """Show a picture (ink 0-1, any size) instead of strokes; drawing again replaces it. No signal."""
+        """Show a picture (ink 0-1, any size) in place of the strokes; strokes drawn next add to it. No signal."""
         self.strokes = []
         self._current = None
-        self._picture = None if ink is None else gray_qimage(ink)
+        self._picture_ink = None if ink is None else np.clip(np.asarray(ink, dtype=np.float32), 0.0, 1.0)
+        self._picture = None if ink is None else gray_qimage(self._picture_ink)
         if hint:
             self._hint = hint
         self.update()
@@ -115,9 +121,34 @@ class DrawingPad(QWidget):
     def showing_picture(self) -> bool:
         return self._picture is not None
 
+    @property
+    def touched_up(self) -> bool:
+        """A picture is shown and strokes were drawn over it."""
+        return self._picture_ink is not None and bool(self.all_strokes())
+
+    def picture_rect(self) -> QRectF:
+        """Where the picture sits on the canvas (in canvas units): fitted and centred, as it is painted."""
+        h, w = self._picture_ink.shape
+        s = min(CANVAS / w, CANVAS / h)
+        return QRectF((CANVAS - w * s) / 2.0, (CANVAS - h * s) / 2.0, w * s, h * s)
+
+    def picture_with_strokes(self) -> np.ndarray | None:
+        """The picture's ink with the strokes drawn into it, at the picture's own resolution (the pen as wide,
+        relative to the picture, as it looks on screen): what the network should read of a touched-up picture."""
+        if self._picture_ink is None:
+            return None
+        ink = self._picture_ink
+        strokes = self.all_strokes()
+        if not strokes:
+            return ink.copy()
+        h, w = ink.shape
+        r = self.picture_rect()
+        k = w / r.width()  # picture pixels per canvas unit
+        ss = max(1, min(4, round(1200 / max(h, w))))  # anti-aliasing, cheaper on big pictures
+        drawn = render_strokes(strokes, k, (r.left(), r.top()), (h, w), PEN_WIDTH * k, supersample=ss)
+        return np.maximum(ink, drawn)
+
     def _begin(self, pos: QPointF) -> None:
-        if self._picture is not None:
-            self._picture = None
         self._current = [self.to_canvas(pos)]
         self.update()
         self.strokesChanged.emit()

@@ -15,8 +15,8 @@ from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QBoxLayout, QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from mnist_studio.data.idx import DatasetError
-from mnist_studio.data.picture import LOW_CONFIDENCE, Reading, read_picture
 from mnist_studio.data.images import read_image
+from mnist_studio.data.picture import LOW_CONFIDENCE, Reading, digit_ink_stages, preprocess_picture, read_picture
 from mnist_studio.data.preprocess import Stages, preprocess_strokes
 from mnist_studio.gui import dialogs
 from mnist_studio.gui.draw.pad import CANVAS, PEN_WIDTH, DrawingPad
@@ -62,6 +62,7 @@ class DrawPanel(QWidget):
         self.inspected: tuple[np.ndarray, str] | None = None
         self._occlusion_cache = None
         self._selected = 0  # which digit of a picture the views show
+        self._showing_digit = False  # the pad shows that digit alone (True) or the whole picture
         self._build()
         self._live = QTimer(self)
         self._live.setSingleShot(True)
@@ -242,7 +243,8 @@ class DrawPanel(QWidget):
 
     # -- input -----------------------------------------------------------------------------------------------------
     def _on_drawing(self) -> None:
-        if self.picture_stages or self.inspected:
+        """A stroke is being drawn: over a picture it touches the picture up (the picture stays)."""
+        if (self.picture_stages or self.inspected) and not self.pad.showing_picture:
             self._leave_picture()
         if not self._live.isActive():
             self._live.start()
@@ -289,6 +291,7 @@ class DrawPanel(QWidget):
         self.reading, self.picture_name = reading, name
         stages = reading.stages
         self.inspected = None
+        self._showing_digit = False  # the whole picture, not one of its digits
         self.pad.show_picture(reading.cleaned.ink if reading.cleaned is not None else None, hint="")
         self.picture_stages = stages
         self._selected = 0
@@ -337,6 +340,7 @@ class DrawPanel(QWidget):
         if not 0 <= index < len(self.picture_stages):
             return
         self._selected = index
+        self._showing_digit = True
         self.pad.show_picture(self.picture_stages[index].raw)
         if index < len(self.results.buttons):
             self.results.buttons[index].setChecked(True)
@@ -353,12 +357,21 @@ class DrawPanel(QWidget):
 
     # -- the update ------------------------------------------------------------------------------------------------
     def current_stages(self) -> Stages | None:
+        """What the network reads: the strokes through the pad's recipe; a picture as it was read; a touched-up
+        picture (strokes drawn over it) with the strokes added, through the same recipe as the picture."""
+        touched = self.pad.touched_up
         if self.inspected is not None:
-            img = self.inspected[0]
-            return Stages(img, img, img, img)
+            img = self.pad.picture_with_strokes() if touched else self.inspected[0]
+            return Stages(img, img, img, img)  # a 28×28 image: read as it is, strokes added in place
         if self.picture_stages:
             i = min(self._selected, len(self.picture_stages) - 1)
-            return self.picture_stages[i]
+            if not touched:
+                return self.picture_stages[i]
+            ink = self.pad.picture_with_strokes()
+            if self._showing_digit:
+                return digit_ink_stages(ink)
+            stages = preprocess_picture(ink)  # the whole picture touched up: read it again
+            return stages[min(i, len(stages) - 1)] if stages else None
         strokes = self.pad.all_strokes()
         if not strokes:
             return None
