@@ -345,3 +345,40 @@ def test_bad_files_are_reported_and_nothing_is_lost(qtbot, window, panel, tmp_pa
     assert not panel.files.save(target)  # only architectures that can be opened again are saved
     assert not target.exists() and "Layer 1 (Dense)" in panel.files.message_box.text()
     panel.files.message_box.close()
+
+
+def test_ctrl_z_in_a_parameter_box_undoes_the_stack_edit_unless_the_box_has_text_to_undo(qtbot, window, panel):
+    from PyQt6.QtTest import QTest
+    from PyQt6.QtWidgets import QLineEdit
+
+    window.show()
+    window.activateWindow()
+    qtbot.waitActive(window)
+    add(window, "Flatten", "Dense")
+    qtbot.wait(20)  # the editors of the replaced forms are deleted
+    units = editor_widget(panel, QSpinBox, "units")
+    before = window.session.spec["layers"][1]["units"]
+    line = units.findChild(QLineEdit)
+    units.setFocus()
+    qtbot.waitUntil(units.hasFocus)
+    line.selectAll()
+    QTest.keyClicks(units, "77")
+    QTest.keyClick(units, Qt.Key.Key_Return)
+    assert window.session.spec["layers"][1]["units"] == 77  # committed: one stack edit
+    units = editor_widget(panel, QSpinBox, "units")
+    line = units.findChild(QLineEdit)
+    units.setFocus()
+    qtbot.waitUntil(units.hasFocus)
+    QTest.keyClick(units, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # nothing typed: the stack's undo
+    assert window.session.spec["layers"][1]["units"] == before
+    units = editor_widget(panel, QSpinBox, "units")
+    line = units.findChild(QLineEdit)
+    units.setFocus()
+    qtbot.waitUntil(units.hasFocus)
+    QTest.keyClick(units, Qt.Key.Key_End)
+    QTest.keyClicks(units, "5")  # typed, not committed: Ctrl+Z takes the typing back, the stack is left alone
+    typed = line.text()
+    layers = [dict(c) for c in window.session.spec["layers"]]
+    QTest.keyClick(units, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert line.text() != typed and window.session.spec["layers"] == layers
+    assert panel.undo_action.isEnabled()  # the stack's Dense edit history is still there

@@ -12,10 +12,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PyQt6.QtCore import pyqtSignal
-from PyQt6.QtGui import QValidator
-from PyQt6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QSpinBox,
-                             QVBoxLayout, QWidget)
+from PyQt6.QtCore import QEvent, QObject, pyqtSignal
+from PyQt6.QtGui import QKeySequence, QValidator
+from PyQt6.QtWidgets import (QAbstractSpinBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
+                             QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget)
 
 from mnist_studio.nn.layers import LAYER_TYPES, Param
 
@@ -189,6 +189,23 @@ class PaddingEditor(QWidget):
 EDITORS = {"int": IntEditor, "float": FloatEditor, "choice": ChoiceEditor, "padding": PaddingEditor}
 
 
+class _UndoPassThrough(QObject):
+    """Ctrl+Z (Ctrl+Shift+Z) in a parameter box: the box's own text undo while it has one (typing not yet
+    committed), otherwise the designer's Edit > Undo (Redo). A line edit claims the keys through
+    ShortcutOverride even with nothing to undo (a value committed by Enter or an arrow click is shown with
+    setValue, which empties its history), so Ctrl+Z did nothing there; declining the override lets the
+    window-wide action have them."""
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(obj, QAbstractSpinBox):
+            line = obj.findChild(QLineEdit)  # the spin box hands the override to its line edit directly
+            undo, redo = event.matches(QKeySequence.StandardKey.Undo), event.matches(QKeySequence.StandardKey.Redo)
+            if line is not None and ((undo and not line.isUndoAvailable()) or (redo and not line.isRedoAvailable())):
+                event.ignore()
+                return True
+        return False
+
+
 class PropertyEditor(QGroupBox):
     """Edits the selected layer's parameters. ``paramEdited(name, value)`` asks for a change; ``set_values``
     shows the stack's values (after an edit, an undo, or a refused value) without emitting anything."""
@@ -212,6 +229,7 @@ class PropertyEditor(QGroupBox):
         self._form.setContentsMargins(0, 0, 0, 0)
         self._form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self._outer.addWidget(self._form_host)
+        self._undo_filter = _UndoPassThrough(self)
         self.show_layer(None, None)
 
     def show_layer(self, row: int | None, cfg: dict | None) -> None:
@@ -241,6 +259,9 @@ class PropertyEditor(QGroupBox):
             self._form.addRow(label, editor)
             self.editors[p.name] = editor
             editor.edited.connect(lambda value, name=p.name: self.paramEdited.emit(name, value))
+            for box in [editor, *editor.findChildren(QAbstractSpinBox)]:
+                if isinstance(box, QAbstractSpinBox):
+                    box.installEventFilter(self._undo_filter)
         self.set_values(cfg)
 
     def set_values(self, cfg: dict) -> None:
