@@ -43,3 +43,20 @@ def test_log_scale_ticked_mid_run_keeps_the_epoch_axis_and_unticking_restores_it
     lo, hi = plots.loss_plot.getPlotItem().vb.viewRange()[1]
     loss = plots.curve_data("loss")[1]
     assert lo < loss.min() < 0.5 and hi > loss.max() > 2.0  # linear again (in log10 units: < 0.4), spans the data
+
+
+def test_smoothing_is_restored_at_relaunch(qtbot, monkeypatch):
+    from mnist_studio.gui import main_window, training
+
+    monkeypatch.setattr(main_window, "_installers", lambda: [training.install])
+    first = main_window.MainWindow()
+    qtbot.addWidget(first)
+    assert first.training_panel.plots.smoothing == pytest.approx(0.6)  # the default, nothing saved yet
+    first.training_panel.plots.smoothing_slider.setValue(15)
+    first.close()
+    second = main_window.MainWindow()
+    qtbot.addWidget(second)
+    plots = second.training_panel.plots
+    assert plots.smoothing_slider.value() == 15 and plots.smoothing == pytest.approx(0.15)
+    assert plots.smoothing_label.text() == "0.15"
+    second.close()

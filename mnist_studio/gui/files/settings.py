@@ -26,6 +26,7 @@ KEY_STATE = "window/state"
 KEY_LAST_SPEC = "architecture/last"
 KEY_RECENT = "recentFiles"
 KEY_LAST_FOLDER = "lastFolder"
+KEY_SMOOTHING = "plots/smoothing"
 
 
 def settings() -> QSettings:
@@ -82,6 +83,22 @@ def load_last_spec() -> tuple[dict[str, Any] | None, str]:
     if problem:  # the designer shows a layer's settings: each must at least be of its kind
         return None, f"the saved architecture cannot be shown ({problem}); opened the default instead"
     return spec, ""
+
+
+# -- view preferences ----------------------------------------------------------------------------------------------
+
+def save_smoothing(value: float) -> None:
+    settings().setValue(KEY_SMOOTHING, f"{float(value):.2f}")
+
+
+def load_smoothing() -> float | None:
+    """The plots' smoothing from the last session (0-0.99), or None (never set, or not a number in range)."""
+    raw = settings().value(KEY_SMOOTHING)
+    try:
+        value = float(str(raw))
+    except (TypeError, ValueError):
+        return None
+    return value if 0.0 <= value <= 0.99 else None
 
 
 # -- folders and recent files ------------------------------------------------------------------------------------

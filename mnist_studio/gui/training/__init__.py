@@ -34,5 +34,16 @@ def install(window) -> TrainingPanel:
         menu.addAction(act)
         actions[act] = button
     panel.bind_actions(actions)
+    _remember_smoothing(panel.plots)
     window.close_hooks.append(panel.shutdown)
     return panel
+
+
+def _remember_smoothing(plots) -> None:
+    """The smoothing slider comes back where the user left it (saved as it moves, so a crash does not lose it)."""
+    from mnist_studio.gui.files import settings
+
+    saved = settings.load_smoothing()
+    if saved is not None:
+        plots.smoothing_slider.setValue(round(saved * 100))
+    plots.smoothing_slider.valueChanged.connect(lambda v: settings.save_smoothing(v / 100))
