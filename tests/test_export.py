@@ -227,3 +227,25 @@ def test_cli_export(tmp_path, capsys, trained_cnn):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 3 and all(line.startswith("mnist-studio: error: ") for line in err)
     assert "--onnx" in err[0] and "missing.npz: no such file" in err[1] and "cannot write" in err[2]
+
+
+def test_export_both_without_the_onnx_extra_still_writes_the_torch_script(monkeypatch, tmp_path, capsys):
+    """Asked for ONNX and PyTorch with onnx not installed: the script and its weights are written, the ONNX file
+    is not, and one line says why (exit status 2); asked for ONNX alone, nothing is written."""
+    from mnist_studio.cli import main
+    from mnist_studio.nn.modelfile import save_model
+
+    model_path = tmp_path / "m.npz"
+    save_model(model_path, Model(load_preset("logistic"), seed=0))
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
+    rc = main(["export", str(model_path), "--onnx", str(tmp_path / "m.onnx"), "--torch", str(tmp_path / "m.py")])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert (tmp_path / "m.py").is_file() and (tmp_path / "m_weights.npz").is_file()
+    assert "def " in (tmp_path / "m.py").read_text()
+    assert not (tmp_path / "m.onnx").exists()
+    last = err.strip().splitlines()[-1]
+    assert "pip install 'mnist-studio[onnx]'" in last and "m.onnx was not written" in last
+    rc = main(["export", str(model_path), "--onnx", str(tmp_path / "only.onnx")])
+    assert rc == 2 and not (tmp_path / "only.onnx").exists()
+    assert "nothing was written" in capsys.readouterr().err
