@@ -266,3 +266,20 @@ def test_help_points_pytorch_and_keras_users_to_their_page(capsys):
         main(["predict", "--help"])
     out = " ".join(capsys.readouterr().out.split())
     assert "pixels / 255" in out and "no mean/std normalisation" in out and "coming-from-pytorch.md" in out
+
+
+def test_the_studio_without_a_display_says_so_in_one_line(tmp_path):
+    """No DISPLAY/WAYLAND_DISPLAY and no display-free Qt platform: exit 2 and one line, not Qt's abort (134)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    r = subprocess.run([sys.executable, "-m", "mnist_studio"], capture_output=True, text=True, timeout=60, env=env)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1, r.stderr
+    assert "no display found" in lines[0] and "headless" in lines[0]
+    from mnist_studio.cli import no_display
+
+    assert no_display({"DISPLAY": ":0"}, "linux") is None
+    assert no_display({"QT_QPA_PLATFORM": "offscreen"}, "linux") is None  # tests, screenshots
+    assert no_display({"QT_QPA_PLATFORM": "xcb"}, "linux") is not None
+    assert no_display({}, "darwin") is None

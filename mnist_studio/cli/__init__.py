@@ -21,6 +21,7 @@ holds what they share. This module builds the parser and turns every user error 
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Sequence
 
@@ -31,7 +32,25 @@ from mnist_studio.cli.common import Parser, UserError
 __all__ = ["UserError", "build_parser", "main"]
 
 
+def no_display(env=None, platform: str | None = None) -> str | None:
+    """Why the window cannot open here, or None. On Linux, Qt's default platform plugins (xcb, wayland) need a
+    display; without one Qt aborts the process (exit 134) with a message about the xcb-cursor library, which
+    tells a user nothing. A platform that needs no display (QT_QPA_PLATFORM=offscreen, vnc, ...) is let through."""
+    env = os.environ if env is None else env
+    platform = sys.platform if platform is None else platform
+    if not platform.startswith("linux") or env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return None
+    qpa = env.get("QT_QPA_PLATFORM", "").split(":")[0].strip()
+    if qpa and qpa not in ("xcb", "wayland", "wayland-egl"):
+        return None
+    return ("no display found (DISPLAY and WAYLAND_DISPLAY are not set): the studio needs a desktop session; "
+            "headless, use the commands (mnist-studio train/evaluate/predict ..., see --help)")
+
+
 def run_gui(args) -> int:
+    reason = no_display()
+    if reason:
+        raise UserError(reason)
     from mnist_studio.gui.app import run_app
 
     return run_app(model=args.model, preset=args.preset, spec=args.spec)
