@@ -283,3 +283,15 @@ def test_the_studio_without_a_display_says_so_in_one_line(tmp_path):
     assert no_display({"QT_QPA_PLATFORM": "offscreen"}, "linux") is None  # tests, screenshots
     assert no_display({"QT_QPA_PLATFORM": "xcb"}, "linux") is not None
     assert no_display({}, "darwin") is None
+
+
+def test_train_help_shows_every_default():
+    rc, stdout, _ = cli("train", "--help")
+    assert rc == 0
+    text = " ".join(stdout.split())  # argparse wraps the help: join it into one line
+    for option, default in (("--epochs", "3"), ("--batch-size", "64"), ("--lr", "0.001"), ("--seed", "0"),
+                            ("--val-size", "5000"), ("--limit", "all"), ("--augment", "off"),
+                            ("--loss", "cross_entropy"), ("--optimizer", "adam"), ("--momentum", "0.9")):
+        start = re.compile(re.escape(option) + r"[ ,]").search(text, text.index("options:")).start()
+        segment = text[start:start + 600]
+        assert re.search(rf"[Dd]efault[^.)]*\b{re.escape(default)}\b", segment), (option, segment[:200])

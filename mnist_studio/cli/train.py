@@ -143,23 +143,34 @@ def add_train(sub) -> None:
     from mnist_studio.nn.losses import LOSSES
     from mnist_studio.nn.optim import OPTIMIZER_TYPES
 
-    sp = sub.add_parser("train", help="train a network and save it")
+    from mnist_studio.training.config import TrainConfig
+
+    d = TrainConfig()
+    # What a run uses when an option is not given: the architecture's suggested training settings (a preset's
+    # "training" block), else these. Every option says so in --help.
+    arch = "default: the architecture's suggestion, else"
+    sp = sub.add_parser("train", help="train a network and save it",
+                        description="Train a network and save it. Options not given take the architecture's "
+                                    "suggested training settings (each preset has its own), else the defaults "
+                                    "shown.")
     add_arch(sp)
-    sp.add_argument("--epochs", type=int)
-    sp.add_argument("--batch-size", type=int)
+    sp.add_argument("--epochs", type=int, help=f"passes over the training images ({arch} {d.epochs})")
+    sp.add_argument("--batch-size", type=int, help=f"images per gradient step ({arch} {d.batch_size})")
     sp.add_argument("--optimizer", choices=OPTIMIZER_TYPES, help="; ".join(
-        f"{name}: {cls.description}" for name, cls in OPTIMIZER_TYPES.items()))
-    sp.add_argument("--lr", type=float, help="learning rate")
-    sp.add_argument("--loss", choices=LOSSES)
+        f"{name}: {cls.description}" for name, cls in OPTIMIZER_TYPES.items()) + f" ({arch} {d.optimizer})")
+    sp.add_argument("--lr", type=float, help=f"learning rate ({arch} {d.lr:g})")
+    sp.add_argument("--loss", choices=LOSSES, help=f"({arch} {d.loss})")
     sp.add_argument("--init", choices=INITIALISERS, help="weight initialiser (default: the architecture's)")
     add_optimizer_options(sp)
-    sp.add_argument("--seed", type=int, default=0)
-    sp.add_argument("--limit", type=int, help="train on only the first N training images (quick runs)")
-    sp.add_argument("--val-size", type=int, help="training images held out for validation (default 5000)")
+    sp.add_argument("--seed", type=int, default=0, help="weights, shuffling and augmentation (default: 0)")
+    sp.add_argument("--limit", type=int, help="train on only the first N training images, for quick runs "
+                                              "(default: all)")
+    sp.add_argument("--val-size", type=int, help=f"training images held out for validation ({arch} "
+                                                 f"{d.val_size})")
     sp.add_argument("--augment", nargs="?", const=AUGMENT_DEFAULT, choices=AUGMENTATIONS, metavar="NAME",
                     help="change each batch at random: " + "; ".join(
                         f"{name}: {help_}".replace("%", "%%") for name, (_, help_, _) in AUGMENTATIONS.items())
-                    + f" (a bare --augment: {AUGMENT_DEFAULT})")
+                    + f" (a bare --augment: {AUGMENT_DEFAULT}; {arch} {d.augment})")
     sp.add_argument("--no-augment", dest="augment", action="store_const", const="none",
                     help="no augmentation (the same as --augment none)")
     sp.add_argument("--data", help="another dataset: a folder of IDX files or a Keras-style .npz")
