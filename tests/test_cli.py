@@ -295,3 +295,37 @@ def test_train_help_shows_every_default():
         start = re.compile(re.escape(option) + r"[ ,]").search(text, text.index("options:")).start()
         segment = text[start:start + 600]
         assert re.search(rf"[Dd]efault[^.)]*\b{re.escape(default)}\b", segment), (option, segment[:200])
+
+
+def test_progress_line_counts_epochs_and_shows_the_epochs_running_means():
+    """Fed the trainer's events for 2 epochs of 1,000 images in batches of 64 (15 full, one of 40), the terminal
+    line names the epoch being trained at every batch, and the final partial batch (all wrong) moves the shown
+    accuracy by its share of images, not to 0 %."""
+    import io
+
+    from mnist_studio.cli.train import make_progress
+    from mnist_studio.training.events import BatchEnd, EpochEnd, FitBegin
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = Terminal()
+    progress = make_progress(out, batch_size=64)
+    progress.on_fit_begin(FitBegin(epochs=2, start_epoch=0, batches_per_epoch=16, train_size=1000, val_size=0,
+                                   num_params=10))
+    labels = []
+    for done in range(2):
+        for b in range(1, 17):
+            last = b == 16
+            progress.last = 0.0  # draw every batch
+            progress.on_batch_end(BatchEnd(done * 16 + b, done + b / 16, b, 16, loss=2.0 if last else 1.0,
+                                           accuracy=0.0 if last else 1.0, lr=0.1, samples_per_second=1.0))
+            labels.append(re.findall(r"epoch (\d)/2", out.getvalue())[-1])
+        line = out.getvalue().rsplit("\r", 1)[-1]
+        acc = float(re.search(r"acc\s+([\d.]+)%", line).group(1))
+        loss = float(re.search(r"loss ([\d.]+)", line).group(1))
+        assert acc == pytest.approx(100 * 960 / 1000, abs=0.05)  # 960 of 1,000 images right, not the last 0 %
+        assert loss == pytest.approx((960 * 1.0 + 40 * 2.0) / 1000, abs=1e-4)
+        progress.on_epoch_end(EpochEnd(done + 1, (done + 1) * 16, 1.04, 0.96, None, None, 1.0, 0.1))
+    assert labels == ["1"] * 16 + ["2"] * 16

@@ -17,7 +17,11 @@ def progress_bar(done: int, total: int, width: int = 28) -> str:
     return "[" + "#" * filled + "-" * (width - filled) + "]"
 
 
-def make_progress(stream):
+def make_progress(stream, batch_size: int | None = None):
+    """The progress line on a terminal (one line per epoch otherwise). It shows the epoch's loss and accuracy so
+    far, weighted by batch size, not the last batch's: the last batch of an epoch may hold a handful of images,
+    whose 0 % or 100 % said nothing. The epoch number is counted, not derived from the fractional progress (whose
+    rounding showed the previous epoch for some batches)."""
     from mnist_studio.training.events import Callback
 
     tty = stream.isatty()
@@ -26,24 +30,35 @@ def make_progress(stream):
         def __init__(self):
             self.last = 0.0
             self.total_epochs = 0
-            self.start_epoch = 0
+            self.epochs_done = 0
+            self.train_size = 0
+            self.seen = self.loss_sum = self.hits = 0.0
 
         def on_fit_begin(self, e):
             self.total_epochs = e.start_epoch + e.epochs
+            self.epochs_done = e.start_epoch
+            self.train_size = e.train_size
             print(f"training on {e.train_size:,} images ({e.val_size:,} for validation), "
                   f"{e.num_params:,} parameters, {e.batches_per_epoch:,} batches per epoch", file=stream)
 
         def on_batch_end(self, e):
+            if e.batch == 1:
+                self.seen = self.loss_sum = self.hits = 0.0
+            n = float(min(batch_size, self.train_size - (e.batch - 1) * batch_size)) if batch_size else 1.0
+            self.seen += n
+            self.loss_sum += e.loss * n
+            self.hits += e.accuracy * n
             now = time.perf_counter()
             if tty and (now - self.last > 0.1 or e.batch == e.batches_per_epoch):
                 self.last = now
-                ep = int(e.epoch - e.batch / e.batches_per_epoch) + 1
-                stream.write(f"\repoch {ep}/{self.total_epochs} {progress_bar(e.batch, e.batches_per_epoch)} "
-                             f"{e.batch}/{e.batches_per_epoch} loss {e.loss:.4f} acc {e.accuracy:6.1%} "
+                stream.write(f"\repoch {self.epochs_done + 1}/{self.total_epochs} "
+                             f"{progress_bar(e.batch, e.batches_per_epoch)} {e.batch}/{e.batches_per_epoch} "
+                             f"loss {self.loss_sum / self.seen:.4f} acc {self.hits / self.seen:6.1%} "
                              f"{e.samples_per_second:,.0f} img/s ")
                 stream.flush()
 
         def on_epoch_end(self, e):
+            self.epochs_done = e.epoch
             val = (f" | val loss {e.val_loss:.4f} acc {e.val_accuracy:.2%}" if e.val_loss is not None else "")
             line = (f"epoch {e.epoch}/{self.total_epochs} {progress_bar(1, 1)} loss {e.train_loss:.4f} "
                     f"acc {e.train_accuracy:.2%}{val} ({e.seconds:.1f}s)")
@@ -85,7 +100,7 @@ def run(args) -> int:
     # the weights, up to two optimizer moments and the history: checked now, not after an hour of training
     check_outputs([("--out", out)], [], size_hint=12 * analyse(spec).total_params + 4_000_000)
     model = Model(spec, seed=config.seed, init=config.init)
-    callbacks = [] if args.quiet else [make_progress(sys.stderr)]
+    callbacks = [] if args.quiet else [make_progress(sys.stderr, config.batch_size)]
     trainer = Trainer(model, splits, config, callbacks)
     end = trainer.fit()
     if end.status == "diverged":
