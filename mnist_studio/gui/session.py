@@ -35,6 +35,9 @@ class ModelInfo:
         return cls(str(history.get("name") or ""), dict(loaded.training or {}), history)
 
 
+DEFAULT_THRESHOLD = 0.6  # as data.picture.LOW_CONFIDENCE: a photo's digit below it is marked unsure too
+
+
 class StudioSession(QObject):
     specChanged = pyqtSignal(object)  # dict: the architecture being designed
     modelChanged = pyqtSignal(object)  # Model | None: the model to show and predict with (GUI-thread copy)
@@ -49,6 +52,7 @@ class StudioSession(QObject):
     inspectImage = pyqtSignal(object, str)  # (28×28 float32 image, caption): show it in the drawing pad's views
     drawingChanged = pyqtSignal(object)  # 28×28 float32 | None: what the Draw tab's network sees now (live)
     handwritingChanged = pyqtSignal()  # the user's examples ("My handwriting") were added to or deleted
+    thresholdChanged = pyqtSignal(float)  # the confidence below which an answer is "not sure" (0-1)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -61,6 +65,7 @@ class StudioSession(QObject):
         self.drawing = None  # the Draw tab's current 28×28 network input (None: nothing drawn)
         self.run_names: set[str] = set()  # every run listed (the runs panel adds the store's): new names differ
         self._handwriting = None
+        self.threshold = DEFAULT_THRESHOLD  # Evaluate's "answer only when at least" = the Draw tab's "not sure"
 
     # -- dataset ---------------------------------------------------------------------------------------------------
     @property
@@ -150,6 +155,15 @@ class StudioSession(QObject):
             return
         self.drawing = image
         self.drawingChanged.emit(image)
+
+    def set_threshold(self, value: float) -> None:
+        """One confidence threshold for the studio: Evaluate's slider sets it, the Draw tab marks answers below it
+        "not sure" and draws it as the dashed line on the probability bars."""
+        value = float(value)
+        if abs(value - self.threshold) < 1e-9:
+            return
+        self.threshold = value
+        self.thresholdChanged.emit(value)
 
     def set_state(self, state: str) -> None:
         self.state = state

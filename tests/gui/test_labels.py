@@ -62,3 +62,28 @@ def test_a_layer_has_the_same_number_in_the_designer_and_the_weights_view(qtbot,
         assert numbers[int(number)] in rest, (label, numbers)
     table = window.training_panel.weights.table
     assert [table.item(r, 0).text() for r in range(table.rowCount())] == labels
+
+
+def test_the_draw_tabs_dashed_line_is_labelled_and_is_evaluates_threshold(qtbot, monkeypatch):
+    import numpy as np
+
+    from mnist_studio.gui import evaluate
+
+    monkeypatch.setattr(main_window, "_installers", lambda: [draw.install, evaluate.install])
+    win = main_window.MainWindow()
+    qtbot.addWidget(win)
+    answer, slider = win.draw_panel.answer, win.findChild(evaluate.EvaluatePanel).threshold_slider
+    line = answer.chart.threshold
+    assert slider.value() == 60 and line.value() == pytest.approx(0.6)  # one threshold, the same at the start
+    assert line.label.format == "not sure below 60%" and line.label.isVisible()
+    probs = np.array([0.7, 0.3] + [0.0] * 8, np.float32)
+    answer.show_answer(probs)
+    assert answer.confidence.text() == "70% sure"
+    slider.setValue(80)  # Evaluate's "answer only when at least 80 % sure"
+    assert win.session.threshold == pytest.approx(0.8)
+    assert line.value() == pytest.approx(0.8) and line.label.format == "not sure below 80%"
+    answer.show_answer(probs)
+    assert answer.confidence.text().startswith("not sure")
+    win.session.set_threshold(0.55)  # and the other way: the slider follows the studio's threshold
+    assert slider.value() == 55
+    win.close()

@@ -74,6 +74,8 @@ class DrawPanel(QWidget):
         session.modelChanged.connect(self.set_model)
         session.weightsUpdated.connect(self._on_weights)
         session.inspectImage.connect(self.inspect)
+        self.answer.set_threshold(session.threshold)
+        session.thresholdChanged.connect(self._on_threshold)
         session.stateChanged.connect(lambda _state: self._describe_model())  # "being trained now" ends with the run
         self.set_model(session.model)
 
@@ -204,6 +206,10 @@ class DrawPanel(QWidget):
 
     def _show_stages_again(self) -> None:
         self.stage_strip.show_stages(getattr(self, "stages", None))
+
+    def _on_threshold(self, value: float) -> None:
+        self.answer.set_threshold(value)
+        self.refresh(final=True)
 
     # -- model -----------------------------------------------------------------------------------------------------
     def set_model(self, model) -> None:

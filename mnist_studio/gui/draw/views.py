@@ -102,11 +102,20 @@ class ProbabilityChart(pg.PlotWidget):
         self.showGrid(y=True, alpha=0.25)
         self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7, brush="#9bb7d4", pen=None)
         self.addItem(self.bars)
-        self.threshold = pg.InfiniteLine(pos=NOT_SURE, angle=0, pen=pg.mkPen("#d08770", style=Qt.PenStyle.DashLine))
+        self.threshold = pg.InfiniteLine(pos=NOT_SURE, angle=0, pen=pg.mkPen("#d08770", style=Qt.PenStyle.DashLine),
+                                         label="", labelOpts={"position": 0.02, "color": "#b5520b",
+                                                              "anchors": [(0, 1), (0, 1)]})
+        self.threshold.setToolTip("Below this line the answer is marked 'not sure': the threshold set on the "
+                                  "Evaluate tab (Threshold)")
         self.addItem(self.threshold)
+        self.set_threshold(NOT_SURE)
         self.values = np.zeros(10, dtype=np.float32)
         self.setMinimumHeight(120)
         self.setMaximumHeight(175)
+
+    def set_threshold(self, value: float) -> None:
+        self.threshold.setValue(value)
+        self.threshold.label.setFormat(f"not sure below {value:.0%}")
 
     def set_probabilities(self, probs: np.ndarray | None) -> None:
         n = 10 if probs is None else len(probs)
@@ -155,13 +164,19 @@ class AnswerView(QWidget):
         lay.addLayout(top)
         self.chart = ProbabilityChart()
         lay.addWidget(self.chart, 1)
+        self.not_sure = NOT_SURE
+
+    def set_threshold(self, value: float) -> None:
+        """The confidence below which the answer is "not sure" (the studio's, set on the Evaluate tab)."""
+        self.not_sure = float(value)
+        self.chart.set_threshold(self.not_sure)
 
     def show_answer(self, probs: np.ndarray) -> None:
         top = int(np.argmax(probs))
         conf = float(probs[top])
         order = np.argsort(probs)[::-1]
         self.digit.setText(str(top))
-        if conf >= NOT_SURE:
+        if conf >= self.not_sure:
             self.confidence.setText(f"{conf:.0%} sure")
             self.confidence.setStyleSheet("color: #1b7f3b;")
             self.digit.setStyleSheet("color: #1f6fd1;")

@@ -27,7 +27,7 @@ MISTAKES_SHOWN = 60
 SUBSET_SIZES = (250, 500, 1000, 2000, 5000)
 DEFAULT_SUBSET = 1000
 THRESHOLDS = np.round(np.arange(0, 100) / 100, 2)
-DEFAULT_THRESHOLD = 50  # percent
+DEFAULT_THRESHOLD = 60  # percent: the studio's (session.threshold), the Draw tab's "not sure"
 METRIC_COLUMNS = {  # header: its tooltip
     "Class": "",
     "Images": "How many test images have this class",

@@ -77,6 +77,10 @@ class EvaluatePanel(EvaluateLayout):
         session.datasetChanged.connect(self._on_dataset_changed)
         session.runRecorded.connect(self._on_run_recorded)
         session.stateChanged.connect(self._on_training_state)
+        # the threshold is the studio's, shared with the Draw tab's "not sure" line
+        self.threshold_slider.setValue(round(session.threshold * 100))
+        self.threshold_slider.valueChanged.connect(lambda v: session.set_threshold(v / 100))
+        session.thresholdChanged.connect(lambda t: self.threshold_slider.setValue(round(t * 100)))
         self._set_robustness_status(None)
         self._enter(IDLE, NO_MODEL if session.model is None else self._ready_message())
         self._update_buttons()
