@@ -21,6 +21,15 @@ def isolated_user_files(tmp_path_factory, monkeypatch):
     return home
 
 
+@pytest.fixture(autouse=True)
+def closing_mid_run_is_confirmed(monkeypatch):
+    """Closing a window while it trains asks Yes/No (a modal box would block a test forever): tests answer Yes
+    unless they set their own answer."""
+    from mnist_studio.gui import dialogs
+
+    monkeypatch.setattr(dialogs, "confirm", lambda *a, **k: True)
+
+
 @pytest.fixture(scope="session")
 def mnist():
     from mnist_studio.data.datasets import load_mnist

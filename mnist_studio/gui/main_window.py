@@ -44,6 +44,8 @@ class MainWindow(QMainWindow):
         self.session.status.connect(lambda msg: status.showMessage(msg, 10000))
         self.menus = {name: self.menuBar().addMenu(f"&{name}") for name in MENU_NAMES}
         self.close_hooks: list[Callable[[], None]] = []  # run in closeEvent (stop threads, save settings)
+        # asked before closing: each returns what closing would interrupt (a sentence), or None
+        self.close_questions: list[Callable[[], str | None]] = []
         self.restore_spec: Callable[[], dict | None] = lambda: None  # the files panel: last session's architecture
         for install in _installers():
             install(self)
@@ -138,6 +140,11 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, lambda: dialogs.warn(self, "Could not open", message))
 
     def closeEvent(self, event) -> None:
+        """Closing mid-run asks first (through dialogs.confirm, which tests answer); No keeps the window open."""
+        questions = [q for q in (ask() for ask in self.close_questions) if q]
+        if questions and not dialogs.confirm(self, "Close MNIST Studio?", "\n\n".join(questions)):
+            event.ignore()
+            return
         for hook in self.close_hooks:
             hook()
         super().closeEvent(event)

@@ -168,3 +168,28 @@ def test_help_menu_opens_the_coming_from_pytorch_page(qtbot):
         assert row in text, row
     box.close()
     win.close()
+
+
+def test_closing_mid_run_asks_and_no_keeps_training(qtbot, window, mnist, monkeypatch):
+    window.open_initial(preset="logistic")
+    window.session.set_dataset(Dataset("mini", mnist.train_images[:600], mnist.train_labels[:600],
+                                       mnist.test_images[:50], mnist.test_labels[:50]))
+    panel = window.training_panel
+    panel.controls.val_size.setValue(100)
+    panel.controls.epochs.setValue(300)
+    panel.controls.batch_size.setValue(1)
+    asked = []
+    monkeypatch.setattr(dialogs, "confirm", lambda parent, title, text: asked.append(text) or False)
+    assert panel.close_question() is None  # idle: nothing to ask
+    panel.controls.start_button.click()
+    qtbot.waitUntil(lambda: panel.state == "running" and panel.plots.point_count() > 20, timeout=10000)
+    assert not window.close()  # "No": the window stays, the run goes on
+    assert len(asked) == 1 and "still training" in asked[0] and "kept in the runs list as stopped" in asked[0]
+    assert window.isVisible() and panel.state == "running" and not panel.thread.isFinished()
+    recorded = []
+    window.session.runRecorded.connect(recorded.append)
+    monkeypatch.setattr(dialogs, "confirm", lambda parent, title, text: asked.append(text) or True)
+    thread = panel.thread
+    assert window.close()  # "Yes": stopped, recorded as stopped, closed
+    assert thread.isFinished() and len(asked) == 2
+    assert [r.status for r in recorded] == ["stopped"]

@@ -36,6 +36,7 @@ def install(window) -> TrainingPanel:
     panel.bind_actions(actions)
     _remember_smoothing(panel.plots)
     window.close_hooks.append(panel.shutdown)
+    window.close_questions.append(panel.close_question)
     return panel
 
 

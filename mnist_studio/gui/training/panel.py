@@ -163,6 +163,13 @@ class TrainingPanel(QObject):
         self._set_state("starting")
         self._fit(1)
 
+    def close_question(self) -> str | None:
+        """What closing the window now would interrupt, as a question; None when no run is under way."""
+        if self.state == "idle" or self._closed or self._job is None:
+            return None
+        return (f"{self._job.name} is still training. Close anyway? The run stops now and is kept in the "
+                "runs list as stopped, with its weights and curves so far.")
+
     def shutdown(self) -> None:
         """Stop the run and the thread (the window is closing). Returns within a batch or an evaluation chunk;
         a run that ends here is still recorded (its queued result is delivered before returning)."""
