@@ -215,8 +215,9 @@ class RunStore:
         return load_model(record.model_path)
 
     # -- export ----------------------------------------------------------------------------------------------------
-    def export_csv(self, record: RunRecord, path: str | Path, per_batch: bool = False) -> int:
-        """Write the run's per-epoch metrics (or per-batch values) as CSV; returns the number of data rows."""
+    def export_csv(self, record: RunRecord | list[RunRecord], path: str | Path, per_batch: bool = False) -> int:
+        """Write the run's per-epoch metrics (or per-batch values) as CSV, or several runs' in one table with a
+        leading ``run`` column (the run's name); returns the number of data rows."""
         text, rows = metrics_csv(record, per_batch)
         try:
             atomic_write_text(path, text)
@@ -225,22 +226,29 @@ class RunStore:
         return rows
 
 
-def metrics_csv(record: RunRecord, per_batch: bool = False) -> tuple[str, int]:
-    """(CSV text, data rows): one row per epoch, or per recorded batch. Missing values are empty cells."""
+def metrics_csv(records: RunRecord | list[RunRecord], per_batch: bool = False) -> tuple[str, int]:
+    """(CSV text, data rows): one row per epoch, or per recorded batch. Missing values are empty cells. Several
+    runs go into one long table, run after run, with a leading ``run`` column naming each (one run: no such
+    column), so a spreadsheet or pandas can compare them directly."""
+    several = isinstance(records, (list, tuple))
+    runs = list(records) if several else [records]
+    several = several and len(runs) > 1
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    if per_batch:
-        writer.writerow(BATCH_COLUMNS)
-        cols = [record.history.series(k) for k in BATCH_COLUMNS]
-        rows = list(zip(*cols))
-        for row in rows:
-            writer.writerow([_cell(k, v) for k, v in zip(BATCH_COLUMNS, row)])
-    else:
-        writer.writerow(EPOCH_COLUMNS)
-        rows = record.history.epochs
-        for e in rows:
-            writer.writerow([_cell(k, e.get(k)) for k in EPOCH_COLUMNS])
-    return out.getvalue(), len(rows)
+    columns = BATCH_COLUMNS if per_batch else EPOCH_COLUMNS
+    writer.writerow((["run"] if several else []) + list(columns))
+    count = 0
+    for record in runs:
+        lead = [record.name] if several else []
+        if per_batch:
+            for row in zip(*[record.history.series(k) for k in BATCH_COLUMNS]):
+                writer.writerow(lead + [_cell(k, v) for k, v in zip(BATCH_COLUMNS, row)])
+                count += 1
+        else:
+            for e in record.history.epochs:
+                writer.writerow(lead + [_cell(k, e.get(k)) for k in EPOCH_COLUMNS])
+                count += 1
+    return out.getvalue(), count
 
 
 def _cell(key: str, value) -> str:

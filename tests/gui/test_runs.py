@@ -190,3 +190,28 @@ def test_an_unwritable_runs_folder_is_reported_and_the_run_kept(make_window, qtb
     win.session.set_model(None)
     p.actions["open"].trigger()  # the weights kept in memory still open
     np.testing.assert_array_equal(win.session.model.state_dict()["1.W"], model.state_dict()["1.W"])
+
+
+def test_csv_exports_every_ticked_run_per_epoch_and_per_batch(make_window, past_runs, monkeypatch, tmp_path):
+    store, a, b = past_runs
+    win = make_window()
+    p = panel_of(win)
+    p.tree.clearSelection()
+    for name in ("sgd baseline", "adam faster"):
+        item_named(win, name).setCheckState(0, Qt.CheckState.Checked)
+    assert p.actions["csv"].isEnabled() and p.actions["csv_batches"].isEnabled()  # ticked, nothing selected
+    monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(tmp_path / "runs.csv"))
+    p.actions["csv"].trigger()
+    table = list(csv.DictReader((tmp_path / "runs.csv").open()))
+    names = {r.id: r.name for r in (a, b)}
+    expected = [(names[r.id], e["epoch"]) for r in p.checked_records() for e in r.history.epochs]
+    assert [(row["run"], int(row["epoch"])) for row in table] == expected
+    assert {row["run"] for row in table} == {"sgd baseline", "adam faster"}
+    monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(tmp_path / "batches.csv"))
+    p.actions["csv_batches"].trigger()
+    batches = list(csv.DictReader((tmp_path / "batches.csv").open()))
+    assert len(batches) == sum(len(r.history.series("loss")) for r in (a, b)) > 0
+    for r in (a, b):
+        mine = [float(row["loss"]) for row in batches if row["run"] == r.name]
+        assert mine == pytest.approx(list(r.history.series("loss")))
+    assert "of 2 runs" in win.statusBar().currentMessage()

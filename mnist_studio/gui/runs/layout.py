@@ -15,8 +15,9 @@ from mnist_studio.gui.runs.rows import COL_DATE, COLUMNS
 ACTIONS = (  # key, text, tooltip
     ("open", "Open model", "Load this run's trained model into the studio"),
     ("rerun", "Re-run", "Train this architecture again with the same hyperparameters and seed"),
-    ("csv", "Export CSV…", "Save this run's per-epoch metrics as CSV"),
-    ("csv_batches", "Export per-batch CSV…", "Save this run's per-batch loss, accuracy and learning rate"),
+    ("csv", "Export CSV…", "Save the per-epoch metrics of the ticked runs (else the selected ones) as one CSV"),
+    ("csv_batches", "Export per-batch CSV…", "Save the per-batch loss, accuracy and learning rate of the ticked "
+                                             "runs (else the selected ones) as one CSV"),
     ("rename", "Rename", "Give the run a name that says what it tried"),
     ("delete", "Delete…", "Delete the selected runs and their model files"),
 )

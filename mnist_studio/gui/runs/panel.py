@@ -239,6 +239,7 @@ class RunsPanel(RunsLayout):
         if new_name != record.name:
             self._rename(record, item, new_name)
         self._publish_overlays()
+        self._update_buttons()  # a tick makes the runs exportable
 
     def _rename(self, record: RunRecord, item: QTreeWidgetItem, new_name: str) -> None:
         old = record.name
@@ -259,7 +260,8 @@ class RunsPanel(RunsLayout):
         has = bool(self.selected_records())
         one = len(self.selected_records()) == 1
         idle = getattr(self.session, "state", "idle") == "idle"
-        for key, enabled in (("open", one), ("rerun", one and idle), ("csv", one), ("csv_batches", one),
+        exportable = has or bool(self.checked_records())
+        for key, enabled in (("open", one), ("rerun", one and idle), ("csv", exportable), ("csv_batches", exportable),
                              ("rename", one), ("delete", has)):
             self.actions[key].setEnabled(enabled)
             if key in self.buttons:
@@ -317,21 +319,27 @@ class RunsPanel(RunsLayout):
         self.session.status.emit(f"Re-running '{record.name}' with seed {config.seed}{extra}, as recorded")
         self.session.request_training(copy.deepcopy(record.spec), config, plan)
 
+    def export_records(self) -> list[RunRecord]:
+        """What CSV exports: the ticked runs (those on the plots), else the selected ones."""
+        return self.checked_records() or self.selected_records()
+
     def export_selected(self, per_batch: bool = False) -> None:
-        record = self._one()
-        if record is None:
+        records = self.export_records()
+        if not records:
             return
-        stem = re.sub(r"[^\w.-]+", "_", record.name).strip("_") or "run"
+        name = records[0].name if len(records) == 1 else f"{len(records)} runs"
+        stem = re.sub(r"[^\w.-]+", "_", name).strip("_") or "run"
         path = dialogs.ask_save_path(self, "Export run metrics", f"{stem}{'-batches' if per_batch else ''}.csv",
-                             "CSV files (*.csv);;All files (*)")
+                                     "CSV files (*.csv);;All files (*)")
         if not path:
             return
         try:
-            rows = self.store.export_csv(record, path, per_batch=per_batch)
+            rows = self.store.export_csv(records if len(records) > 1 else records[0], path, per_batch=per_batch)
         except RunStoreError as e:
             dialogs.warn(self, "Cannot export the metrics", str(e))
             return
-        self.session.status.emit(f"Saved {rows} {'batch' if per_batch else 'epoch'} rows to {Path(path).name}")
+        runs = f" of {len(records)} runs" if len(records) > 1 else ""
+        self.session.status.emit(f"Saved {rows} {'batch' if per_batch else 'epoch'} rows{runs} to {Path(path).name}")
 
     def rename_selected(self) -> None:
         record = self._one()
