@@ -382,3 +382,27 @@ def test_ctrl_z_in_a_parameter_box_undoes_the_stack_edit_unless_the_box_has_text
     QTest.keyClick(units, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert line.text() != typed and window.session.spec["layers"] == layers
     assert panel.undo_action.isEnabled()  # the stack's Dense edit history is still there
+
+
+def test_the_about_field_shows_the_whole_description_and_edits_it(qtbot, window, panel):
+    from PyQt6.QtTest import QTest
+
+    window.resize(1400, 900)
+    window.show()
+    window.session.set_spec(load_preset("mlp-512-256"))
+    qtbot.wait(50)
+    about = panel.description_edit
+    text = load_preset("mlp-512-256")["description"]
+    assert about.text() == text
+    lines = about.document().firstBlock().layout().lineCount()
+    assert lines >= 2  # wrapped, not cut at the dock's edge
+    assert about.height() >= lines * about.fontMetrics().lineSpacing()
+    assert about.verticalScrollBar().maximum() == 0  # nothing hidden below
+    about.setFocus()
+    qtbot.waitUntil(about.hasFocus)
+    about.selectAll()
+    QTest.keyClicks(about, "A short note")
+    QTest.keyClick(about, Qt.Key.Key_Return)  # Enter ends the edit: one stack step, no new line
+    assert window.session.spec["description"] == "A short note" and "\n" not in about.text()
+    panel.undo_action.trigger()
+    assert window.session.spec["description"] == text and about.text() == text

@@ -215,3 +215,23 @@ def test_csv_exports_every_ticked_run_per_epoch_and_per_batch(make_window, past_
         mine = [float(row["loss"]) for row in batches if row["run"] == r.name]
         assert mine == pytest.approx(list(r.history.series("loss")))
     assert "of 2 runs" in win.statusBar().currentMessage()
+
+
+def test_in_a_1400_px_window_no_runs_header_is_cut_and_hidden_columns_can_be_shown(make_window, past_runs, qtbot):
+    from mnist_studio.gui.runs.rows import COL_HYPER, COLUMNS
+
+    win = make_window()
+    win.resize(1400, 900)
+    win.show()
+    qtbot.wait(50)
+    p = panel_of(win)
+    tree, header = p.tree, p.tree.header()
+    visible = [c for c in range(len(COLUMNS)) if not tree.isColumnHidden(c)]
+    assert COL_HYPER not in visible and len(visible) >= 3
+    for c in visible:  # each visible header has room for its title
+        assert header.sectionSize(c) >= header.fontMetrics().horizontalAdvance(COLUMNS[c]), COLUMNS[c]
+    assert sum(header.sectionSize(c) for c in visible) <= tree.viewport().width()  # no sideways scrolling
+    assert "lr" in item_named(win, "adam faster").toolTip(0)  # the hidden details are in every row's tooltip
+    menu = p.columns_menu()
+    next(a for a in menu.actions() if a.text() == "Hyperparameters").setChecked(True)
+    assert not tree.isColumnHidden(COL_HYPER)

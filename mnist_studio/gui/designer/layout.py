@@ -13,6 +13,7 @@ from PyQt6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxLay
 
 from mnist_studio.gui.designer.editor import PropertyEditor
 from mnist_studio.gui.designer.model import LayerDelegate, LayerStackModel
+from mnist_studio.gui.designer.text_field import WrappingLineEdit
 from mnist_studio.nn.init import DESCRIPTIONS as INIT_DESCRIPTIONS
 from mnist_studio.nn.init import INITIALISERS
 from mnist_studio.nn.layers import LAYER_TYPES
@@ -154,7 +155,7 @@ class DesignerLayout(QWidget):
         self.name_edit = QLineEdit()
         self.name_edit.setObjectName("architectureName")
         self.name_edit.setToolTip("The architecture's name (used for runs and saved files)")
-        self.description_edit = QLineEdit()
+        self.description_edit = WrappingLineEdit()
         self.description_edit.setObjectName("architectureDescription")
         self.description_edit.setPlaceholderText("What this network is for")
         self.init_combo = QComboBox()

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QAction, QKeySequence
-from PyQt6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QSizePolicy,
-                             QSplitter, QToolButton, QTreeWidget, QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu,
+                             QSizePolicy, QSplitter, QToolButton, QTreeWidget, QVBoxLayout, QWidget)
 import pyqtgraph as pg
 
-from mnist_studio.gui.runs.rows import COL_DATE, COLUMNS
+from mnist_studio.gui.runs.rows import COL_ARCH, COL_DATE, COL_HYPER, COL_NAME, COLUMNS
 
 ACTIONS = (  # key, text, tooltip
     ("open", "Open model", "Load this run's trained model into the studio"),
@@ -22,6 +22,9 @@ ACTIONS = (  # key, text, tooltip
     ("delete", "Delete…", "Delete the selected runs and their model files"),
 )
 BUTTONS = (("open", "Open"), ("rerun", "Re-run"), ("csv", "CSV…"), ("delete", "Delete…"))  # key, short text
+
+
+HIDDEN_AT_FIRST = (COL_ARCH, COL_HYPER, COL_DATE)  # the default run name holds the architecture
 
 
 class RunsLayout(QWidget):
@@ -42,6 +45,14 @@ class RunsLayout(QWidget):
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # The dock is about 330 px wide beside the training controls: the architecture, hyperparameters and date
+        # (in every row's tooltip anyway) start hidden so the other headers are not cut off and nothing scrolls
+        # sideways; right-click the header for them.
+        for col in HIDDEN_AT_FIRST:
+            self.tree.setColumnHidden(col, True)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(lambda pos: self.columns_menu().exec(header.mapToGlobal(pos)))
+        header.setToolTip("Right-click to show or hide columns")
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.setToolTip("")
 
@@ -132,3 +143,15 @@ class RunsLayout(QWidget):
         self.splitter.setStretchFactor(1, 1)
         self.tree.setMinimumHeight(60)
         layout.addWidget(self.splitter, 1)
+
+    def columns_menu(self) -> QMenu:
+        """Show or hide any column but the run's name."""
+        menu = QMenu(self)
+        for col, title in enumerate(COLUMNS):
+            if col == COL_NAME:
+                continue
+            act = menu.addAction(title)
+            act.setCheckable(True)
+            act.setChecked(not self.tree.isColumnHidden(col))
+            act.toggled.connect(lambda on, c=col: self.tree.setColumnHidden(c, not on))
+        return menu

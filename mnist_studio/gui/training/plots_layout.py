@@ -183,7 +183,7 @@ class PlotsLayout(QWidget):
         bar.addSpacing(16)
         bar.addWidget(self.log_check)
         bar.addWidget(self.raw_check)
-        self.hint = ElidedLabel("Hover to read values · wheel to zoom · right-click to export")  # gives way first
+        self.hint = ElidedLabel("Hover: values · wheel: zoom · right-click: export")  # gives way first
         self.hint.setStyleSheet("color: #666;")
         self.hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         bar.addWidget(self.hint, 1)
