@@ -60,3 +60,15 @@ def test_smoothing_is_restored_at_relaunch(qtbot, monkeypatch):
     assert plots.smoothing_slider.value() == 15 and plots.smoothing == pytest.approx(0.15)
     assert plots.smoothing_label.text() == "0.15"
     second.close()
+
+
+def test_short_plots_put_their_legends_in_two_columns(qtbot, plots):
+    add(plots, 0.0, 1.0, 50)
+    legend = plots.loss_plot.getPlotItem().legend
+    plots.resize(900, 210)
+    qtbot.wait(20)
+    assert plots.loss_plot.height() < plots.LOW_PLOT and legend.columnCount == 2
+    short = legend.boundingRect().height()
+    plots.resize(900, 500)
+    qtbot.wait(20)
+    assert legend.columnCount == 1 and legend.boundingRect().height() > 1.5 * short

@@ -241,3 +241,14 @@ class PlotsLayout(QWidget):
         lay.setSpacing(2)
         lay.addLayout(bar)
         lay.addWidget(plots, 1)
+
+    LOW_PLOT = 240  # px: below this a one-column legend covers most of the curves
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        """Short plots (the 1024×700 window) lay their legends out in two columns: half as tall."""
+        super().resizeEvent(event)
+        columns = 2 if self.loss_plot.height() < self.LOW_PLOT else 1
+        for w in (self.loss_plot, self.acc_plot):
+            legend = w.getPlotItem().legend
+            if legend is not None and legend.columnCount != columns:
+                legend.setColumnCount(columns)
