@@ -76,7 +76,9 @@ class DrawPanel(QWidget):
         session.inspectImage.connect(self.inspect)
         self.answer.set_threshold(session.threshold)
         session.thresholdChanged.connect(self._on_threshold)
-        session.stateChanged.connect(lambda _state: self._describe_model())  # "being trained now" ends with the run
+        # "being trained now" ends with the run (a bound method: disconnected when this panel goes, unlike a
+        # lambda, and a test's session may outlive the panel)
+        session.stateChanged.connect(self._on_training_state)
         self.set_model(session.model)
 
     # -- layout ----------------------------------------------------------------------------------------------------
@@ -206,6 +208,9 @@ class DrawPanel(QWidget):
 
     def _show_stages_again(self) -> None:
         self.stage_strip.show_stages(getattr(self, "stages", None))
+
+    def _on_training_state(self, _state: str) -> None:
+        self._describe_model()
 
     def _on_threshold(self, value: float) -> None:
         self.answer.set_threshold(value)

@@ -80,10 +80,13 @@ class EvaluatePanel(EvaluateLayout):
         # the threshold is the studio's, shared with the Draw tab's "not sure" line
         self.threshold_slider.setValue(round(session.threshold * 100))
         self.threshold_slider.valueChanged.connect(lambda v: session.set_threshold(v / 100))
-        session.thresholdChanged.connect(lambda t: self.threshold_slider.setValue(round(t * 100)))
+        session.thresholdChanged.connect(self._on_studio_threshold)
         self._set_robustness_status(None)
         self._enter(IDLE, NO_MODEL if session.model is None else self._ready_message())
         self._update_buttons()
+
+    def _on_studio_threshold(self, value: float) -> None:
+        self.threshold_slider.setValue(round(value * 100))
 
     # -- the state -----------------------------------------------------------------------------------------------
     def _enter(self, state: str, note: str = "") -> None:
