@@ -329,3 +329,12 @@ def test_progress_line_counts_epochs_and_shows_the_epochs_running_means():
         assert loss == pytest.approx((960 * 1.0 + 40 * 2.0) / 1000, abs=1e-4)
         progress.on_epoch_end(EpochEnd(done + 1, (done + 1) * 16, 1.04, 0.96, None, None, 1.0, 0.1))
     assert labels == ["1"] * 16 + ["2"] * 16
+
+
+def test_qt_window_options_go_to_qt_and_nowhere_else():
+    from mnist_studio.cli import main, split_qt_options
+
+    assert split_qt_options(["-qwindowgeometry", "1024x700+0+0", "--preset", "lenet", "-style=Fusion"]) == (
+        ["--preset", "lenet"], ["-qwindowgeometry", "1024x700+0+0", "-style=Fusion"])
+    assert split_qt_options(["train", "--preset", "lenet"]) == (["train", "--preset", "lenet"], [])
+    assert main(["presets", "-qwindowgeometry", "800x600"]) == 2  # a command has no window

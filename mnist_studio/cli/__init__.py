@@ -32,7 +32,32 @@ from mnist_studio.cli.common import Parser, UserError
 __all__ = ["UserError", "build_parser", "main"]
 
 
-def no_display(env=None, platform: str | None = None) -> str | None:
+QT_OPTIONS_WITH_VALUE = ("-platform", "-qwindowgeometry", "-qwindowtitle", "-qwindowicon", "-style", "-stylesheet",
+                         "-platformtheme", "-plugin", "-display", "-geometry")
+QT_FLAGS = ("-reverse", "-nograb", "-dograb")
+
+
+def split_qt_options(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(our arguments, Qt's): Qt's own window options (``-qwindowgeometry 1024x700+0+0``, ``-platform offscreen``,
+    ``-style Fusion``...) go to the QApplication, the rest to our parser."""
+    ours, qt = [], []
+    it = iter(argv)
+    for arg in it:
+        name = arg.split("=", 1)[0]
+        if name in QT_OPTIONS_WITH_VALUE:
+            qt.append(arg)
+            if "=" not in arg:
+                value = next(it, None)
+                if value is not None:
+                    qt.append(value)
+        elif arg in QT_FLAGS:
+            qt.append(arg)
+        else:
+            ours.append(arg)
+    return ours, qt
+
+
+def no_display(env=None, platform: str | None = None, qt_args: Sequence[str] = ()) -> str | None:
     """Why the window cannot open here, or None. On Linux, Qt's default platform plugins (xcb, wayland) need a
     display; without one Qt aborts the process (exit 134) with a message about the xcb-cursor library, which
     tells a user nothing. A platform that needs no display (QT_QPA_PLATFORM=offscreen, vnc, ...) is let through."""
@@ -40,20 +65,23 @@ def no_display(env=None, platform: str | None = None) -> str | None:
     platform = sys.platform if platform is None else platform
     if not platform.startswith("linux") or env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
         return None
-    qpa = env.get("QT_QPA_PLATFORM", "").split(":")[0].strip()
+    qpa = env.get("QT_QPA_PLATFORM", "")
+    if "-platform" in qt_args[:-1]:
+        qpa = qt_args[list(qt_args).index("-platform") + 1]
+    qpa = qpa.split(":")[0].strip()
     if qpa and qpa not in ("xcb", "wayland", "wayland-egl"):
         return None
     return ("no display found (DISPLAY and WAYLAND_DISPLAY are not set): the studio needs a desktop session; "
             "headless, use the commands (mnist-studio train/evaluate/predict ..., see --help)")
 
 
-def run_gui(args) -> int:
-    reason = no_display()
+def run_gui(args, qt_args: Sequence[str] = ()) -> int:
+    reason = no_display(qt_args=qt_args)
     if reason:
         raise UserError(reason)
     from mnist_studio.gui.app import run_app
 
-    return run_app(model=args.model, preset=args.preset, spec=args.spec)
+    return run_app(model=args.model, preset=args.preset, spec=args.spec, qt_args=qt_args)
 
 
 def pytorch_guide_note() -> str:
@@ -93,9 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from mnist_studio.nn.spec import SpecError
 
     try:
-        args = build_parser().parse_args(argv)
+        ours, qt_args = split_qt_options(sys.argv[1:] if argv is None else argv)
+        args = build_parser().parse_args(ours)
         if args.command is None:
-            return run_gui(args)
+            return run_gui(args, qt_args)
+        if qt_args:
+            raise UserError(f"{qt_args[0]} is an option of the studio's window, not of '{args.command}'")
         if args.command == "summary" and not (args.model or args.preset or args.spec):
             raise UserError("give --preset NAME, --spec FILE.json or a model file")
         return args.func(args)

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import sys
+from typing import Sequence
 
 from mnist_studio.gui.names import APP_NAME, ORG_NAME
 
 
-def make_app():
-    """The QApplication (created once), with names that QSettings and QStandardPaths use for their folders."""
+def make_app(qt_args: Sequence[str] = ()):
+    """The QApplication (created once), with names that QSettings and QStandardPaths use for their folders.
+    ``qt_args``: Qt's own options from the command line (``-qwindowgeometry 1024x700+0+0``, ``-style Fusion``)."""
     from PyQt6.QtWidgets import QApplication
 
     app = QApplication.instance()
     if app is None:
-        app = QApplication(sys.argv[:1])
+        app = QApplication(sys.argv[:1] + list(qt_args))
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORG_NAME)
     app.setApplicationDisplayName(APP_NAME)
@@ -23,9 +25,10 @@ def make_app():
     return app
 
 
-def run_app(model: str | None = None, preset: str | None = None, spec: str | None = None) -> int:
+def run_app(model: str | None = None, preset: str | None = None, spec: str | None = None,
+            qt_args: Sequence[str] = ()) -> int:
     """Open the main window (with a model file, a preset or an architecture file if given) and run until closed."""
-    app = make_app()
+    app = make_app(qt_args)
     from mnist_studio.gui.main_window import MainWindow
 
     win = MainWindow()

@@ -62,13 +62,15 @@ def test_smoothing_is_restored_at_relaunch(qtbot, monkeypatch):
     second.close()
 
 
-def test_short_plots_put_their_legends_in_two_columns(qtbot, plots):
+def test_small_plots_trade_the_legend_box_for_a_key_in_the_title(qtbot, plots):
     add(plots, 0.0, 1.0, 50)
-    legend = plots.loss_plot.getPlotItem().legend
+    item = plots.loss_plot.getPlotItem()
     plots.resize(900, 210)
     qtbot.wait(20)
-    assert plots.loss_plot.height() < plots.LOW_PLOT and legend.columnCount == 2
-    short = legend.boundingRect().height()
+    assert not item.legend.isVisible()
+    title = item.titleLabel.text
+    assert title.startswith("Loss") and "smoothed" in title and "train" in title and "val" in title
+    assert "#ff7f0e" in title  # the train curve's colour
     plots.resize(900, 500)
     qtbot.wait(20)
-    assert legend.columnCount == 1 and legend.boundingRect().height() > 1.5 * short
+    assert item.legend.isVisible() and item.titleLabel.text == "Loss"

@@ -174,10 +174,10 @@ class DrawPanel(QWidget):
         top = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         self._top = top
         top.addWidget(left_box, 0)
-        top.addSpacing(10)
+        top.addSpacing(8)
         top.addLayout(right, 1)
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(8, 6, 8, 6)
+        outer.setContentsMargins(4, 6, 4, 6)
         outer.setSpacing(4)
         outer.addLayout(top, 0)
         outer.addWidget(title_label("Why: every layer's activations for this digit"))

@@ -212,7 +212,7 @@ class SaliencyView(pg.GraphicsLayoutWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("saliencyView")
-        self.setMinimumSize(200, 150)
+        self.setMinimumSize(180, 150)
         self.setMaximumHeight(220)
         self.ci.setContentsMargins(2, 2, 2, 2)
         self.ci.addLabel("network input", row=0, col=0, size="9pt")

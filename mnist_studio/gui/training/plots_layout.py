@@ -242,13 +242,36 @@ class PlotsLayout(QWidget):
         lay.addLayout(bar)
         lay.addWidget(plots, 1)
 
-    LOW_PLOT = 240  # px: below this a one-column legend covers most of the curves
+    SMALL_PLOT = (300, 240)  # px (width, height): below either, the legend box would cover most of the curves
 
     def resizeEvent(self, event) -> None:  # noqa: N802
-        """Short plots (the 1024×700 window) lay their legends out in two columns: half as tall."""
+        """Small plots (the 1024×700 window) trade the legend box for a coloured key in the title line."""
         super().resizeEvent(event)
-        columns = 2 if self.loss_plot.height() < self.LOW_PLOT else 1
-        for w in (self.loss_plot, self.acc_plot):
-            legend = w.getPlotItem().legend
-            if legend is not None and legend.columnCount != columns:
-                legend.setColumnCount(columns)
+        small = self.loss_plot.width() < self.SMALL_PLOT[0] or self.loss_plot.height() < self.SMALL_PLOT[1]
+        for w, title, short in ((self.loss_plot, "Loss", "Loss"), (self.acc_plot, "Accuracy", "Acc.")):
+            item = w.getPlotItem()
+            if item.legend is None or item.legend.isVisible() != small:
+                continue
+            item.legend.setVisible(not small)
+            item.setTitle(self._key_title(item, short) if small else title, size="10pt" if small else "11pt")
+
+    @staticmethod
+    def _key_title(item: pg.PlotItem, title: str) -> str:
+        """"Loss — smoothed ● train ■ val", each name in its curve's colour; the faint raw-batch curve needs no key
+        and past runs keep theirs in the hover read-out (the title must fit a 200 px plot)."""
+        marks = {"o": "●", "s": "■"}
+        short = {"smoothed": "smoothed", "batch (smoothed)": "smoothed", "train (epoch)": "train",
+                 "validation (epoch)": "val"}
+        keys = []
+        for sample, label in item.legend.items:
+            if label.text not in short:
+                continue
+            opts = sample.item.opts
+            symbol = opts.get("symbol")
+            if symbol in marks:
+                colour = pg.mkBrush(opts.get("symbolBrush")).color().name()
+            else:
+                colour = pg.mkPen(opts.get("pen")).color().name()
+            keys.append(f"<span style='color:{colour}; font-size:8pt'>{marks.get(symbol, '—')}&nbsp;"
+                        f"{short[label.text]}</span>")
+        return f"{title}&nbsp; " + " ".join(keys)
