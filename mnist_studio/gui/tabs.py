@@ -11,8 +11,34 @@ with the page, not the scroll area around it.
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QSize, Qt
+from PyQt6.QtCore import QEvent, QSize, Qt
 from PyQt6.QtWidgets import QFrame, QScrollArea, QSplitter, QTabWidget, QWidget
+
+
+class _PageHolder(QWidget):
+    """Holds a page in its scroll area without a layout. A scroll area makes a page with word-wrapped labels (a
+    layout with height-for-width) as tall as its *preferred* height for the width, so the Draw tab scrolled even
+    in a 1600×1000 window; through the holder it sees only the page's minimum size and gives it the rest."""
+
+    def __init__(self, page: QWidget) -> None:
+        super().__init__()
+        self.page = page
+        page.setParent(self)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return self.page.minimumSizeHint().expandedTo(self.page.minimumSize())
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return self.page.sizeHint()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        self.page.setGeometry(self.rect())
+        super().resizeEvent(event)
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:  # the page's minimum changed: tell the scroll area
+            self.updateGeometry()
+        return super().event(event)
 
 
 class ScrollingTabs(QTabWidget):
@@ -21,7 +47,9 @@ class ScrollingTabs(QTabWidget):
         area.setObjectName(f"{page.objectName() or 'page'}Scroll")
         area.setWidgetResizable(True)
         area.setFrameShape(QFrame.Shape.NoFrame)
-        area.setWidget(page)
+        holder = _PageHolder(page)
+        area.setWidget(holder)
+        page.show()
         return area
 
     def addTab(self, page: QWidget, *args) -> int:  # noqa: N802 (Qt's name)
@@ -32,7 +60,8 @@ class ScrollingTabs(QTabWidget):
 
     def widget(self, index: int) -> QWidget | None:
         area = super().widget(index)
-        return area.widget() if isinstance(area, QScrollArea) else area
+        holder = area.widget() if isinstance(area, QScrollArea) else None
+        return holder.page if isinstance(holder, _PageHolder) else area
 
     def currentWidget(self) -> QWidget | None:  # noqa: N802
         return self.widget(self.currentIndex())

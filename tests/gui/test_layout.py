@@ -42,8 +42,9 @@ def test_minimum_size_fits_the_smallest_window_and_nothing_resizes_it(qtbot, win
         settle(qtbot)
         assert (window.width(), window.height()) == SMALLEST, window.tabs.tabText(i)
         page = window.tabs.widget(i)
-        area = page.parentWidget().parentWidget()
-        assert isinstance(area, QScrollArea)
+        area = page.parentWidget()
+        while not isinstance(area, QScrollArea):
+            area = area.parentWidget()
         assert page.width() <= area.viewport().width(), f"{window.tabs.tabText(i)} needs a horizontal scroll bar"
     for dock in window.findChildren(QDockWidget):
         dock.show()

@@ -151,7 +151,8 @@ class DrawPanel(QWidget):
         self.saliency_mode.setToolTip("\n".join([*SALIENCY_MODES.values(), "", MAX_POOL_TIES]))
         self.saliency_mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.saliency_mode.setMinimumContentsLength(8)  # fits the narrow (1024 px window) answer column
-        self.saliency_mode.currentIndexChanged.connect(lambda _i: self.refresh(final=True))
+        # index -1: the combo is being destroyed with the panel (its model cleared), nothing to refresh
+        self.saliency_mode.currentIndexChanged.connect(lambda i: self.refresh(final=True) if i >= 0 else None)
         self.saliency_help = QLabel(SALIENCY_MODES["gradient"])
         self.saliency_help.setWordWrap(True)
         self.saliency_help.setToolTip(MAX_POOL_TIES)
