@@ -71,11 +71,12 @@ class DatasetPanel(QWidget):
         self.mine.hide()
         top = QVBoxLayout()  # the title has the full width above its buttons: a narrow tab does not squeeze it
         top.addWidget(self.title)
-        row = QHBoxLayout()
-        for b in (self.shuffle_button, self.mine_button, self.open_button, self.embedded_button):
-            row.addWidget(b)
-        row.addStretch(1)
-        top.addLayout(row)
+        for pair in ((self.shuffle_button, self.mine_button), (self.open_button, self.embedded_button)):
+            row = QHBoxLayout()  # two rows of two: four buttons side by side need more than a narrow tab
+            for button in pair:
+                row.addWidget(button)
+            row.addStretch(1)
+            top.addLayout(row)
         mine_row = QHBoxLayout()  # My handwriting's own buttons, under the title, only while it is shown
         mine_row.addWidget(self.mine)
         mine_row.addStretch(1)
