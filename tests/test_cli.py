@@ -290,7 +290,7 @@ def test_train_help_shows_every_default():
     assert rc == 0
     text = " ".join(stdout.split())  # argparse wraps the help: join it into one line
     for option, default in (("--epochs", "3"), ("--batch-size", "64"), ("--lr", "0.001"), ("--seed", "0"),
-                            ("--val-size", "5000"), ("--limit", "all"), ("--augment", "off"),
+                            ("--val-size", "5000"), ("--limit", "all"), ("--augment", "none"),
                             ("--loss", "cross_entropy"), ("--optimizer", "adam"), ("--momentum", "0.9")):
         start = re.compile(re.escape(option) + r"[ ,]").search(text, text.index("options:")).start()
         segment = text[start:start + 600]
