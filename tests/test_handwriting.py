@@ -112,3 +112,16 @@ def test_stroke_file_written_by_the_store_is_json_with_labels(tmp_path):
     data = json.loads((tmp_path / "e.json").read_text())
     assert data[0]["label"] == 7 and data[0]["strokes"][1] == [[60, 140], [180, 140]]
     write_stroke_file(tmp_path / "f.json", read_stroke_file(tmp_path / "e.json"))
+
+
+def test_an_entry_announcing_a_huge_array_is_refused_before_reading(tmp_path):
+    """The store reads through the checked .npz reader: a header promising terabytes is refused, not allocated."""
+    path = tmp_path / FILE_NAME
+    HandwritingStore(path).add(SEVEN, 7)
+    header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000,), }"
+    header = header + " " * (63 - (10 + len(header)) % 64) + "\n"
+    npy = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + b"\0" * 64
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr("bomb.npy", npy)
+    with pytest.raises(HandwritingError, match="not a readable examples file"):
+        HandwritingStore(path).load()

@@ -31,10 +31,12 @@ from mnist_studio.data.idx import DatasetError
 from mnist_studio.data.strokes import Stroke, StrokeDigit, parse_stroke_text, read_stroke_file, stroke_images, \
     write_stroke_file
 from mnist_studio.fileio import atomic_write
+from mnist_studio.npzread import read_npz
 
 FORMAT = "mnist-studio-handwriting"
 FORMAT_VERSION = 1
 FILE_NAME = "my-handwriting.npz"
+MAX_FILE_BYTES = 256 * 2**20  # far above any person's examples (~1 KB each); refuses bombs before reading
 SOURCES = ("corrected", "confirmed", "guided", "imported")
 
 
@@ -74,8 +76,8 @@ class HandwritingStore:
             return HandwritingError(f"{path}: {why}; the file was left as it is and your examples start empty")
 
         try:
-            with np.load(path, allow_pickle=False) as z:
-                arrays = {k: z[k] for k in z.files}
+            # the checked reader: zip directory and .npy headers before anything is allocated (no zip bombs)
+            arrays = read_npz(path, max_bytes=MAX_FILE_BYTES)
         except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
             raise bad(f"not a readable examples file ({e})") from None
         if str(arrays.get("format", "")) != FORMAT:
