@@ -21,6 +21,7 @@ holds what they share. This module builds the parser and turns every user error 
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from typing import Sequence
@@ -89,15 +90,17 @@ def pytorch_guide_note() -> str:
     from mnist_studio.resources import guide_path
 
     where = guide_path()
-    return ("Coming from PyTorch or Keras? BatchNorm momentum, weight decay, Adam vs AdamW, RMSprop's rho, 'same' "
-            "padding, layout, the final Softmax, initialisation and inputs differ: see 'Coming from PyTorch or "
-            f"Keras' in {where if where else 'docs/coming-from-pytorch.md'} (also Help › Coming from PyTorch or "
-            "Keras in the studio).")
+    # laid out by hand (the parser keeps these lines): argparse's wrapping would break the path at a hyphen
+    return ("Coming from PyTorch or Keras? BatchNorm momentum, weight decay, Adam vs AdamW,\n"
+            "RMSprop's rho, 'same' padding, layout, the final Softmax, initialisation and inputs\n"
+            "differ: see 'Coming from PyTorch or Keras' in\n"
+            f"  {where if where else 'docs/coming-from-pytorch.md'}\n"
+            "(also Help › Coming from PyTorch or Keras in the studio).")
 
 
 def build_parser() -> Parser:
     p = Parser(prog="mnist-studio", description="Design, train and inspect neural networks on MNIST.",
-               epilog=pytorch_guide_note())
+               epilog=pytorch_guide_note(), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"mnist-studio {__version__}")
     arch = p.add_mutually_exclusive_group()
     arch.add_argument("--model", help="open the studio with this trained model (.npz)")

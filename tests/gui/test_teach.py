@@ -128,7 +128,7 @@ def test_a_damaged_examples_file_is_refused_with_a_message(qtbot, small_model):
     assert isinstance(store, HandwritingStore)
 
 
-def test_my_handwriting_on_the_dataset_tab(qtbot, tmp_path):
+def test_my_handwriting_on_the_dataset_tab(qtbot, tmp_path, monkeypatch):
     session = StudioSession()
     store = session.handwriting()
     for i, d in enumerate(odd_hand(3, seed=1)):
@@ -152,7 +152,19 @@ def test_my_handwriting_on_the_dataset_tab(qtbot, tmp_path):
     assert len(store) == 5 and panel.stats.train_counts[7] == 2  # the view followed
     assert panel.mine.export_file(tmp_path / "mine.json")
     (tmp_path / "bad.json").write_text("[]")
+    from mnist_studio.gui import dialogs
+
+    warned = []
+    class Box:  # what show_warning returns, as far as the import uses it
+        def setObjectName(self, name):
+            self.name = name
+
+    monkeypatch.setattr(dialogs, "show_warning", lambda parent, title, text: warned.append((title, text)) or Box())
     assert not panel.mine.import_file(tmp_path / "bad.json") and len(store) == 5
+    assert len(warned) == 1 and "bad.json" in warned[0][1] and "Nothing was added" in warned[0][1]
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)  # the damaged file is named in a dialog
+    assert not panel.mine.import_file(tmp_path / "deep.json") and len(store) == 5
+    assert len(warned) == 2 and "deep.json" in warned[1][1]
     assert panel.mine.import_file(tmp_path / "mine.json") and len(store) == 10
     panel.mine_button.click()
     assert panel.shown_dataset is session.dataset
