@@ -120,8 +120,8 @@ class Optimizer:
 
 
 DECAY_ALL = Param("decay_all", "bool", False, "Decay biases too: apply weight decay to every array, biases and "
-                  "BatchNorm's scale and shift included, as PyTorch does to every parameter given to the optimizer. "
-                  "Off: only weight matrices and kernels decay.", label="Decay biases too")
+                  "the scale and shift of BatchNorm layers included, as PyTorch does to every parameter given to "
+                  "the optimizer. Off: only weight matrices and kernels decay.", label="Decay biases too")
 
 
 class SGD(Optimizer):

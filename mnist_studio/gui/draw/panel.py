@@ -11,34 +11,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PyQt6.QtCore import Qt, QTimer, pyqtSignal
-from PyQt6.QtWidgets import QBoxLayout, QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PyQt6.QtCore import QTimer, pyqtSignal
+from PyQt6.QtWidgets import QBoxLayout, QWidget
 
 from mnist_studio.data.idx import DatasetError
 from mnist_studio.data.images import read_image
 from mnist_studio.data.picture import LOW_CONFIDENCE, Reading, digit_ink_stages, preprocess_picture, read_picture
 from mnist_studio.data.preprocess import Stages, preprocess_strokes
 from mnist_studio.gui import dialogs
-from mnist_studio.gui.draw.pad import CANVAS, PEN_WIDTH, DrawingPad
+from mnist_studio.gui.draw.pad import CANVAS, PEN_WIDTH
+from mnist_studio.gui.draw.layout import SALIENCY_MODES, build_draw_panel
 from mnist_studio.gui.draw.picture_view import PictureShown
-from mnist_studio.gui.draw.teach import TeachBox
-from mnist_studio.gui.draw.views import ActivationsView, AnswerView, PictureResults, SaliencyView, StageStrip
-from mnist_studio.gui.labels import title_label
 from mnist_studio.nn.explain import Explainer
 from mnist_studio.studio.activations import layer_groups
 from mnist_studio.studio.scales import normalise_signed
 
 LIVE_INTERVAL_MS = 66  # ≤ 15 updates per second while a stroke is being drawn
-SALIENCY_MODES = {
-    "gradient": "Gradient: where more ink would raise (red) or lower (blue) the answer's score",
-    "gradient × input": "Gradient × input: which of the drawn pixels speak for (red) or against (blue) the answer",
-    "occlusion": "Occlusion: how much the answer's probability drops when a 6×6 patch is hidden (slower; "
-                 "updated at the end of each stroke)",
-}
-# what a PyTorch user may notice in the gradient maps (docs/coming-from-pytorch.md)
-MAX_POOL_TIES = ("Max pooling sends the gradient to the first of exactly equal inputs (row-major), as PyTorch does; "
-                 "values equal only mathematically can differ in the last bit after BLAS, so a gradient map may "
-                 "light a neighbouring pixel instead of PyTorch's.")
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm *.pbm);;All files (*)"
 
 
@@ -89,103 +77,7 @@ class DrawPanel(QWidget):
         everything is visible without scrolling. In a narrower area (the 1024×700 window) the answer column goes
         below the pad rather than over it, and the tab scrolls (see ``resizeEvent``).
         """
-        self.pad = DrawingPad()
-        self.pad.setFixedSize(304, 304)
-        clear = QPushButton("Clear")
-        clear.setObjectName("clearButton")
-        clear.setToolTip("Clear the pad (Delete, Escape or right-click on the pad)")
-        clear.clicked.connect(self.clear)
-        undo = QPushButton("Undo stroke")
-        undo.setObjectName("undoStrokeButton")
-        undo.setToolTip("Remove the last stroke (Ctrl+Z on the pad)")
-        undo.clicked.connect(self.pad.undo)
-        open_btn = QPushButton("Image…")
-        open_btn.setObjectName("classifyImageButton")
-        open_btn.setToolTip("Classify the digits in a picture file (or drop the file on the pad)")
-        open_btn.clicked.connect(self.open_image_dialog)
-        buttons = QHBoxLayout()
-        for b in (clear, undo, open_btn):
-            buttons.addWidget(b)
-        self.clear_button, self.undo_button, self.open_button = clear, undo, open_btn
-        self.caption = QLabel("")
-        self.caption.setObjectName("drawCaption")
-        self.caption.setWordWrap(True)
-        self.caption.setStyleSheet("color: #555;")
-        self.stage_strip = StageStrip()
-
-        left = QVBoxLayout()
-        left.setSpacing(4)
-        left.addWidget(title_label("Draw a digit"))
-        left.addWidget(self.pad)
-        left.addLayout(buttons)
-        self.teach = TeachBox(self)
-        left.addWidget(self.teach)
-        left.addWidget(self.caption)
-        left.addWidget(title_label("What the network sees"))
-        left.addWidget(self.stage_strip)
-        self.results = PictureResults()
-        self.results.selected.connect(self.select_picture_digit)
-        self.results_title = title_label("Digits in the picture (click one)")
-        left.addWidget(self.results_title)
-        left.addWidget(self.results)
-        left.addStretch(1)
-        left_box = QWidget()
-        left_box.setLayout(left)
-        left_box.setFixedWidth(self.pad.width() + 12)
-        self._left_box = left_box
-        left.setContentsMargins(0, 0, 0, 0)
-
-        self.answer = AnswerView()
-        self.model_label = QLabel("")
-        self.model_label.setObjectName("drawModelLabel")
-        self.model_label.setWordWrap(True)
-        self.model_label.setStyleSheet("color: #555;")
-        self.answer.side.addWidget(self.model_label)
-
-        self.saliency_view = SaliencyView()
-        self.saliency_mode = QComboBox()
-        self.saliency_mode.setObjectName("saliencyMode")
-        for name, tip in SALIENCY_MODES.items():
-            self.saliency_mode.addItem(name)
-            self.saliency_mode.setItemData(self.saliency_mode.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
-        self.saliency_mode.setToolTip("\n".join([*SALIENCY_MODES.values(), "", MAX_POOL_TIES]))
-        self.saliency_mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.saliency_mode.setMinimumContentsLength(8)  # fits the narrow (1024 px window) answer column
-        # index -1: the combo is being destroyed with the panel (its model cleared), nothing to refresh
-        self.saliency_mode.currentIndexChanged.connect(lambda i: self.refresh(final=True) if i >= 0 else None)
-        self.saliency_help = QLabel(SALIENCY_MODES["gradient"])
-        self.saliency_help.setWordWrap(True)
-        self.saliency_help.setToolTip(MAX_POOL_TIES)
-        self.saliency_help.setStyleSheet("color: #555; font-size: 11px;")
-        head = QHBoxLayout()
-        head.addWidget(title_label("Why: saliency"))
-        head.addStretch(1)
-        head.addWidget(self.saliency_mode)
-
-        right = QVBoxLayout()
-        right.setSpacing(4)
-        right.addWidget(title_label("The answer"))
-        right.addWidget(self.answer, 0)
-        right.addLayout(head)
-        right.addWidget(self.saliency_view, 1)
-        right.addWidget(self.saliency_help)
-
-        self.activations = ActivationsView()
-
-        top = QBoxLayout(QBoxLayout.Direction.LeftToRight)
-        self._top = top
-        top.addWidget(left_box, 0)
-        top.addSpacing(8)
-        top.addLayout(right, 1)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(4, 6, 4, 6)
-        outer.setSpacing(4)
-        outer.addLayout(top, 0)
-        outer.addWidget(title_label("Why: every layer's activations for this digit"))
-        outer.addWidget(self.activations, 1)
-        self.results.hide()
-        self.results_title.hide()
-        self.activations.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        build_draw_panel(self)
 
     SIDE_BY_SIDE = 660  # px: the full pad column (316) and the answer column (300) with margins
     COMPACT = 460  # px: a 208 px pad and 44 px stage tiles beside a narrower answer column

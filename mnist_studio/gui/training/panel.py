@@ -15,18 +15,13 @@ import copy
 import json
 
 import numpy as np
-from PyQt6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, QTimer
-from PyQt6.QtWidgets import QSplitter, QVBoxLayout, QWidget
+from PyQt6.QtCore import QCoreApplication, QEvent, QObject, QThread, QTimer
 
 from mnist_studio.data.datasets import to_float
 from mnist_studio.gui.session import StudioSession
 from mnist_studio.gui.training import notices
-from mnist_studio.gui.training.banner import Banner
-from mnist_studio.gui.training.controls import TrainingControls
-from mnist_studio.gui.training.plots import TrainingPlots
 from mnist_studio.gui.training.progress import format_duration
-from mnist_studio.gui.training.digit_strip import DigitStrip
-from mnist_studio.gui.training.weights_view import WeightsView
+from mnist_studio.gui.training.tab_layout import build_training_tab
 from mnist_studio.gui.training.worker import (BatchPacket, RunFinished, RunStarted, Snapshot, TrainingWorker,
                                               TrainJob)
 from mnist_studio.nn.model import Model
@@ -56,32 +51,7 @@ class TrainingPanel(QObject):
         self._closed = False
         self._actions: dict = {}
 
-        self.controls = TrainingControls()
-        self.plots = TrainingPlots()
-        self.strip = DigitStrip(session)
-        self.weights = WeightsView(probe=self._probe_images)
-        self.banner = Banner()
-        # what Start and "+1 epoch" will do when the model shown is not the designer's network (see _update_notice)
-        self.notice = Banner(name="modelNotice")
-        self.tab = QWidget()
-        self.tab.setObjectName("trainingTab")
-        curves = QWidget()  # the curves with the test strip under them
-        curves_lay = QVBoxLayout(curves)
-        curves_lay.setContentsMargins(0, 0, 0, 0)
-        curves_lay.setSpacing(2)
-        curves_lay.addWidget(self.plots, 1)
-        curves_lay.addWidget(self.strip)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(curves)
-        split.addWidget(self.weights)
-        split.setStretchFactor(0, 11)
-        split.setStretchFactor(1, 9)
-        split.setChildrenCollapsible(False)
-        lay = QVBoxLayout(self.tab)
-        lay.setContentsMargins(6, 6, 6, 4)
-        lay.addWidget(self.banner)
-        lay.addWidget(self.notice)
-        lay.addWidget(split, 1)
+        build_training_tab(self, session)  # controls, plots, strip, weights, banners and the tab holding them
 
         self._job: TrainJob | None = None  # the run in progress or the last run
         self._gui_model: Model | None = None  # the GUI-thread copy we gave the session
