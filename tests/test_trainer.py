@@ -251,10 +251,6 @@ def test_a_runs_record_is_a_snapshot_of_its_trainer(mnist):
     assert len(rec.history.epochs) == 1 and len(rec.history.series("loss")) == 10
     assert rec.spec == spec and rec.spec is not spec
     assert final_metrics(RunHistory()) == {}
-    from mnist_studio.training.events import SettingChanged
-
-    with pytest.raises(ValueError, match="momentum"):
-        RunHistory().add_change(SettingChanged(1, 0.1, "momentum", 0.5))
 
 
 def test_recorded_live_changes_replay_at_the_same_batches(mnist):

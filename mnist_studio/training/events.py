@@ -65,8 +65,9 @@ class SettingChanged:
 
     step: int  # optimizer steps taken before the change
     epoch: float  # progress in epochs where it took effect
-    setting: str  # what changed: "lr"
-    value: float  # its new value
+    setting: str  # what changed: "lr", "momentum", "beta1", "weight_decay", "augment", "batch_size", ...
+    value: float | str  # its new value (the augmentation's name; a whole number for the batch size)
+    previous: float | str | None = None  # the value before the change
 
 
 @dataclass

@@ -45,6 +45,9 @@ class RunHistory:
     batches: dict[str, GrowingArray] = field(default_factory=lambda: {k: GrowingArray() for k in SERIES})
     epochs: list[dict[str, Any]] = field(default_factory=list)
     lr_changes: list[dict[str, float]] = field(default_factory=list)  # {"step", "epoch", "lr"}
+    # the other live changes, in the order they took effect: {"step", "epoch", "setting", "value", "previous"}
+    # (records from before them have none)
+    setting_changes: list[dict[str, Any]] = field(default_factory=list)
     # each fit of the run in order: {"epochs" (asked for; None = the configured ones), "start_step", "end_step",
     # "status"}; with the live changes, what a re-run replays (training/replay.py)
     fits: list[dict[str, Any]] = field(default_factory=list)
@@ -59,10 +62,15 @@ class RunHistory:
         self.epochs.append(e.to_dict())
 
     def add_change(self, e: SettingChanged) -> None:
-        """Record a live change (a new live setting adds its own list beside ``lr_changes``, saved the same way)."""
-        if e.setting != "lr":
-            raise ValueError(f"no record is kept for live changes of {e.setting!r}")
-        self.lr_changes.append({"step": e.step, "epoch": e.epoch, "lr": e.value})
+        """Record a live change: the learning rate's in ``lr_changes`` (as records always had them), the others in
+        ``setting_changes``."""
+        if e.setting == "lr":
+            self.lr_changes.append({"step": e.step, "epoch": e.epoch, "lr": e.value})
+            return
+        if not isinstance(e.setting, str) or not e.setting or not isinstance(e.value, (int, float, str)):
+            raise ValueError(f"not a live change that can be recorded: {e!r}")
+        self.setting_changes.append({"step": e.step, "epoch": e.epoch, "setting": e.setting, "value": e.value,
+                                     "previous": e.previous})
 
     def series(self, name: str) -> np.ndarray:
         return self.batches[name].view()
@@ -74,6 +82,7 @@ class RunHistory:
             "batches": {k: [float(v) for v in self.batches[k].view()[::stride]] for k in SERIES},
             "epochs": self.epochs,
             "lr_changes": self.lr_changes,
+            "setting_changes": self.setting_changes,
             "fits": self.fits,
             "status": self.status,
             "message": self.message,
@@ -110,6 +119,8 @@ class RunHistory:
                 raise JsonError(f"learning-rate change {i + 1} must be an object, got {type(c).__name__}")
             h.lr_changes.append({"step": get_int(c, "step", lo=0, hi=2**53), "epoch": get_float(c, "epoch"),
                                  "lr": get_float(c, "lr")})
+        for i, c in enumerate(get_list(d, "setting_changes", [])):
+            h.setting_changes.append(_setting_change(c, i))
         for i, f in enumerate(get_list(d, "fits", [])):
             if not isinstance(f, dict):
                 raise JsonError(f"fit record {i + 1} must be an object, got {type(f).__name__}")
@@ -121,3 +132,22 @@ class RunHistory:
             h.fits.append(fit)
         h.status, h.message = get_str(d, "status", "", max_len=100), get_str(d, "message", "")
         return h
+
+
+def _setting_change(c: Any, i: int) -> dict[str, Any]:
+    """A recorded live change other than the learning rate, checked: a number or a short name for the values."""
+    if not isinstance(c, dict):
+        raise JsonError(f"setting change {i + 1} must be an object, got {type(c).__name__}")
+    out: dict[str, Any] = {"step": get_int(c, "step", lo=0, hi=2**53), "epoch": get_float(c, "epoch"),
+                           "setting": get_str(c, "setting", max_len=100)}
+    for key in ("value", "previous"):
+        v = c.get(key)
+        if key == "previous" and v is None:
+            out[key] = None
+        elif isinstance(v, str):
+            out[key] = get_str(c, key, max_len=100)
+        elif type(v) is int:
+            out[key] = get_int(c, key, lo=0, hi=2**53)
+        else:
+            out[key] = get_float(c, key)  # JsonError naming the value for anything else
+    return out

@@ -1,9 +1,10 @@
 """Replaying a recorded run: the same fits, stopped at the same steps, with the same live changes at the same batches.
 
 A run in the studio is rarely one uninterrupted fit: the user stops it, continues it with "+1 epoch" (which may
-warm-restart a cosine schedule), changes the learning rate while it trains. The run's history records each fit
-(``history.fits``: the epochs asked for and the step it ended at) and each live change (``history.lr_changes``:
-the step before which it took effect). Together with the run's configuration (as it was when the run started:
+warm-restart a cosine schedule), changes the learning rate, momentum, weight decay, augmentation or batch size while
+it trains. The run's history records each fit (``history.fits``: the epochs asked for and the step it ended at) and
+each live change (``history.lr_changes`` and ``history.setting_changes``: the step before which it took effect; a
+batch size's is the first step of the epoch it took effect at). Together with the run's configuration (as it was when the run started:
 the schedule's length is its planned epochs) and seed, that is everything the run did, so a re-run that replays
 them reproduces the run batch for batch. A record from before fits were kept replays as one fit of its epochs.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mnist_studio.training.commands import Command, SetLearningRate
+from mnist_studio.training.commands import Command, SetLearningRate, command_for
 from mnist_studio.training.history import RunHistory
 
 
@@ -39,6 +40,12 @@ class ReplayPlan:
                 for f in history.fits if "end_step" in f]
         changes = [(int(c["step"]), SetLearningRate(float(c["lr"]))) for c in history.lr_changes
                    if "step" in c and "lr" in c]
+        for c in history.setting_changes:
+            try:
+                changes.append((int(c["step"]), command_for(c["setting"], c["value"])))
+            except (KeyError, TypeError, ValueError):  # a setting this version cannot change: replayed without it
+                continue
+        changes.sort(key=lambda sc: sc[0])  # stable: same-step changes keep their recorded order
         return cls(fits or [FitPlan(None)], changes)
 
     def end_step(self, configured: int, per_epoch: int) -> int:
