@@ -17,6 +17,7 @@ from mnist_studio.nn.init import INITIALISERS
 from mnist_studio.nn.losses import DESCRIPTIONS as LOSS_HELP
 from mnist_studio.nn.losses import LOSSES
 from mnist_studio.nn.optim import OPTIMIZER_TYPES, SCHEDULES, optimizer_settings
+from mnist_studio.gui.training.knobs import LIVE_STATES, live_widgets
 from mnist_studio.gui.training.progress import ProgressView
 from mnist_studio.gui.training.setting_fields import setting_field
 from mnist_studio.gui.training.spinboxes import LogSpinBox, PowerOfTwoSpinBox
@@ -138,6 +139,12 @@ class TrainingControls(QWidget):
         self.batch_size = PowerOfTwoSpinBox()
         self.batch_size.setObjectName("batchSizeSpin")
         self.batch_size.setRange(1, 4096)
+        self.batch_size.setKeyboardTracking(False)  # one change once the number is typed (a live one is a command)
+        self.batch_note = QLabel()  # a batch size changed while training waits for the next epoch: said here
+        self.batch_note.setObjectName("batchSizeNote")
+        self.batch_note.setWordWrap(True)
+        self.batch_note.setStyleSheet("color: #8a5a00;")
+        self.batch_note.hide()
         self.batch_size.setToolTip("Images per gradient step. Small: noisy, many steps; large: smooth, fewer steps "
                                    "(raise the learning rate with it). Arrows double or halve.")
         self.epochs = QSpinBox()
@@ -201,6 +208,7 @@ class TrainingControls(QWidget):
         data_box = QGroupBox("Data")
         f = QFormLayout(data_box)
         f.addRow("Batch size", self.batch_size)
+        f.addRow(self.batch_note)
         f.addRow("Epochs", self.epochs)
         f.addRow("Validation", self.val_size)
         f.addRow("Train images", self.limit)
@@ -350,13 +358,17 @@ class TrainingControls(QWidget):
         self.pause_button.setEnabled(active or self._state == "starting")
         self.stop_button.setEnabled(active or self._state == "starting")
         self.more_button.setEnabled(idle and self._can_continue)
+        # while training, the knobs that take effect live stay enabled (knobs.py); the others wait for the next run
+        live = live_widgets(self, self.optimizer.currentData()) if self._state in LIVE_STATES else []
         for w in self._fields:
-            w.setEnabled(idle)
+            w.setEnabled(idle or any(w is x for x in live))
         self.lr.setEnabled(self._state != "stopping")
+        if self._state not in LIVE_STATES:
+            self.batch_note.hide()
         own = {p.name for p in OPTIMIZER_TYPES[self.optimizer.currentData()].schema}
         for name, field in self.settings.items():
             self._opt_form.setRowVisible(field, name in own)
-            field.setEnabled(idle and name in own)
+            field.setEnabled((idle or any(field is x for x in live)) and name in own)
         sched = self.schedule.currentData()
         self._opt_form.setRowVisible(self.step_epochs, sched == "step")
         self._opt_form.setRowVisible(self.gamma, sched == "step")

@@ -4,6 +4,7 @@ a continuation restarts the schedule: the texts only (the panel decides when to 
 
 from __future__ import annotations
 
+from mnist_studio.data.augmentations import AUGMENTATIONS
 from mnist_studio.training import ScheduleRestart
 
 MORE_TIP = "Continue the last run for one more epoch (same weights and optimizer state)"
@@ -36,3 +37,33 @@ def more_tip(run_name: str, trained_from: str, schedule: str) -> str:
 def warm_restart(r: ScheduleRestart, min_factor: float) -> str:
     return (f"<b>The cosine schedule had ended</b> (the rate had glided down to {min_factor * r.lr:g}): it restarts "
             f"from lr {r.lr:g} at epoch {r.start:.4g} and glides down again by epoch {r.end:.4g} (a warm restart).")
+
+
+SETTING_NAMES = {"momentum": "momentum", "beta1": "β1", "beta2": "β2", "rho": "ρ", "eps": "ε",
+                 "weight_decay": "weight decay", "augment": "augment", "batch_size": "batch size"}
+
+
+def setting_value(setting: str, value) -> str:
+    """A live setting's value as the controls show it (weight decay 0 is "off", an augmentation its title)."""
+    if value is None:
+        return "?"
+    if setting == "augment":
+        return AUGMENTATIONS[value][0] if value in AUGMENTATIONS else str(value)
+    if setting == "weight_decay" and value == 0:
+        return "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def setting_change(setting: str, previous, value) -> str:
+    """A live change as its curve marker says it: ``momentum 0.9 → 0.5``."""
+    name = SETTING_NAMES.get(setting, setting)
+    if previous is None:
+        return f"{name} → {setting_value(setting, value)}"
+    return f"{name} {setting_value(setting, previous)} → {setting_value(setting, value)}"
+
+
+def batch_size_pending(size: int) -> str:
+    return (f"Batch size {size} from the next epoch: the epoch in progress keeps its batches (its order was drawn "
+            "when it started).")

@@ -20,6 +20,7 @@ from PyQt6.QtCore import QCoreApplication, QEvent, QObject, QThread, QTimer
 from mnist_studio.data.datasets import to_float
 from mnist_studio.gui.session import StudioSession
 from mnist_studio.gui.training import notices
+from mnist_studio.gui.training.knobs import LIVE_STATES, LiveKnobs
 from mnist_studio.gui.training.progress import format_duration
 from mnist_studio.gui.training.tab_layout import build_training_tab
 from mnist_studio.gui.training.worker import (BatchPacket, RunFinished, RunStarted, Snapshot, TrainingWorker,
@@ -68,6 +69,9 @@ class TrainingPanel(QObject):
         c.stopRequested.connect(self.stop)
         c.moreRequested.connect(self.one_more_epoch)
         c.lrEdited.connect(self._on_lr_edited)
+        self.knobs = LiveKnobs(c, self.plots, session.status, send=lambda command: self.worker.send(command),
+                               is_live=lambda: self.state in LIVE_STATES and self.worker is not None,
+                               spec=lambda: self._job.spec if self._job is not None else None)
         session.specChanged.connect(self._on_spec)
         session.modelChanged.connect(self._on_model)
         session.weightsUpdated.connect(self._on_weights_updated)
@@ -351,6 +355,8 @@ class TrainingPanel(QObject):
         if e.setting == "lr":
             self.plots.mark_lr(e.epoch, e.value)
             self.session.status.emit(f"Learning rate set to {e.value:g} at epoch {e.epoch:.2f}")
+        else:
+            self.knobs.took_effect(e)
 
     def _on_snapshot(self, s: Snapshot) -> None:
         if self._gui_model is not None and self.session.model is self._gui_model:
@@ -374,7 +380,7 @@ class TrainingPanel(QObject):
             self.strip.show_probabilities(r.strip)
             self.weights.source_label.setText(f"{record.name} · {r.end.status}")  # no longer "· training"
         self._can_continue = True
-        self.controls.progress.finish(r.end.status, record.duration, r.end.step)
+        self.controls.progress.finish(r.end.status, record.duration, r.end.step, r.end.epoch)
         self._set_state("idle")
         if r.end.status == "diverged":
             self.banner.show_message(

@@ -16,6 +16,7 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, QObject, Qt, QTimer
 from PyQt6.QtWidgets import QWidget
 
+from mnist_studio.gui.training.notices import setting_change
 from mnist_studio.gui.training.plots_layout import (DEFAULT_SMOOTHING, OVERLAY_COLORS, TRAIN_COLOR, VAL_COLOR,
                                                     Overlay, PlotsLayout, Series, long_series)
 from mnist_studio.training import EpochEnd
@@ -36,6 +37,8 @@ class TrainingPlots(PlotsLayout):
         self._loss_ema, self._acc_ema = EmaSmoother(self.smoothing), EmaSmoother(self.smoothing)
         self.epochs: list[EpochEnd] = []
         self.lr_markers: list[tuple[float, float, pg.InfiniteLine]] = []
+        # the other live changes: (epoch, the changes' labels there, line); changes at one batch share a line
+        self.setting_markers: list[tuple[float, list[str], pg.InfiniteLine]] = []
         self.overlays: list[Overlay] = []
         self._dirty = False
         self._total_epochs = 3.0
@@ -58,9 +61,9 @@ class TrainingPlots(PlotsLayout):
             s.clear()
         self._loss_ema, self._acc_ema = EmaSmoother(self.smoothing), EmaSmoother(self.smoothing)
         self.epochs = []
-        for _, _, line in self.lr_markers:
+        for _, _, line in self.lr_markers + self.setting_markers:
             self.loss_plot.getPlotItem().removeItem(line)
-        self.lr_markers = []
+        self.lr_markers, self.setting_markers = [], []
         for item in (self.loss_raw, self.loss_line, self.acc_raw, self.acc_line, self.loss_train_ep, self.loss_val_ep,
                      self.acc_train_ep, self.acc_val_ep):
             item.setData([], [])
@@ -101,6 +104,29 @@ class TrainingPlots(PlotsLayout):
         line.setToolTip(f"learning rate set to {lr:g} at epoch {epoch:.2f}")
         self.loss_plot.getPlotItem().addItem(line, ignoreBounds=True)
         self.lr_markers.append((epoch, lr, line))
+
+    def mark_change(self, epoch: float, setting: str, previous, value) -> None:
+        """Another live change (momentum, weight decay, augmentation, batch size): a dotted vertical line labelled
+        with what changed (``momentum 0.9 → 0.5``); changes made before the same batch share one line."""
+        label = setting_change(setting, previous, value)
+        for at, labels, line in self.setting_markers:
+            if at == epoch:
+                labels.append(label)
+                line.label.setFormat("\n".join(labels))
+                line.setToolTip(self._change_tip(epoch, labels))
+                return
+        line = pg.InfiniteLine(pos=epoch, angle=90, movable=False,
+                               pen=pg.mkPen((150, 90, 20), width=1.2, style=Qt.PenStyle.DotLine),
+                               label=label,
+                               labelOpts={"position": (0.9, 0.72, 0.54)[len(self.setting_markers) % 3],
+                                          "color": (120, 70, 10), "fill": (255, 255, 255, 210)})
+        line.setToolTip(self._change_tip(epoch, [label]))
+        self.loss_plot.getPlotItem().addItem(line, ignoreBounds=True)
+        self.setting_markers.append((epoch, [label], line))
+
+    @staticmethod
+    def _change_tip(epoch: float, labels: list[str]) -> str:
+        return f"set while training, from epoch {epoch:.2f}: " + "; ".join(labels)
 
     def set_overlays(self, records: list) -> None:
         """Draw these past runs (RunRecord) behind the live one, each in its own colour, named in the legends."""
@@ -143,6 +169,8 @@ class TrainingPlots(PlotsLayout):
             self.add_epoch(e)
         for change in history.lr_changes:
             self.mark_lr(float(change.get("epoch", 0.0)), float(change.get("lr", 0.0)))
+        for c in history.setting_changes:
+            self.mark_change(float(c["epoch"]), c["setting"], c.get("previous"), c["value"])
         self.flush()
 
     # -- read-back (tests, hover) ----------------------------------------------------------------------------------

@@ -42,7 +42,8 @@ class ProgressView(QWidget):
         self._total_steps = 1
         self._per_epoch = 1
         self._epochs_total = 0
-        self._batch_size = 1
+        self._images_per_step = 1.0
+        self._epoch_start = 0  # the step the epoch in progress started at
         self._rate = 0.0
         self._t0 = time.perf_counter()
         self._shown = 0.0
@@ -59,13 +60,15 @@ class ProgressView(QWidget):
 
     def begin(self, e: FitBegin, start_step: int, batch_size: int) -> None:
         """A fit starts at ``start_step`` and trains up to ``e.end_step`` (possibly mid-epoch: a run stopped at
-        epoch 0.08 continues to 1.08); both bars count the run's steps."""
+        epoch 0.08 continues to 1.08); both bars count the run's steps (recounted when a batch-size change made
+        an epoch's steps another number)."""
         per = max(e.batches_per_epoch, 1)
         self._per_epoch = per
         self._start_step = start_step
+        self._epoch_start = start_step - start_step % per
         self._total_steps = max(e.end_step, start_step, 1)
         self._epochs_total = -(-self._total_steps // per)
-        self._batch_size = batch_size
+        self._images_per_step = e.train_size / per if e.train_size else float(batch_size)
         self._rate = 0.0
         self._t0 = time.perf_counter()
         done = start_step % per
@@ -81,6 +84,14 @@ class ProgressView(QWidget):
     def update(self, e: BatchEnd) -> None:
         """Show the newest batch; at most ~4 times a second (each change repaints the dock), except an epoch's
         last batch."""
+        self._epoch_start = e.step - e.batch
+        if e.batches_per_epoch != self._per_epoch:  # a batch-size change: the epochs left have another step count
+            old, new = max(self._per_epoch, 1), max(e.batches_per_epoch, 1)
+            left = max(self._total_steps - self._epoch_start, 0)
+            self._total_steps = self._epoch_start + (left * new * 2 + old) // (2 * old)
+            self._images_per_step *= old / new
+            self._per_epoch = new
+            self.overall_bar.setRange(0, self._total_steps)
         now = time.perf_counter()
         if now - self._shown < UPDATE_INTERVAL and e.batch != e.batches_per_epoch:
             return
@@ -92,19 +103,21 @@ class ProgressView(QWidget):
         self.overall_bar.setValue(min(e.step, self._total_steps))
         rate = e.samples_per_second
         self._rate = rate if self._rate == 0 else 0.7 * self._rate + 0.3 * rate
-        left = max(self._total_steps - e.step, 0) * self._batch_size / max(self._rate, 1e-9)
+        left = max(self._total_steps - e.step, 0) * self._images_per_step / max(self._rate, 1e-9)
         elapsed = time.perf_counter() - self._t0
         self.rate_label.setText(f"{self._rate:,.0f} images/s · ETA {format_duration(left)} · "
                                 f"elapsed {format_duration(elapsed)}")
 
-    def finish(self, status: str, seconds: float, step: int | None = None) -> None:
-        """The fit ended at ``step`` (the bars show where, also mid-epoch)."""
+    def finish(self, status: str, seconds: float, step: int | None = None, epoch: float | None = None) -> None:
+        """The fit ended at ``step``, ``epoch`` (the bars show where, also mid-epoch)."""
         if step is not None:
             per = max(self._per_epoch, 1)
-            self.epoch_bar.setValue(step % per if step % per or step == 0 else per)
+            done = step - self._epoch_start
+            self.epoch_bar.setValue(done if 0 < done <= per else step % per if step % per or step == 0 else per)
             self.overall_bar.setValue(min(step, self._total_steps))
         elif status == "finished":
             self.epoch_bar.setValue(self.epoch_bar.maximum())
             self.overall_bar.setValue(self.overall_bar.maximum())
-        self.epoch_bar.setFormat(f"{status} at epoch {step / max(self._per_epoch, 1):.4g}" if step else status)
+        at = epoch if epoch is not None else (step or 0) / max(self._per_epoch, 1)
+        self.epoch_bar.setFormat(f"{status} at epoch {at:.4g}" if step else status)
         self.rate_label.setText(f"{status} after {format_duration(seconds)} of training")
