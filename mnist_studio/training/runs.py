@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
 from mnist_studio.jsonread import as_dict, as_float, as_str, get_dict, get_float, get_str
+from mnist_studio.training.checkpoints import Checkpoint, index_from_json
 from mnist_studio.training.config import TrainConfig
 from mnist_studio.training.history import RunHistory
 
@@ -63,6 +64,8 @@ class RunRecord:
     dataset: str = "MNIST"
     id: str = field(default_factory=new_run_id)
     model_path: str | None = None  # the saved model file, once persisted
+    # moments of the run to go back to (training/checkpoints.py): the index is saved here, the weights beside it
+    checkpoints: list[Checkpoint] = field(default_factory=list, repr=False)
 
     def val_accuracy(self) -> float | None:
         """The run's final validation accuracy: its metrics, else the last epoch that measured one (a run stopped
@@ -86,7 +89,7 @@ class RunRecord:
             "id": self.id, "name": self.name, "created": self.created, "spec": self.spec,
             "config": self.config.to_dict(), "history": self.history.to_dict(), "status": self.status,
             "message": self.message, "metrics": self.metrics, "duration": self.duration, "dataset": self.dataset,
-            "model_path": self.model_path,
+            "model_path": self.model_path, "checkpoints": [c.to_dict() for c in self.checkpoints],
         }
 
     @classmethod
@@ -107,6 +110,7 @@ class RunRecord:
             created=get_float(d, "created", 0.0, lo=0.0, hi=LATEST_TIME),
             dataset=get_str(d, "dataset", "MNIST", max_len=1000), id=get_str(d, "id", "", max_len=64) or new_run_id(),
             model_path=None if model_path is None else get_str(d, "model_path", max_len=4096),
+            checkpoints=index_from_json(d.get("checkpoints")),  # none in a record from before checkpoints
         )
 
 

@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from mnist_studio import jsonread
 from mnist_studio.fileio import atomic_write_text
 from mnist_studio.nn.model import Model
 from mnist_studio.nn.modelfile import LoadedModel, load_model, save_model
+from mnist_studio.training import checkpoints as ckpt
 from mnist_studio.training.runs import RunRecord
 
 FORMAT = "mnist-studio-run"
@@ -65,6 +67,11 @@ class RunStore:
     def model_path(self, run_id: str) -> Path:
         self._check_id(run_id)
         return self.folder / f"{run_id}.npz"
+
+    def checkpoints_path(self, run_id: str) -> Path:
+        """The run's checkpoint weights (training/checkpoints.py), beside its JSON and model."""
+        self._check_id(run_id)
+        return self.folder / f"{run_id}.ckpt.npz"
 
     @staticmethod
     def _check_id(run_id: str) -> None:
@@ -110,13 +117,28 @@ class RunStore:
                 raise RunStoreError(f"cannot save the model of run '{record.name}' in {self.folder}: "
                                     f"{_reason(e)}") from None
             record.model_path = str(model_file)
+        ckpt_file = self.checkpoints_path(record.id)
+        new_ckpt = False
+        in_memory = [c for c in record.checkpoints if c.state is not None]
         try:
+            if in_memory:  # (a record read back holds only the index: its file stays as it is)
+                new_ckpt = not ckpt_file.exists()
+                try:
+                    ckpt.save_checkpoints(ckpt_file, in_memory)
+                except OSError as e:
+                    raise RunStoreError(f"cannot save the checkpoints of run '{record.name}' in {self.folder}: "
+                                        f"{_reason(e)}") from None
+                record.checkpoints = in_memory
             self._write_json(record, "save")
         except RunStoreError:
             if new_model:
                 model_file.unlink(missing_ok=True)
                 record.model_path = None
+            if new_ckpt:
+                ckpt_file.unlink(missing_ok=True)
             raise
+        # the weights are on disk now: the record keeps only their index (load_checkpoints reads them back)
+        record.checkpoints = [c.without_state() for c in record.checkpoints]
         return record
 
     def rename(self, run_id: str, name: str) -> RunRecord:
@@ -131,7 +153,7 @@ class RunStore:
 
     def delete(self, run_id: str) -> None:
         """Remove a run's JSON and model. The JSON goes first: a half-finished delete never lists a broken run."""
-        for path in (self.json_path(run_id), self.model_path(run_id)):
+        for path in (self.json_path(run_id), self.model_path(run_id), self.checkpoints_path(run_id)):
             try:
                 path.unlink(missing_ok=True)
             except OSError as e:
@@ -171,6 +193,8 @@ class RunStore:
         model_file = path.with_suffix(".npz")
         has_model = bool(record.model_path) and model_file.exists()
         record.model_path = str(model_file) if has_model else None
+        if not path.with_suffix(".ckpt.npz").exists():
+            record.checkpoints = []  # the checkpoint file is gone (or never was): the run is still listed
         return record, bool(data.get("model_path")) and not has_model
 
     def get(self, run_id: str) -> RunRecord:
@@ -213,6 +237,19 @@ class RunStore:
         if not record.model_path:
             raise RunStoreError(f"run '{record.name}' has no saved model")
         return load_model(record.model_path)
+
+    def load_checkpoints(self, record: RunRecord) -> list[ckpt.Checkpoint]:
+        """The run's checkpoints with their weights (an empty list for a run that kept none, e.g. one recorded
+        before checkpoints existed); raises RunStoreError naming the file and the reason."""
+        if all(c.state is not None for c in record.checkpoints):
+            return list(record.checkpoints)  # still in memory (not saved, or no checkpoints)
+        path = self.checkpoints_path(record.id)
+        try:
+            return ckpt.load_checkpoints(path, record.checkpoints)
+        except OSError as e:
+            raise RunStoreError(f"cannot read {path}: {_reason(e)}") from None
+        except (ValueError, EOFError, zipfile.BadZipFile) as e:
+            raise RunStoreError(f"{path} is damaged: {e}") from None
 
     # -- export ----------------------------------------------------------------------------------------------------
     def export_csv(self, record: RunRecord | list[RunRecord], path: str | Path, per_batch: bool = False) -> int:

@@ -35,6 +35,7 @@ from mnist_studio.nn.model import Model
 from mnist_studio.nn.spec import validate
 from mnist_studio.training import (BatchEnd, Callback, Command, EpochEnd, FitBegin, FitEnd, SettingChanged, StopToken,
                                    TrainConfig, Trainer)
+from mnist_studio.training.checkpoints import CheckpointCollector
 from mnist_studio.training.commands import CommandQueue
 from mnist_studio.studio.weights import DEAD_PROBE_IMAGES, DeadUnits, LayerStats, dead_relu_units, weight_stats
 from mnist_studio.training.replay import ReplayPlan
@@ -222,6 +223,7 @@ class TrainingWorker(QObject):
         self.commands = CommandQueue()  # the run's live changes, also those sent before its trainer exists
         self.duration = 0.0  # seconds of training over every fit of this run, pauses excluded
         self._forwarder: _Forwarder | None = None
+        self._checkpoints: CheckpointCollector | None = None  # the run's moments to go back to (time travel)
         self._requested.connect(self._serve)
 
     # -- called from the GUI thread ----------------------------------------------------------------------------------
@@ -270,7 +272,8 @@ class TrainingWorker(QObject):
         trainer = Trainer(model, splits, job.config, commands=self.commands)
         src = splits.val_x if len(splits.val_x) else splits.train_x
         self._forwarder = _Forwarder(self, trainer, to_float(src[:DEAD_PROBE_IMAGES]))
-        trainer.callbacks = [self._forwarder]
+        self._checkpoints = CheckpointCollector(model)
+        trainer.callbacks = [self._forwarder, self._checkpoints]
         return trainer
 
     def _fit(self, request: FitRequest) -> None:
@@ -294,6 +297,7 @@ class TrainingWorker(QObject):
         job = self.job
         record = record_of(trainer, job.spec, name=job.name, run_id=job.run_id, created=job.created,
                            dataset=job.dataset.name, duration=self.duration)
+        record.checkpoints = list(self._checkpoints.checkpoints)  # copies of weights, never changed: shareable
         self.finished.emit(RunFinished(job, end, record, trainer.model.state_dict(), stats, fwd.strip(force=True)))
 
     def _replay(self, trainer: Trainer, fwd: _Forwarder, request: FitRequest) -> FitEnd:
