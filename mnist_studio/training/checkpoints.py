@@ -125,21 +125,23 @@ class CheckpointCollector(Callback):
         self.per_epoch = max(e.batches_per_epoch, 1)
         self._due = first_epoch_steps(self.per_epoch)
         if e.start_step == 0 and not self.checkpoints:
-            self.keep(0, None)  # the untrained start: where "watch it learn" begins
+            self.keep(0, 0.0, None)  # the untrained start: where "watch it learn" begins
 
     def on_batch_end(self, e: BatchEnd) -> None:
-        if e.step in self._due:
-            self.keep(e.step, None)
+        if e.step in self._due and e.epoch < 1.0:
+            self.keep(e.step, e.epoch, None)
 
     def on_epoch_end(self, e: EpochEnd) -> None:
-        self.keep(e.step, e.val_accuracy)
+        self.keep(e.step, float(e.epoch), e.val_accuracy)
 
     def on_fit_end(self, e: FitEnd) -> None:
         if e.status == "stopped" and (not self.checkpoints or self.checkpoints[-1].step != e.step):
-            self.keep(e.step, None)  # where the user stopped (a diverged run's weights went back: not a moment)
+            self.keep(e.step, e.epoch, None)  # where the user stopped (a diverged run's weights went back: not a moment)
 
-    def keep(self, step: int, val_accuracy: float | None) -> None:
-        point = Checkpoint(int(step), step / self.per_epoch, None if val_accuracy is None else float(val_accuracy),
+    def keep(self, step: int, epoch: float, val_accuracy: float | None) -> None:
+        """A checkpoint of the model as it is now (``epoch``: the run's progress, as its events count it: the
+        batch size may change between epochs)."""
+        point = Checkpoint(int(step), float(epoch), None if val_accuracy is None else float(val_accuracy),
                            self.model.state_dict())
         kept = [c for c in self.checkpoints if c.step != point.step]  # a stop at an epoch end: the epoch's wins
         self.checkpoints = thin(kept + [point], self.budget)
