@@ -53,6 +53,8 @@ class StudioSession(QObject):
     drawingChanged = pyqtSignal(object)  # 28×28 float32 | None: what the Draw tab's network sees now (live)
     handwritingChanged = pyqtSignal()  # the user's examples ("My handwriting") were added to or deleted
     thresholdChanged = pyqtSignal(float)  # the confidence below which an answer is "not sure" (0-1)
+    weightHistory = pyqtSignal(object, str)  # (WeightHistory copy, run name): the running run's history so far
+    runChosen = pyqtSignal(object)  # RunRecord: the one run selected in the Runs panel
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -138,6 +140,15 @@ class StudioSession(QObject):
 
     def record_run(self, record) -> None:
         self.runRecorded.emit(record)
+
+    def publish_weight_history(self, history, run_name: str) -> None:
+        """The training worker's latest copy of the run's weight and gradient history (with each snapshot)."""
+        if history is not None:
+            self.weightHistory.emit(history, run_name)
+
+    def choose_run(self, record) -> None:
+        """The Runs panel's selection is this one run (views of a run's own records follow it)."""
+        self.runChosen.emit(record)
 
     def set_overlays(self, records: list) -> None:
         self.overlaysChanged.emit(list(records))

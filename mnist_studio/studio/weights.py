@@ -16,6 +16,7 @@ import numpy as np
 from mnist_studio.nn.layers import shape_str
 from mnist_studio.nn.model import Model
 from mnist_studio.studio.scales import nice_limit, symmetric_limit
+from mnist_studio.training.weight_history import dead_share  # one definition: the history counts them the same way
 
 HISTOGRAM_BINS = 41
 DEAD_PROBE_IMAGES = 128  # a unit counts as dead when silent for every probe image: too few would overstate it
@@ -105,14 +106,6 @@ def weight_stats(model: Model, bins: int = HISTOGRAM_BINS) -> list[WeightStats]:
             mean_abs=float(np.mean(np.abs(w))) if w.size else 0.0, counts=counts, edges=edges,
         ))
     return out
-
-
-def dead_share(activation: np.ndarray) -> tuple[int, int]:
-    """(dead units, units) of one ReLU output: a unit (the last axis: a neuron or a channel) is dead when it is 0
-    for every image and every position of the batch."""
-    a = np.asarray(activation)
-    alive = (a > 0).reshape(-1, a.shape[-1]).any(axis=0)
-    return int(alive.size - np.count_nonzero(alive)), int(alive.size)
 
 
 def dead_relu_units(model: Model, probe: np.ndarray) -> list[DeadUnits]:

@@ -19,6 +19,7 @@ from mnist_studio.jsonread import as_dict, as_float, as_str, get_dict, get_float
 from mnist_studio.training.checkpoints import Checkpoint, index_from_json
 from mnist_studio.training.config import TrainConfig
 from mnist_studio.training.history import RunHistory
+from mnist_studio.training.weight_history import WeightHistory, read_weight_history
 
 if TYPE_CHECKING:
     from mnist_studio.training.trainer import Trainer
@@ -66,6 +67,7 @@ class RunRecord:
     model_path: str | None = None  # the saved model file, once persisted
     # moments of the run to go back to (training/checkpoints.py): the index is saved here, the weights beside it
     checkpoints: list[Checkpoint] = field(default_factory=list, repr=False)
+    weight_history: WeightHistory | None = None  # histograms over time (training/weight_history.py), when recorded
 
     def val_accuracy(self) -> float | None:
         """The run's final validation accuracy: its metrics, else the last epoch that measured one (a run stopped
@@ -90,6 +92,7 @@ class RunRecord:
             "config": self.config.to_dict(), "history": self.history.to_dict(), "status": self.status,
             "message": self.message, "metrics": self.metrics, "duration": self.duration, "dataset": self.dataset,
             "model_path": self.model_path, "checkpoints": [c.to_dict() for c in self.checkpoints],
+            **({"weight_history": self.weight_history.to_dict()} if self.weight_history is not None else {}),
         }
 
     @classmethod
@@ -111,6 +114,7 @@ class RunRecord:
             dataset=get_str(d, "dataset", "MNIST", max_len=1000), id=get_str(d, "id", "", max_len=64) or new_run_id(),
             model_path=None if model_path is None else get_str(d, "model_path", max_len=4096),
             checkpoints=index_from_json(d.get("checkpoints")),  # none in a record from before checkpoints
+            weight_history=read_weight_history(d),
         )
 
 

@@ -93,7 +93,7 @@ class RunStore:
         # The model is stored by file name, so the folder can be moved or synced as a whole.
         data["model_path"] = Path(record.model_path).name if record.model_path else None
         try:
-            atomic_write_text(self.json_path(record.id), json.dumps(data, indent=1) + "\n")
+            atomic_write_text(self.json_path(record.id), _dumps(data) + "\n")
         except OSError as e:
             raise RunStoreError(f"cannot {what} run '{record.name}' in {self.folder}: {_reason(e)}") from None
 
@@ -261,6 +261,16 @@ class RunStore:
         except OSError as e:
             raise RunStoreError(f"cannot write {path}: {_reason(e)}") from None
         return rows
+
+
+def _dumps(data: dict) -> str:
+    """The record as indented JSON, but its weight history (thousands of small counts) on one line: indented, each
+    count would take a line of its own and the file three times the room."""
+    compact = data.pop("weight_history", None)
+    text = json.dumps(data, indent=1)
+    if compact is None:
+        return text
+    return text[:-2] + ',\n "weight_history": ' + json.dumps(compact, separators=(",", ":")) + "\n}"
 
 
 def metrics_csv(records: RunRecord | list[RunRecord], per_batch: bool = False) -> tuple[str, int]:

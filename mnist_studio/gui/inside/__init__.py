@@ -8,6 +8,8 @@
   convolution's patch × kernel + bias, a Dense unit's largest contributions);
 - **Gradient check** (``gradCheckDock``): every layer's backward pass against numerical gradients, side by side,
   and why training uses backprop (both timed on one batch);
+- **Weight history** (a tab after Training, ``weightHistory``): per trainable array its weights' or gradients'
+  histograms over training time as a heatmap, and the dead-ReLU share, live and for a run picked in the Runs panel;
 
 ``install(window)`` adds them and registers their background threads' shutdown as close hooks. Every view takes its
 model from the session and redraws on ``modelChanged``/``weightsUpdated``, so whatever moves the studio to other
@@ -23,8 +25,9 @@ from mnist_studio.gui.inside.counterfactual import CounterfactualPanel
 from mnist_studio.gui.inside.feature_map import FeatureMapPanel
 from mnist_studio.gui.inside.gradcheck import GradCheckPanel
 from mnist_studio.gui.inside.one_value import OneValuePanel
+from mnist_studio.gui.inside.weight_history import WeightHistoryPanel
 
-__all__ = ["CounterfactualPanel", "FeatureMapPanel", "GradCheckPanel", "OneValuePanel", "install"]
+__all__ = ["CounterfactualPanel", "FeatureMapPanel", "GradCheckPanel", "OneValuePanel", "WeightHistoryPanel", "install"]
 
 # (panel class, dock title, dock objectName, attribute of the window that keeps the panel)
 PANELS = (
@@ -47,6 +50,18 @@ def install(window) -> None:
         dock.visibilityChanged.connect(lambda _v: readable_dock_tabs(window))  # (the tab bar exists by then)
     if runs is not None:
         runs.raise_()
+    install_history_tab(window)
+
+
+def install_history_tab(window) -> WeightHistoryPanel:
+    """The weight history is wide (training time across): a tab of its own, right after Training."""
+    panel = WeightHistoryPanel(window.session)
+    tabs = window.tabs
+    after = next((i + 1 for i in range(tabs.count()) if tabs.tabText(i) == "Training"), tabs.count())
+    tabs.insertTab(after, panel, "Weight history")
+    window.weight_history = panel
+    window.close_hooks.append(panel.shutdown)
+    return panel
 
 
 def readable_dock_tabs(window) -> None:

@@ -55,6 +55,7 @@ class RunsPanel(RunsLayout):
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.itemChanged.connect(self._item_changed)
         self.tree.itemSelectionChanged.connect(self._update_buttons)
+        self.tree.itemSelectionChanged.connect(self._choose)
         for key, slot in (("open", self.open_selected), ("rerun", self.rerun_selected),
                           ("csv", lambda: self.export_selected(False)),
                           ("csv_batches", lambda: self.export_selected(True)),
@@ -255,6 +256,11 @@ class RunsPanel(RunsLayout):
         self._put(record)  # shows the name actually kept
         if self._overlay_ids and record.id in self._overlay_ids:
             self._overlay_ids = []  # the plots label overlays by name: send them again
+
+    def _choose(self) -> None:
+        record = self._one()
+        if record is not None:
+            self.session.choose_run(record)
 
     def _update_buttons(self) -> None:
         has = bool(self.selected_records())

@@ -363,6 +363,7 @@ class TrainingPanel(QObject):
             self.session.update_weights(s.state)
             self.weights.set_stats(s.stats)
             self.strip.show_probabilities(s.strip)
+            self.session.publish_weight_history(s.history, self._job.name if self._job else "")
 
     def _on_lr_edited(self, lr: float) -> None:
         if self.state in ("starting", "running", "paused") and self.worker is not None:

@@ -37,10 +37,13 @@ from mnist_studio.training import (BatchEnd, Callback, Command, EpochEnd, FitBeg
                                    TrainConfig, Trainer)
 from mnist_studio.training.checkpoints import CheckpointCollector
 from mnist_studio.training.commands import CommandQueue
-from mnist_studio.studio.weights import DEAD_PROBE_IMAGES, DeadUnits, LayerStats, dead_relu_units, weight_stats
+from mnist_studio.studio.weights import (DEAD_PROBE_IMAGES, DeadUnits, LayerStats, dead_relu_units, layer_label,
+                                         weight_stats)
 from mnist_studio.training.replay import ReplayPlan
 from mnist_studio.training.runs import RunRecord, new_run_id, record_of
 from mnist_studio.training.teststrip import strip_probabilities
+from mnist_studio.training.weight_history import WeightHistory
+from mnist_studio.training.weight_recorder import WeightHistoryRecorder
 
 BATCH_INTERVAL = 1 / 10  # seconds between two batch packets (the plots redraw twice a second anyway)
 SNAPSHOT_INTERVAL = 1.0  # seconds between two weight snapshots (each costs the GUI a redraw of the weight views)
@@ -48,6 +51,7 @@ SNAPSHOT_BUDGET = 0.02  # share of training time copying the weights may take
 STATS_BUDGET = 0.005  # share of training time the weight statistics may take
 DEAD_BUDGET = 0.005  # share for the dead-unit probe (a forward pass)
 STRIP_BUDGET = 0.01  # share for reading the test strip (a forward pass of 24 images: ~10 ms for lenet)
+HISTORY_BUDGET = 0.01  # share for the weight history's samples (training/weight_recorder.py); None: no limit
 
 
 @dataclass
@@ -99,6 +103,7 @@ class Snapshot:
     stats: LayerStats
     step: int
     strip: np.ndarray | None = None  # the test strip's probabilities with these weights
+    history: WeightHistory | None = None  # a copy of the run's weight and gradient history so far
 
 
 @dataclass
@@ -188,7 +193,7 @@ class _Forwarder(Callback):
         state = self.trainer.model.state_dict()
         # a big model's copy (and the GUI's load of it) costs more: space the snapshots out to keep it ~2 %
         self.last_snapshot = now + max(0.0, (time.perf_counter() - t0) / SNAPSHOT_BUDGET - SNAPSHOT_INTERVAL)
-        self.w.snapshot.emit(Snapshot(state, stats, self.trainer.step, self.strip()))
+        self.w.snapshot.emit(Snapshot(state, stats, self.trainer.step, self.strip(), self.w.weight_history()))
 
     def strip(self, force: bool = False) -> np.ndarray | None:
         """The test strip read with the current weights (24 images, one forward pass in evaluation mode), when its
@@ -224,6 +229,7 @@ class TrainingWorker(QObject):
         self.duration = 0.0  # seconds of training over every fit of this run, pauses excluded
         self._forwarder: _Forwarder | None = None
         self._checkpoints: CheckpointCollector | None = None  # the run's moments to go back to (time travel)
+        self._recorder: WeightHistoryRecorder | None = None  # the run's weight and gradient history
         self._requested.connect(self._serve)
 
     # -- called from the GUI thread ----------------------------------------------------------------------------------
@@ -241,6 +247,10 @@ class TrainingWorker(QObject):
         self._requested.emit(None)
 
     # -- in the worker's thread --------------------------------------------------------------------------------------
+    def weight_history(self) -> WeightHistory | None:
+        """A copy of the run's weight history so far, for another thread."""
+        return self._recorder.history.copy() if self._recorder is not None else None
+
     @pyqtSlot(object)
     def _serve(self, request: FitRequest | None) -> None:
         if request is None:
@@ -271,9 +281,11 @@ class TrainingWorker(QObject):
         model = Model(job.spec, seed=job.config.seed, init=job.config.init)
         trainer = Trainer(model, splits, job.config, commands=self.commands)
         src = splits.val_x if len(splits.val_x) else splits.train_x
-        self._forwarder = _Forwarder(self, trainer, to_float(src[:DEAD_PROBE_IMAGES]))
+        probe = to_float(src[:DEAD_PROBE_IMAGES])
+        self._forwarder = _Forwarder(self, trainer, probe)
+        self._recorder = WeightHistoryRecorder(model, probe, label=layer_label, budget=HISTORY_BUDGET)
         self._checkpoints = CheckpointCollector(model)
-        trainer.callbacks = [self._forwarder, self._checkpoints]
+        trainer.callbacks = [self._recorder, self._forwarder, self._checkpoints]  # (a snapshot holds the newest sample)
         return trainer
 
     def _fit(self, request: FitRequest) -> None:
@@ -298,6 +310,7 @@ class TrainingWorker(QObject):
         record = record_of(trainer, job.spec, name=job.name, run_id=job.run_id, created=job.created,
                            dataset=job.dataset.name, duration=self.duration)
         record.checkpoints = list(self._checkpoints.checkpoints)  # copies of weights, never changed: shareable
+        record.weight_history = self.weight_history()
         self.finished.emit(RunFinished(job, end, record, trainer.model.state_dict(), stats, fwd.strip(force=True)))
 
     def _replay(self, trainer: Trainer, fwd: _Forwarder, request: FitRequest) -> FitEnd:

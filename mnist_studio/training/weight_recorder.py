@@ -1,0 +1,153 @@
+"""Taking a run's :class:`~mnist_studio.training.weight_history.WeightHistory` while it trains: a trainer callback.
+
+After the batches that fall on the history's grid (``points_per_epoch`` a run, every epoch end among them) it counts
+every trainable array's weights and gradient magnitudes (the gradients of that batch, still in the model's buffers
+after the optimizer's step) and the dead ReLU units on a fixed probe batch (one forward pass in evaluation mode, up
+to the last ReLU). It runs in the training thread, between two batches, like every callback.
+
+Its cost is held to ``budget`` of the training time: it measures what a sample takes against the batches between
+two samples, and when the samples cost more it halves the grid (the history keeps every other sample so far), so a
+big network is simply sampled less often. For LeNet a sample is about 2 % of the time between two samples at 16
+points an epoch (the probe's forward pass is most of it), so the grid settles at 8 an epoch under the 1 % budget.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Callable
+
+import numpy as np
+
+from mnist_studio.nn.model import Model
+from mnist_studio.training.events import BatchEnd, Callback, FitBegin
+from mnist_studio.training.weight_history import (GRAD_BINS, MAX_SAMPLES, POINTS_PER_EPOCH, DeadTrack, Track,
+                                                  WeightHistory, dead_share, grad_counts, largest_magnitude,
+                                                  nice_ceiling, weight_counts)
+
+BUDGET = 0.01  # share of the training time the samples may take
+
+
+def default_label(model: Model, index: int) -> str:
+    return f"{index + 1} · {model.layers[index].type_name()}"
+
+
+def _norm(a: np.ndarray) -> float:
+    v = a.reshape(-1)
+    return math.sqrt(float(np.dot(v, v))) if v.size else 0.0
+
+
+class WeightHistoryRecorder(Callback):
+    """Samples ``model`` (the trainer's) into :attr:`history`. ``probe``: the images the dead units are counted on
+    (None or empty: not counted). ``label(model, i)`` names layer ``i`` (the studio passes its own naming).
+    ``budget=None`` never thins for time (the tests' exact grid)."""
+
+    def __init__(self, model: Model, probe: np.ndarray | None = None,
+                 label: Callable[[Model, int], str] = default_label, points_per_epoch: int = POINTS_PER_EPOCH,
+                 max_samples: int = MAX_SAMPLES, budget: float | None = BUDGET) -> None:
+        self.model = model
+        self.probe = probe if probe is not None and len(probe) else None
+        self.label = label
+        self.max_samples = max(4, max_samples)
+        self.budget = budget
+        self.history = WeightHistory(points_per_epoch=points_per_epoch,
+                                     probe_images=0 if self.probe is None else len(self.probe))
+        self.next_step = 0
+        self.seconds = 0.0  # spent sampling, over the run
+        self._fit_cost = 0.0  # this fit's: sampling seconds and samples, training seconds and batches
+        self._fit_samples = 0
+        self._fit_time = 0.0
+        self._fit_batches = 0
+        self._last: float | None = None
+        self._relus: list[int] = []
+
+    # -- callbacks -----------------------------------------------------------------------------------------------
+    def on_fit_begin(self, e: FitBegin) -> None:
+        h = self.history
+        if not h.tracks:  # the run's first fit
+            h.batches_per_epoch = max(1, e.batches_per_epoch)
+            while h.points_per_epoch > 1 and h.points_per_epoch > h.batches_per_epoch:
+                h.points_per_epoch //= 2
+            self._make_tracks()
+            if e.start_step == 0:
+                self._take(0)
+        self._plan(e.start_step)
+        self._fit_cost = self._fit_time = 0.0
+        self._fit_samples = self._fit_batches = 0
+        self._last = time.perf_counter()
+
+    def on_batch_end(self, e: BatchEnd) -> None:
+        now = time.perf_counter()
+        if self._last is not None:
+            self._fit_time += now - self._last
+            self._fit_batches += 1
+        if e.step >= self.next_step:
+            self._take(e.step)
+            cost = time.perf_counter() - now
+            self.seconds += cost
+            self._fit_cost += cost
+            self._fit_samples += 1
+            h = self.history
+            if len(h) > self.max_samples or self._over_budget():
+                h.halve()
+            self._plan(e.step)
+        self._last = time.perf_counter()
+
+    # -- sampling ------------------------------------------------------------------------------------------------
+    def _over_budget(self) -> bool:
+        """A sample costs more than ``budget`` of the batches between two samples (this fit's averages, from its
+        second sample on: the first batches warm up)."""
+        h = self.history
+        if self.budget is None or self._fit_samples < 2 or h.points_per_epoch <= 1 or not self._fit_batches:
+            return False
+        per_sample = self._fit_cost / self._fit_samples
+        between = self._fit_time / self._fit_batches * h.batches_per_epoch / h.points_per_epoch
+        return per_sample > self.budget * between
+
+    def _plan(self, step: int) -> None:
+        h = self.history
+        j = h.grid_index(step)
+        while h.grid_step(j) <= step:
+            j += 1
+        self.next_step = h.grid_step(j)
+
+    def _make_tracks(self) -> None:
+        m, h = self.model, self.history
+        for i, layer in enumerate(m.layers):
+            for name, p in layer.params.items():
+                h.tracks.append(Track(i, name, self.label(m, i), int(p.size), nice_ceiling(largest_magnitude(p))))
+        self._relus = [i for i, layer in enumerate(m.layers) if layer.counts_dead_units]
+        if self.probe is not None:
+            h.dead = [DeadTrack(i, self.label(m, i), 0) for i in self._relus]
+
+    def _take(self, step: int) -> None:
+        """One sample after ``step`` steps (0: the initial weights, no gradient yet)."""
+        h, layers = self.history, self.model.layers
+        for t in h.tracks:
+            layer = layers[t.layer]
+            w = layer.params[t.param]
+            while largest_magnitude(w) > t.limit:
+                t.grow()
+            t.weights.append(weight_counts(w, t.limit))
+            t.weight_norm.append(_norm(w))
+            g = layer.grads.get(t.param) if step > 0 else None
+            t.grads.append(grad_counts(g) if g is not None else np.zeros(GRAD_BINS, np.int64))
+            t.grad_norm.append(_norm(g) if g is not None else 0.0)
+        if h.dead:
+            for d, (dead, units) in zip(h.dead, self.dead_units()):
+                d.units = units
+                d.dead.append(dead)
+        h.steps.append(int(step))
+
+    def dead_units(self) -> list[tuple[int, int]]:
+        """(dead, units) of every ReLU layer on the probe batch: the forward pass stops at the last of them."""
+        if self.probe is None or not self._relus:
+            return []
+        m = self.model
+        x = m.prepare(self.probe)
+        out = []
+        for i, layer in enumerate(m.layers[: self._relus[-1] + 1]):
+            x = layer.forward(x, training=False)
+            if i in self._relus:
+                out.append(dead_share(x))
+        return out
