@@ -35,7 +35,8 @@ def short_run(mnist, preset="tutorial-cnn", epochs=2, limit=640, batch_size=32, 
     splits = make_splits(mnist, val_size=64, limit=limit)
     config = TrainConfig(optimizer="sgd", lr=lr, epochs=epochs, batch_size=batch_size, val_size=64, limit=limit)
     initial = {n: p.copy() for n, p, _ in model.named_params()}
-    rec = WeightHistoryRecorder(model, splits.val_x[:probe].astype(np.float32) / 255, budget=None, **kw)
+    kw = {"budget": None, "dead_budget": None, **kw}
+    rec = WeightHistoryRecorder(model, splits.val_x[:probe].astype(np.float32) / 255, **kw)
     spy = Spy(model)
     trainer = Trainer(model, splits, config, callbacks=[rec, spy])
     trainer.fit()
@@ -128,6 +129,20 @@ def test_dead_share_over_a_real_run_is_recorded_per_sample(run):
     h = rec.history
     assert [d.units for d in h.dead] == [4, 4]  # tutorial-cnn: two ReLUs over 4 channels
     assert all(len(d.dead) == len(h.steps) and all(0 <= v <= 4 for v in d.dead) for d in h.dead)
+
+
+def test_dead_units_within_their_budget_are_marked_uncounted_and_the_last_count_is_found(mnist):
+    from mnist_studio.studio.history_heatmap import dead_curves
+    from mnist_studio.studio.weights import dead_from_history
+
+    trainer, rec, _, _ = short_run(mnist, epochs=1, dead_budget=1e-9)  # after the first count, never again
+    h = rec.history
+    assert all(d.dead[0] >= 0 and d.dead[1:] == [-1] * (len(h) - 1) for d in h.dead)
+    step, units = dead_from_history(trainer.model, h)
+    assert step == 0 and [(u.index, u.units, u.dead) for u in units] == [(d.layer, d.units, d.dead[0]) for d in h.dead]
+    assert [len(c.epochs) for c in dead_curves(h)] == [1, 1]  # the curves skip what was not counted
+    back = WeightHistory.from_dict(json.loads(json.dumps(h.to_dict())))
+    assert [d.dead for d in back.dead] == [d.dead for d in h.dead]
 
 
 def test_halving_keeps_every_epoch_end_and_too_many_samples_thin_the_grid(mnist):

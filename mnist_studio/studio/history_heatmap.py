@@ -112,10 +112,14 @@ class DeadCurve:
 
 
 def dead_curves(history: WeightHistory) -> list[DeadCurve]:
-    """Each ReLU layer's dead share over the samples."""
+    """Each ReLU layer's dead share at the samples that counted them."""
     epochs = history.epochs()
-    return [DeadCurve(d.label, epochs[:len(d.dead)], np.asarray(d.dead, np.float64) / max(d.units, 1), d.units)
-            for d in history.dead]
+    out = []
+    for d in history.dead:
+        dead = np.asarray(d.dead, np.float64)
+        counted = dead >= 0
+        out.append(DeadCurve(d.label, epochs[:len(dead)][counted], dead[counted] / max(d.units, 1), d.units))
+    return out
 
 
 def track_names(history: WeightHistory) -> list[str]:

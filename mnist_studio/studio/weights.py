@@ -16,7 +16,7 @@ import numpy as np
 from mnist_studio.nn.layers import shape_str
 from mnist_studio.nn.model import Model
 from mnist_studio.studio.scales import nice_limit, symmetric_limit
-from mnist_studio.training.weight_history import dead_share  # one definition: the history counts them the same way
+from mnist_studio.training.weight_history import WeightHistory, dead_share  # the history counts the same way
 
 HISTOGRAM_BINS = 41
 DEAD_PROBE_IMAGES = 128  # a unit counts as dead when silent for every probe image: too few would overstate it
@@ -118,9 +118,24 @@ def dead_relu_units(model: Model, probe: np.ndarray) -> list[DeadUnits]:
     result = []
     for i in relus:
         dead, units = dead_share(outs[i])
-        after = next((j for j in range(i - 1, -1, -1) if model.layers[j].params), None)
-        result.append(DeadUnits(index=i, after=after, units=units, dead=dead))
+        result.append(DeadUnits(index=i, after=_feeding(model, i), units=units, dead=dead))
     return result
+
+
+def _feeding(model: Model, index: int) -> int | None:
+    """The weighted layer before layer ``index``, if any."""
+    return next((j for j in range(index - 1, -1, -1) if model.layers[j].params), None)
+
+
+def dead_from_history(model: Model, history: WeightHistory) -> tuple[int, list[DeadUnits]] | None:
+    """(step, dead units) of a weight history's last sample that counted them (on the same probe batch as
+    :func:`dead_relu_units`), or None: the training worker reuses them rather than running the probe twice."""
+    last = history.last_dead()
+    if last is None:
+        return None
+    step, tracks = last
+    return step, [DeadUnits(index=d.layer, after=_feeding(model, d.layer), units=d.units, dead=d.dead[-1])
+                  for d in tracks]
 
 
 def layer_stats(model: Model, probe: np.ndarray | None = None, bins: int = HISTOGRAM_BINS) -> LayerStats:

@@ -143,7 +143,7 @@ class Track:
 
 @dataclass
 class DeadTrack:
-    """One ReLU layer's dead units (of ``units``) on the probe batch, per sample."""
+    """One ReLU layer's dead units (of ``units``) on the probe batch, per sample (-1: not counted at that one)."""
 
     layer: int
     label: str
@@ -186,6 +186,15 @@ class WeightHistory:
         for d in self.dead:
             d.dead = [d.dead[i] for i in chosen]
         self.points_per_epoch = max(1, self.points_per_epoch // 2)
+
+    def last_dead(self) -> tuple[int, list[DeadTrack]] | None:
+        """(step, tracks) of the last sample that counted the dead units: each track's ``dead[-1]`` is that count
+        (trimmed copies), or None when none did."""
+        counted = [i for i in range(len(self.steps)) if self.dead and self.dead[0].dead[i] >= 0]
+        if not counted:
+            return None
+        i = counted[-1]
+        return self.steps[i], [DeadTrack(d.layer, d.label, d.units, [d.dead[i]]) for d in self.dead]
 
     def copy(self) -> "WeightHistory":
         """An independent copy (its lists; the count rows are never changed in place, so they are shared): what
@@ -241,7 +250,8 @@ class WeightHistory:
             x = as_dict(x, what)
             dt = DeadTrack(get_int(x, "layer", lo=0, hi=10**6), get_str(x, "label", max_len=1000),
                            get_int(x, "units", lo=0, hi=2**53))
-            dt.dead = [as_int(v, f"{what}.dead[{k}]", lo=0, hi=dt.units) for k, v in enumerate(_list(x, "dead", n, what))]
+            dt.dead = [as_int(v, f"{what}.dead[{k}]", lo=-1, hi=dt.units)
+                       for k, v in enumerate(_list(x, "dead", n, what))]
             h.dead.append(dt)
         return h
 

@@ -1,14 +1,17 @@
 """Taking a run's :class:`~mnist_studio.training.weight_history.WeightHistory` while it trains: a trainer callback.
 
-After the batches that fall on the history's grid (``points_per_epoch`` a run, every epoch end among them) it counts
-every trainable array's weights and gradient magnitudes (the gradients of that batch, still in the model's buffers
-after the optimizer's step) and the dead ReLU units on a fixed probe batch (one forward pass in evaluation mode, up
-to the last ReLU). It runs in the training thread, between two batches, like every callback.
+After the batches that fall on the history's grid (``points_per_epoch`` an epoch, every epoch end among them) it
+counts every trainable array's weights and gradient magnitudes (the gradients of that batch, still in the model's
+buffers after the optimizer's step) and the dead ReLU units on a fixed probe batch (one forward pass in evaluation
+mode, up to the last ReLU). It runs in the training thread, between two batches, like every callback.
 
-Its cost is held to ``budget`` of the training time: it measures what a sample takes against the batches between
-two samples, and when the samples cost more it halves the grid (the history keeps every other sample so far), so a
-big network is simply sampled less often. For LeNet a sample is about 2 % of the time between two samples at 16
-points an epoch (the probe's forward pass is most of it), so the grid settles at 8 an epoch under the 1 % budget.
+Two time budgets hold its cost. The histograms (``budget``, 1 % of the training time): it measures what they take
+against the batches between two samples, and when they cost more it halves the grid (the history keeps every other
+sample so far), so a big network is simply sampled less often; for LeNet they take about 0.02 of a batch's time, so
+the grid stays at 16 an epoch. The probe's forward pass costs far more (128 images through LeNet: about two thirds of
+a training batch), so the dead units are counted at a sample only when their own budget (``dead_budget``, 0.5 %)
+allows, and at the first; a sample without them records -1 (the curve has fewer points). The studio's weights view
+then reuses the latest count instead of running its own probe (``gui/training/worker.py``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from mnist_studio.training.weight_history import (GRAD_BINS, MAX_SAMPLES, POINTS
                                                   WeightHistory, dead_share, grad_counts, largest_magnitude,
                                                   nice_ceiling, weight_counts)
 
-BUDGET = 0.01  # share of the training time the samples may take
+BUDGET = 0.01  # share of the training time the histograms may take
+DEAD_BUDGET = 0.005  # share for counting the dead units (a forward pass of the probe batch)
 
 
 def default_label(model: Model, index: int) -> str:
@@ -40,21 +44,25 @@ def _norm(a: np.ndarray) -> float:
 class WeightHistoryRecorder(Callback):
     """Samples ``model`` (the trainer's) into :attr:`history`. ``probe``: the images the dead units are counted on
     (None or empty: not counted). ``label(model, i)`` names layer ``i`` (the studio passes its own naming).
-    ``budget=None`` never thins for time (the tests' exact grid)."""
+    ``budget=None`` never thins for time (the tests' exact grid); ``dead_budget=None`` counts the dead units at
+    every sample."""
 
     def __init__(self, model: Model, probe: np.ndarray | None = None,
                  label: Callable[[Model, int], str] = default_label, points_per_epoch: int = POINTS_PER_EPOCH,
-                 max_samples: int = MAX_SAMPLES, budget: float | None = BUDGET) -> None:
+                 max_samples: int = MAX_SAMPLES, budget: float | None = BUDGET,
+                 dead_budget: float | None = DEAD_BUDGET) -> None:
         self.model = model
         self.probe = probe if probe is not None and len(probe) else None
         self.label = label
         self.max_samples = max(4, max_samples)
         self.budget = budget
+        self.dead_budget = dead_budget
+        self._dead_due = 0.0  # perf_counter time from which the dead units may be counted again
         self.history = WeightHistory(points_per_epoch=points_per_epoch,
                                      probe_images=0 if self.probe is None else len(self.probe))
         self.next_step = 0
-        self.seconds = 0.0  # spent sampling, over the run
-        self._fit_cost = 0.0  # this fit's: sampling seconds and samples, training seconds and batches
+        self.seconds = 0.0  # spent sampling (histograms and dead units), over the run
+        self._fit_cost = 0.0  # this fit's: histogram seconds and samples, training seconds and batches
         self._fit_samples = 0
         self._fit_time = 0.0
         self._fit_batches = 0
@@ -82,10 +90,10 @@ class WeightHistoryRecorder(Callback):
             self._fit_time += now - self._last
             self._fit_batches += 1
         if e.step >= self.next_step:
-            self._take(e.step)
+            dead_cost = self._take(e.step)
             cost = time.perf_counter() - now
             self.seconds += cost
-            self._fit_cost += cost
+            self._fit_cost += cost - dead_cost
             self._fit_samples += 1
             h = self.history
             if len(h) > self.max_samples or self._over_budget():
@@ -120,8 +128,9 @@ class WeightHistoryRecorder(Callback):
         if self.probe is not None:
             h.dead = [DeadTrack(i, self.label(m, i), 0) for i in self._relus]
 
-    def _take(self, step: int) -> None:
-        """One sample after ``step`` steps (0: the initial weights, no gradient yet)."""
+    def _take(self, step: int) -> float:
+        """One sample after ``step`` steps (0: the initial weights, no gradient yet); returns the seconds the dead
+        units took."""
         h, layers = self.history, self.model.layers
         for t in h.tracks:
             layer = layers[t.layer]
@@ -133,11 +142,17 @@ class WeightHistoryRecorder(Callback):
             g = layer.grads.get(t.param) if step > 0 else None
             t.grads.append(grad_counts(g) if g is not None else np.zeros(GRAD_BINS, np.int64))
             t.grad_norm.append(_norm(g) if g is not None else 0.0)
-        if h.dead:
-            for d, (dead, units) in zip(h.dead, self.dead_units()):
-                d.units = units
-                d.dead.append(dead)
+        t0 = time.perf_counter()
+        due = self.dead_budget is None or step == 0 or t0 >= self._dead_due
+        counted = self.dead_units() if h.dead and due else []
+        for d, (dead, units) in zip(h.dead, counted or [(-1, d.units) for d in h.dead]):
+            d.units = units
+            d.dead.append(dead)
         h.steps.append(int(step))
+        cost = time.perf_counter() - t0
+        if counted and self.dead_budget:
+            self._dead_due = t0 + cost / self.dead_budget
+        return cost
 
     def dead_units(self) -> list[tuple[int, int]]:
         """(dead, units) of every ReLU layer on the probe batch: the forward pass stops at the last of them."""

@@ -37,8 +37,8 @@ from mnist_studio.training import (BatchEnd, Callback, Command, EpochEnd, FitBeg
                                    TrainConfig, Trainer)
 from mnist_studio.training.checkpoints import CheckpointCollector
 from mnist_studio.training.commands import CommandQueue
-from mnist_studio.studio.weights import (DEAD_PROBE_IMAGES, DeadUnits, LayerStats, dead_relu_units, layer_label,
-                                         weight_stats)
+from mnist_studio.studio.weights import (DEAD_PROBE_IMAGES, DeadUnits, LayerStats, dead_from_history,
+                                         dead_relu_units, layer_label, weight_stats)
 from mnist_studio.training.replay import ReplayPlan
 from mnist_studio.training.runs import RunRecord, new_run_id, record_of
 from mnist_studio.training.teststrip import strip_probabilities
@@ -130,6 +130,7 @@ class _Forwarder(Callback):
         self.next_stats = self.next_dead = self.next_strip = 0.0
         self.last: BatchEnd | None = None
         self.dead: list[DeadUnits] = []
+        self.dead_step = -1  # the step self.dead was counted at
         self.stats = LayerStats()
         self.continuing = False  # set by the worker before each fit
         self.announce = True  # a replay's later fits are part of the same run for the GUI: not announced
@@ -180,10 +181,15 @@ class _Forwarder(Callback):
             self.next_stats = now + max(SNAPSHOT_INTERVAL, cost / STATS_BUDGET)
             self.stats = LayerStats(weights, self.dead)
         if len(self.probe) and (force or now >= self.next_dead):
-            t0 = time.perf_counter()
-            self.dead = dead_relu_units(model, self.probe)
-            cost = time.perf_counter() - t0
-            self.next_dead = now + max(1.0, cost / DEAD_BUDGET)
+            rec = self.w._recorder
+            last = dead_from_history(model, rec.history) if rec is not None else None
+            if last is not None and last[0] > self.dead_step and (not force or last[0] == self.trainer.step):
+                self.dead_step, self.dead = last  # the history counted them since: no second probe
+            else:
+                t0 = time.perf_counter()
+                self.dead, self.dead_step = dead_relu_units(model, self.probe), self.trainer.step
+                cost = time.perf_counter() - t0
+                self.next_dead = now + max(1.0, cost / DEAD_BUDGET)
             self.stats = LayerStats(self.stats.weights, self.dead)
         return self.stats
 
@@ -283,7 +289,8 @@ class TrainingWorker(QObject):
         src = splits.val_x if len(splits.val_x) else splits.train_x
         probe = to_float(src[:DEAD_PROBE_IMAGES])
         self._forwarder = _Forwarder(self, trainer, probe)
-        self._recorder = WeightHistoryRecorder(model, probe, label=layer_label, budget=HISTORY_BUDGET)
+        self._recorder = WeightHistoryRecorder(model, probe, label=layer_label, budget=HISTORY_BUDGET,
+                                               dead_budget=DEAD_BUDGET)
         self._checkpoints = CheckpointCollector(model)
         trainer.callbacks = [self._recorder, self._forwarder, self._checkpoints]  # (a snapshot holds the newest sample)
         return trainer
