@@ -53,9 +53,10 @@ def test_histograms_are_np_histogram_of_the_arrays_at_the_sampled_steps(run):
     h = rec.history
     per = h.batches_per_epoch
     assert per == 20 and h.points_per_epoch == 16  # 640 training images in batches of 32
-    # sample j after step round(j * 20 / 16) (halves up), from the initial weights to the end of epoch 2
-    assert h.steps == [int(np.floor(j * per / 16 + 0.5)) for j in range(33)]
-    assert h.steps[:6] == [0, 1, 3, 4, 5, 6]
+    # sample j after the first step that reaches epoch j / 16, from the initial weights to the end of epoch 2
+    assert h.steps == [int(np.ceil(j * per / 16)) for j in range(33)] and h.grid == list(range(33))
+    assert h.steps[:6] == [0, 2, 3, 4, 5, 7]
+    np.testing.assert_allclose(h.epochs(), np.asarray(h.steps) / per)
     assert per in h.steps and 2 * per in h.steps  # every epoch end is a sample
     grew = 0
     for t in h.tracks:
@@ -116,7 +117,7 @@ def test_dead_units_counted_on_a_model_built_to_have_them(mnist):
     rec = WeightHistoryRecorder(model, probe, budget=None)
     rec._make_tracks()
     assert rec.dead_units() == [(101, 512), (50, 256)]
-    rec._take(0)
+    rec._take(0, 0.0, 0)
     assert [(d.layer, d.units, d.dead) for d in rec.history.dead] == [(relus[0], 512, [101]), (relus[1], 256, [50])]
     # the same as the weights view's count (studio.weights, which the live table shows)
     from mnist_studio.studio.weights import dead_relu_units
@@ -222,3 +223,22 @@ def test_record_dicts_without_the_field_and_with_null_read_as_none(run, tmp_path
     assert RunRecord.from_dict(d).weight_history is None
     h = WeightHistory()
     assert WeightHistory.from_dict(json.loads(json.dumps(h.to_dict()))).steps == []
+
+
+def test_a_batch_size_changed_between_epochs_keeps_the_grid_in_epochs(mnist):
+    from mnist_studio.training.commands import SetBatchSize
+
+    model = Model(load_preset("tutorial-cnn"), seed=1)
+    splits = make_splits(mnist, val_size=64, limit=640)
+    config = TrainConfig(optimizer="sgd", lr=0.05, epochs=2, batch_size=32, val_size=64, limit=640)
+    rec = WeightHistoryRecorder(model, None, budget=None)
+    trainer = Trainer(model, splits, config, callbacks=[rec])
+    trainer.fit(epochs=1)
+    trainer.send(SetBatchSize(64))  # 20 batches an epoch, then 10
+    trainer.fit(epochs=1)
+    h = rec.history
+    # fewer batches an epoch than points: the grid halves (every other sample of the first epoch goes)
+    assert h.points_per_epoch == 8 and h.grid == list(range(17)) and h.steps[8] == 20 and h.steps[-1] == 30
+    e = h.epochs()
+    assert np.all(e >= np.arange(17) / 8 - 1e-9) and e[-1] == 2.0 and e[8] == 1.0
+    assert np.all(e - np.arange(17) / 8 < 1 / 10)  # the first batch at or after each point

@@ -3,9 +3,10 @@ array, a histogram of its values and one of its gradient's magnitudes at regular
 ReLU layer the share of its units that are dead on a fixed probe batch. Kept in the run record, so a run reopened
 from the Runs panel shows them again. Pure NumPy, no Qt; :mod:`.weight_recorder` takes the samples during a fit.
 
-**When** (``points_per_epoch``, a power of two, 16 by default): sample ``j`` is taken after step
-``round(j · batches_per_epoch / points_per_epoch)``, so the samples sit on a grid uniform in epochs (one column of
-the heatmap each) and every epoch end is one of them; sample 0 is the initial weights (no gradient yet). When the
+**When** (``points_per_epoch``, a power of two, 16 by default): sample ``j`` is taken after the first batch that
+reaches epoch ``j / points_per_epoch``, so the samples sit on a grid uniform in epochs (one column of the heatmap
+each; a batch size changed between epochs changes the steps per epoch, not the grid, unless an epoch then has
+fewer batches than points) and every epoch end is one of them; sample 0 is the initial weights (no gradient yet). When the
 samples get too many (``MAX_SAMPLES``) or cost too much time, every other one is dropped and the grid halves: what
 is left is still uniform and still holds every epoch end.
 
@@ -156,9 +157,11 @@ class DeadTrack:
 
 @dataclass
 class WeightHistory:
-    batches_per_epoch: int = 1
+    batches_per_epoch: int = 1  # at the run's start (a batch-size change alters it; the epochs say where)
     points_per_epoch: int = POINTS_PER_EPOCH
     steps: list[int] = field(default_factory=list)  # the optimizer step of each sample (0: before training)
+    epoch_at: list[float] = field(default_factory=list)  # each sample's place in epochs
+    grid: list[int] = field(default_factory=list)  # each sample's point of the grid: j for epoch j / points
     tracks: list[Track] = field(default_factory=list)
     dead: list[DeadTrack] = field(default_factory=list)
     probe_images: int = 0  # images in the probe batch the dead units were counted on
@@ -168,19 +171,14 @@ class WeightHistory:
 
     def epochs(self) -> np.ndarray:
         """Each sample's place in epochs (step / batches per epoch)."""
-        return np.asarray(self.steps, np.float64) / max(self.batches_per_epoch, 1)
-
-    def grid_step(self, j: int) -> int:
-        """The step after which sample ``j`` of the grid is taken: round(j · batches_per_epoch / points)."""
-        return (2 * j * self.batches_per_epoch + self.points_per_epoch) // (2 * self.points_per_epoch)
-
-    def grid_index(self, step: int) -> int:
-        return (2 * step * self.points_per_epoch + self.batches_per_epoch) // (2 * self.batches_per_epoch)
+        return np.asarray(self.epoch_at, np.float64)
 
     def halve(self) -> None:
         """Keep every other sample of the grid (the even ones: every epoch end stays) and halve the grid."""
-        chosen = [i for i, s in enumerate(self.steps) if self.grid_index(s) % 2 == 0]
+        chosen = [i for i, j in enumerate(self.grid) if j % 2 == 0]
         self.steps = [self.steps[i] for i in chosen]
+        self.epoch_at = [self.epoch_at[i] for i in chosen]
+        self.grid = [self.grid[i] // 2 for i in chosen]
         for t in self.tracks:
             t.keep(chosen)
         for d in self.dead:
@@ -199,14 +197,16 @@ class WeightHistory:
     def copy(self) -> "WeightHistory":
         """An independent copy (its lists; the count rows are never changed in place, so they are shared): what
         the training worker sends to the GUI thread."""
-        return WeightHistory(self.batches_per_epoch, self.points_per_epoch, list(self.steps),
+        return WeightHistory(self.batches_per_epoch, self.points_per_epoch, list(self.steps), list(self.epoch_at),
+                             list(self.grid),
                              [t.copy() for t in self.tracks], [d.copy() for d in self.dead], self.probe_images)
 
     # -- the run record ----------------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": FORMAT_VERSION, "batches_per_epoch": self.batches_per_epoch,
-            "points_per_epoch": self.points_per_epoch, "steps": list(self.steps), "weight_bins": WEIGHT_BINS,
+            "points_per_epoch": self.points_per_epoch, "steps": list(self.steps), "grid": list(self.grid),
+            "epochs": [round(e, 6) for e in self.epoch_at], "weight_bins": WEIGHT_BINS,
             "grad_edges": {"zero_below": 2.0 ** GRAD_MIN_EXP, "octaves_to": 2.0 ** (GRAD_MAX_EXP + 1)},
             "probe_images": self.probe_images,
             "tracks": [{"layer": t.layer, "param": t.param, "label": t.label, "size": t.size, "limit": t.limit,
@@ -234,6 +234,9 @@ class WeightHistory:
         h.steps = [as_int(s, f"weight history steps[{i}]", lo=0, hi=2**53)
                    for i, s in enumerate(get_list(d, "steps", max_len=100_000))]
         n = len(h.steps)
+        h.grid = [as_int(j, f"weight history grid[{i}]", lo=0, hi=2**53) for i, j in enumerate(_list(d, "grid", n, "weight history"))]
+        h.epoch_at = [as_float(e, f"weight history epochs[{i}]", lo=0.0, hi=1e9)
+                      for i, e in enumerate(_list(d, "epochs", n, "weight history"))]
         for i, t in enumerate(get_list(d, "tracks", max_len=100_000)):
             what = f"weight history tracks[{i}]"
             t = as_dict(t, what)

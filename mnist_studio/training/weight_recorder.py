@@ -60,7 +60,8 @@ class WeightHistoryRecorder(Callback):
         self._dead_due = 0.0  # perf_counter time from which the dead units may be counted again
         self.history = WeightHistory(points_per_epoch=points_per_epoch,
                                      probe_images=0 if self.probe is None else len(self.probe))
-        self.next_step = 0
+        self.next_j = 0  # the next point of the grid: epoch next_j / points_per_epoch
+        self._per_epoch = 1  # batches an epoch now
         self.seconds = 0.0  # spent sampling (histograms and dead units), over the run
         self._fit_cost = 0.0  # this fit's: histogram seconds and samples, training seconds and batches
         self._fit_samples = 0
@@ -78,8 +79,9 @@ class WeightHistoryRecorder(Callback):
                 h.points_per_epoch //= 2
             self._make_tracks()
             if e.start_step == 0:
-                self._take(0)
-        self._plan(e.start_step)
+                self._take(0, 0.0, 0)
+                self.next_j = 1
+        self._per_epoch = max(1, e.batches_per_epoch)
         self._fit_cost = self._fit_time = 0.0
         self._fit_samples = self._fit_batches = 0
         self._last = time.perf_counter()
@@ -89,16 +91,21 @@ class WeightHistoryRecorder(Callback):
         if self._last is not None:
             self._fit_time += now - self._last
             self._fit_batches += 1
-        if e.step >= self.next_step:
-            dead_cost = self._take(e.step)
+        self._per_epoch = max(1, e.batches_per_epoch)
+        h = self.history
+        while h.points_per_epoch > self._per_epoch:  # a larger batch size: fewer batches than points an epoch
+            h.halve()
+            self.next_j = (self.next_j + 1) // 2
+        if e.epoch * h.points_per_epoch >= self.next_j - 1e-9:
+            j = int(e.epoch * h.points_per_epoch + 1e-9)  # the grid point reached (a batch may pass several)
+            dead_cost = self._take(e.step, e.epoch, j)
             cost = time.perf_counter() - now
             self.seconds += cost
             self._fit_cost += cost - dead_cost
             self._fit_samples += 1
-            h = self.history
             if len(h) > self.max_samples or self._over_budget():
                 h.halve()
-            self._plan(e.step)
+            self.next_j = int(e.epoch * h.points_per_epoch + 1e-9) + 1
         self._last = time.perf_counter()
 
     # -- sampling ------------------------------------------------------------------------------------------------
@@ -109,15 +116,8 @@ class WeightHistoryRecorder(Callback):
         if self.budget is None or self._fit_samples < 2 or h.points_per_epoch <= 1 or not self._fit_batches:
             return False
         per_sample = self._fit_cost / self._fit_samples
-        between = self._fit_time / self._fit_batches * h.batches_per_epoch / h.points_per_epoch
+        between = self._fit_time / self._fit_batches * self._per_epoch / h.points_per_epoch
         return per_sample > self.budget * between
-
-    def _plan(self, step: int) -> None:
-        h = self.history
-        j = h.grid_index(step)
-        while h.grid_step(j) <= step:
-            j += 1
-        self.next_step = h.grid_step(j)
 
     def _make_tracks(self) -> None:
         m, h = self.model, self.history
@@ -128,9 +128,9 @@ class WeightHistoryRecorder(Callback):
         if self.probe is not None:
             h.dead = [DeadTrack(i, self.label(m, i), 0) for i in self._relus]
 
-    def _take(self, step: int) -> float:
-        """One sample after ``step`` steps (0: the initial weights, no gradient yet); returns the seconds the dead
-        units took."""
+    def _take(self, step: int, epoch: float, j: int) -> float:
+        """Sample ``j`` of the grid, after ``step`` steps at ``epoch`` (step 0: the initial weights, no gradient
+        yet); returns the seconds the dead units took."""
         h, layers = self.history, self.model.layers
         for t in h.tracks:
             layer = layers[t.layer]
@@ -149,6 +149,8 @@ class WeightHistoryRecorder(Callback):
             d.units = units
             d.dead.append(dead)
         h.steps.append(int(step))
+        h.epoch_at.append(float(epoch))
+        h.grid.append(int(j))
         cost = time.perf_counter() - t0
         if counted and self.dead_budget:
             self._dead_due = t0 + cost / self.dead_budget

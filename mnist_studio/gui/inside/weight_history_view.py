@@ -70,7 +70,7 @@ class WeightHistoryView(QWidget):
         self.image.setColorMap(_CMAP)
         self.plot.addItem(self.image)
         self.plot.setLabel("bottom", "epoch")
-        self.plot.getViewBox().setMouseEnabled(x=True, y=False)
+        self.plot.getViewBox().setMouseEnabled(x=False, y=False)  # (a live redraw would undo a zoom every second)
         self.colour_bar = pg.ColorBarItem(colorMap=_CMAP, interactive=False, width=12, label="log10(1 + count)")
         self.colour_bar.setImageItem(self.image)
         bar = pg.GraphicsLayoutWidget()
@@ -92,7 +92,7 @@ class WeightHistoryView(QWidget):
         self.dead_plot.setLabel("bottom", "epoch")
         self.dead_plot.setXLink(self.plot)
         self.dead_plot.setYRange(0, 100)
-        self.dead_plot.getViewBox().setMouseEnabled(x=True, y=False)
+        self.dead_plot.getViewBox().setMouseEnabled(x=False, y=False)
         self.dead_plot.setToolTip("The share of each ReLU layer's units that give 0 for every probe image: they pass "
                                   "no gradient back, so they stop learning")
         self.dead_note = QLabel("")
