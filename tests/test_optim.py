@@ -225,3 +225,85 @@ def test_decay_all_is_a_run_setting_and_a_cli_option():
     args = build_parser().parse_args(["train", "--preset", "mlp", "--out", "x.npz", "--optimizer", "adamw",
                                       "--decay-all"])
     assert args.optimizer == "adamw" and args.decay_all is True
+
+
+# -- flat storage: a model's weights and gradients are views of one vector each, and a step runs on whole vectors ---
+
+def flat_and_loose(seed=0):
+    """The same weights twice: as views of one vector (a model's layout, nn/flat.py) and as separate arrays."""
+    from mnist_studio.nn.flat import pack
+
+    rng = np.random.default_rng(seed)
+    loose = [rng.normal(size=(4, 3)), rng.normal(size=3), rng.normal(size=(3, 2, 2)), rng.normal(size=2)]
+    _, flat = pack(loose)
+    return flat, [a.copy() for a in loose], rng
+
+
+@pytest.mark.parametrize("name,kw", [("sgd", {}), ("momentum", {"nesterov": True}), ("adam", {}), ("adamw", {}),
+                                     ("rmsprop", {}), ("adam", {"decay_all": True}), ("adamw", {"decay_all": True})])
+def test_flat_storage_steps_like_separate_arrays(name, kw):
+    from mnist_studio.nn.flat import flat_base, pack
+
+    flat_w, loose_w, rng = flat_and_loose()
+    a, b = make_optimizer(name, 0.01, weight_decay=0.1, **kw), make_optimizer(name, 0.01, weight_decay=0.1, **kw)
+    for step in range(4):
+        g = [rng.normal(size=w.shape) for w in loose_w]
+        g_copy = [x.copy() for x in g]
+        _, flat_g = pack(g)
+        assert flat_base(flat_w) is not None and flat_base(flat_g) is not None
+        if step == 2:  # a live change between batches reaches the flat path too
+            for opt in (a, b):
+                opt.lr, opt.weight_decay = 0.02, 0.05
+        a.step(flat_w, flat_g)
+        b.step(loose_w, g)
+        for x, y in zip(g, g_copy):
+            np.testing.assert_array_equal(x, y)  # the gradients are left as they were (decay uses scratch)
+        for x, y in zip(flat_w, loose_w):
+            np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-14)
+    sa, sb = a.state_dict(), b.state_dict()
+    assert set(sa) == set(sb)
+    for k in sa:
+        np.testing.assert_allclose(sa[k], sb[k], rtol=1e-12, atol=1e-14)
+
+
+def test_flat_base_recognises_only_an_exact_tiling():
+    from mnist_studio.nn.flat import flat_base, pack
+
+    vec, views = pack([np.ones((2, 3)), np.ones(4)])
+    assert flat_base(views) is vec
+    assert flat_base(views[::-1]) is None  # another order
+    assert flat_base(views[:1]) is None  # does not cover the vector
+    assert flat_base([views[0], np.ones(4)]) is None
+    assert flat_base([vec[::2]]) is None
+
+
+def test_model_weights_are_one_vector_and_a_state_loads_into_it():
+    from mnist_studio.nn.flat import flat_base
+    from mnist_studio.nn.model import Model
+    from mnist_studio.nn.spec import load_preset
+
+    m = Model(load_preset("lenet"), seed=0)
+    params = [p for _, p, _ in m.named_params()]
+    grads = [g for _, _, g in m.named_params()]
+    assert flat_base(params) is not None and flat_base(grads) is not None
+    assert flat_base(params).size == m.num_params()
+    twin = m.replica()
+    assert flat_base([g for _, _, g in twin.named_params()]) is not flat_base(grads)
+    other = Model(load_preset("lenet"), seed=5)
+    m.load_state_dict(other.state_dict())
+    assert flat_base(params) is not None
+    np.testing.assert_array_equal(params[0], other.layers[0].params["W"])
+    opt = make_optimizer("adam", 0.01)
+    for g in grads:
+        g[...] = 0.5
+    opt.step(params, grads)
+    restored = make_optimizer("adam", 0.01)
+    restored.load_state_dict(opt.state_dict(), params)
+    before = [p.copy() for p in params]
+    opt.step(params, grads)
+    after_a = [p.copy() for p in params]
+    for p, b in zip(params, before):
+        p[...] = b
+    restored.step(params, grads)
+    for p, a in zip(params, after_a):
+        np.testing.assert_array_equal(p, a)

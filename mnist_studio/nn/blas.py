@@ -77,6 +77,20 @@ def _axpy_binding(kind: str, ctype):
 _axpy = {np.dtype(np.float32): _axpy_binding("s", ctypes.c_float),
          np.dtype(np.float64): _axpy_binding("d", ctypes.c_double)}
 
+
+def _axpby_binding(kind: str, ctype):
+    name, fn = _symbol(f"cblas_{kind}axpby")
+    if fn is None:
+        return None
+    integer = ctypes.c_int64 if name.endswith(("64_", "_64")) else ctypes.c_int
+    fn.argtypes = [integer, ctype, ctypes.c_void_p, integer, ctype, ctypes.c_void_p, integer]
+    fn.restype = None
+    return fn
+
+
+_axpby = {np.dtype(np.float32): _axpby_binding("s", ctypes.c_float),
+          np.dtype(np.float64): _axpby_binding("d", ctypes.c_double)}
+
 CAN_LIMIT_THREADS = _set_threads is not None  # parallel.py splits batches over threads only then
 
 _lock = threading.Lock()
@@ -118,13 +132,29 @@ def single_threaded_blas():
                 _set_threads(_saved)
 
 
+def _fits(x, y) -> bool:
+    """Whether ``x`` and ``y`` can go to a BLAS level-1 call as they are: ndarrays of the same shape and float
+    dtype, contiguous, ``y`` writable and not empty."""
+    return (isinstance(x, np.ndarray) and x.dtype == y.dtype and x.shape == y.shape and y.size > 0
+            and x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable)
+
+
+def axpby(alpha: float, x: np.ndarray, beta: float, y: np.ndarray) -> None:
+    """``y = alpha * x + beta * y`` in place, in one BLAS pass when the arrays allow it (as :func:`axpy`), else by
+    NumPy. A running mean (``m = b1·m + (1-b1)·g``) is one call instead of three passes and a temporary."""
+    fn = _axpby.get(y.dtype)
+    if fn is not None and _fits(x, y):
+        fn(y.size, alpha, x.ctypes.data, 1, beta, y.ctypes.data, 1)
+    else:
+        y *= beta
+        y += np.multiply(alpha, x)
+
+
 def axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
     """``y += alpha * x`` in place: in one BLAS pass when ``x`` and ``y`` have the same shape and float dtype and are
     contiguous (and ``y`` writable), else by NumPy, which raises its usual error for shapes that do not fit."""
     fn = _axpy.get(y.dtype)
-    if (fn is not None and isinstance(x, np.ndarray) and x.dtype == y.dtype and x.shape == y.shape and y.size
-            and x.flags.c_contiguous
-            and y.flags.c_contiguous and y.flags.writeable):
+    if fn is not None and _fits(x, y):
         fn(y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
     else:
         y += np.multiply(alpha, x)

@@ -12,6 +12,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from mnist_studio.nn.flat import pack
 from mnist_studio.nn.layers import Layer, from_config, softmax
 from mnist_studio.nn.losses import Loss
 from mnist_studio.nn.spec import analyse, max_images_per_pass, normalise, validate
@@ -62,6 +63,21 @@ class Model:
         weighted = [i for i, layer in enumerate(self.layers) if layer.params]
         self._first_weighted = weighted[0] if weighted else len(self.layers)
         self._order = execution_order(self.layers)
+        self._pack()
+
+    def _pack(self, grads_only: bool = False) -> None:
+        """Put every layer's weights into one vector and its gradients into another (``nn/flat.py``), so that an
+        optimizer step, or combining the shards' gradients, is a few calls on whole vectors."""
+        slots = [(layer, k) for layer in self.layers for k in layer.params]
+        if not slots:
+            return
+        if not grads_only:
+            _, views = pack([layer.params[k] for layer, k in slots])
+            for (layer, k), v in zip(slots, views):
+                layer.params[k] = v
+        _, views = pack([layer.grads[k] for layer, k in slots], zero=True)
+        for (layer, k), v in zip(slots, views):
+            layer.grads[k] = v
 
     # -- introspection ---------------------------------------------------------------------------------------------
     @property
@@ -146,11 +162,13 @@ class Model:
         layer's :meth:`~mnist_studio.nn.layers.Layer.replica`): a second thread trains half of a batch on it."""
         twin = copy.copy(self)
         twin.layers = [layer.replica() for layer in self.layers]
+        twin._pack(grads_only=True)
         return twin
 
     def astype(self, dtype) -> "Model":
         for layer in self.layers:
             layer.astype(dtype)
+        self._pack()
         return self
 
     # -- passes ----------------------------------------------------------------------------------------------------

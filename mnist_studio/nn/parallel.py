@@ -30,6 +30,7 @@ import numpy as np
 
 from mnist_studio.nn.blas import CAN_LIMIT_THREADS, axpy, single_threaded_blas
 from mnist_studio.nn.cores import usable_cores
+from mnist_studio.nn.flat import flat_base
 from mnist_studio.nn.losses import Loss, make_loss
 from mnist_studio.nn.model import Model
 from mnist_studio.nn.shards import ShardGroup
@@ -131,6 +132,9 @@ class DataParallelStep:
                         m.layers[j].shard = None
             # mean over the whole batch = weighted sum of the shards' means, added in shard order
             grads = [[g for _, _, g in m.named_params()] for m in models]
+            flats = [flat_base(g) for g in grads]
+            if all(f is not None and f.shape == flats[0].shape for f in flats):
+                grads = [[f] for f in flats]  # one vector per model (nn/flat.py): two calls per shard
             for gi, g in enumerate(grads[0]):
                 g *= weights[0]
                 for i in range(1, k):
