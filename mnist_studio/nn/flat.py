@@ -55,3 +55,22 @@ def flat_base(arrays: list[np.ndarray]) -> np.ndarray | None:
 def same_layout(a: np.ndarray, b: np.ndarray, arrays_a: list[np.ndarray], arrays_b: list[np.ndarray]) -> bool:
     """Whether two flat vectors hold their arrays at the same offsets with the same shapes."""
     return a.size == b.size and a.dtype == b.dtype and all(x.shape == y.shape for x, y in zip(arrays_a, arrays_b))
+
+
+def with_row(matrix: np.ndarray, row: np.ndarray) -> np.ndarray | None:
+    """``matrix`` (r×f) with ``row`` (f values) as an extra last row, as a view — when ``row`` lies right after
+    ``matrix`` in the same vector (a layer's bias after its weights, as :func:`pack` lays them out); else None.
+
+    A convolution then multiplies its patches, given a last column of ones, by this (r+1)×f view: the bias is
+    added inside the matmul, and the weight-gradient matmul yields the bias gradient as its last row, so neither
+    needs a pass of its own over the layer's output."""
+    base = matrix.base
+    if (base is None or row.base is not base or base.ndim != 1 or matrix.ndim != 2 or row.shape != matrix.shape[1:]
+            or row.dtype != matrix.dtype or not (matrix.flags.c_contiguous and row.flags.c_contiguous)):
+        return None
+    start = base.__array_interface__["data"][0]
+    at = matrix.__array_interface__["data"][0]
+    if row.__array_interface__["data"][0] != at + matrix.nbytes:
+        return None
+    off = (at - start) // base.itemsize
+    return base[off:off + matrix.size + row.size].reshape(matrix.shape[0] + 1, matrix.shape[1])

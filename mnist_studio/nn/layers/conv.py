@@ -23,6 +23,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from mnist_studio.nn.flat import with_row
 from mnist_studio.nn.init import init_weights
 from mnist_studio.nn.layers.base import Layer, LayerShapeError, Shape, TorchModule, ValueTerms, shape_str
 from mnist_studio.nn.layers.dense import INIT_PARAM
@@ -30,6 +31,19 @@ from mnist_studio.nn.params import Param
 
 
 CHUNK_BYTES = 6 << 20  # patch-matrix bytes per chunk: about what stays in this machine's caches
+SHORT_ROWS = 16  # a stride-1 convolution whose patch rows are shorter (kernel width × channels) uses the wide grid
+
+
+def _patches_into(part: np.ndarray, xp: np.ndarray, k: int, s: int, ho: int, wo: int, width: int) -> None:
+    """Fill the patch matrix ``part`` (rows = output pixels of the images in ``xp``) from padded NHWC input; a
+    column beyond ``width`` is set to ones (for the bias row of the weights)."""
+    n, c = xp.shape[0], xp.shape[3]
+    it = part.itemsize
+    row = part.strides[0]  # width or width + 1 values
+    dest = as_strided(part, (n, ho, wo, k, k, c), (ho * wo * row, wo * row, row, k * c * it, c * it, it))
+    dest[...] = patch_view(xp, k, k, s, s, ho, wo)
+    if part.shape[1] > width:
+        part[:, width] = 1.0
 
 
 def resolve_padding(padding, size: int, kernel: int, stride: int) -> tuple[int, int, int]:
@@ -115,55 +129,71 @@ class Conv2D(Layer):
         name = init if self.config["init"] == "auto" else self.config["init"]
         return {"W": init_weights(name, (k, k, c, f), k * k * c, k * k * f, rng), "b": np.zeros(f)}
 
-    def _scratch(self, key: str, shape: tuple[int, int], dtype) -> np.ndarray:
+    def _scratch(self, key: str, shape: tuple[int, ...], dtype) -> np.ndarray:
         """A reusable work array (allocating 5 MB per batch would cost as much as filling it)."""
+        size = math.prod(shape)
         buf = self._work.get(key)
-        if buf is None or buf.size < shape[0] * shape[1] or buf.dtype != dtype:
-            buf = self._work[key] = np.empty(shape[0] * shape[1], dtype=dtype)
-        return buf[: shape[0] * shape[1]].reshape(shape)
+        if buf is None or buf.size < size or buf.dtype != dtype:
+            buf = self._work[key] = np.empty(size, dtype=dtype)
+        return buf[:size].reshape(shape)
+
+    def _weights(self, width: int, f: int, grads: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """(W as a width×f matrix, the same with the bias as an extra last row or None): the second when the bias
+        lies right after the kernel in the model's weight vector (``nn/flat.py``), so one matmul does both."""
+        d = self.grads if grads else self.params
+        w2 = d["W"].reshape(width, f)
+        return w2, with_row(w2, d["b"])
 
     def forward(self, x, training=False):
         (pt, pb, ho), (pl, pr, wo) = self._geometry(x.shape[1:])
         k, s, f = self.config["kernel_size"], self.config["stride"], self.config["filters"]
         n, c = x.shape[0], x.shape[3]
+        if s == 1 and k * c < SHORT_ROWS:
+            return self._forward_wide(x, training, (pt, pb, ho), (pl, pr, wo))
         xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0))) if pt or pb or pl or pr else x
         rows, width = ho * wo, k * k * c
         chunk = max(1, CHUNK_BYTES // (rows * width * x.itemsize))  # samples whose patches stay in cache
-        w2 = self.params["W"].reshape(width, f)
+        w2, w_aug = self._weights(width, f)
+        extra = w_aug is not None  # patches get a column of ones, the weights the bias as their last row
         y = np.empty((n * rows, f), dtype=x.dtype)
-        cols = self._scratch("train" if training else "eval", (min(chunk, n) * rows, width), x.dtype)
+        cols = self._scratch("train" if training else "eval", (min(chunk, n) * rows, width + extra), x.dtype)
         for a in range(0, n, chunk):
             b = min(n, a + chunk)
             part = cols[: (b - a) * rows]
-            part.reshape(b - a, ho, wo, k, k, c)[...] = patch_view(xp[a:b], k, k, s, s, ho, wo)
-            np.matmul(part, w2, out=y[a * rows:b * rows])
-        y += self.params["b"]
+            _patches_into(part, xp[a:b], k, s, ho, wo, width)
+            np.matmul(part, w_aug if extra else w2, out=y[a * rows:b * rows])
+        if not extra:
+            y += self.params["b"]
         # one chunk: its patches are still in the scratch array for the backward pass; more: they are rebuilt there
-        self._cache = (xp, x.shape, (pt, pl), (ho, wo), chunk, n <= chunk and training)
+        self._cache = ("patches", xp, x.shape, (pt, pl), (ho, wo), chunk, n <= chunk and training, extra)
         return y.reshape(n, ho, wo, f)
 
     def backward(self, dy, need_input_grad=True):
-        xp, x_shape, (pt, pl), (ho, wo), chunk, cols_kept = self._cache
+        if self._cache[0] == "wide":
+            return self._backward_wide(dy, need_input_grad)
+        _, xp, x_shape, (pt, pl), (ho, wo), chunk, cols_kept, extra = self._cache
         k, s, f = self.config["kernel_size"], self.config["stride"], self.config["filters"]
         n, h, w, c = x_shape
         rows, width = ho * wo, k * k * c
         dy2 = dy.reshape(-1, f)
-        w2 = self.params["W"].reshape(width, f)
-        gw = self.grads["W"].reshape(width, f)
-        np.sum(dy2, axis=0, out=self.grads["b"])
-        cols = self._scratch("train", (min(chunk, n) * rows, width), dy.dtype)
+        w2, _ = self._weights(width, f)
+        gw2, gw_aug = self._weights(width, f, grads=True)
+        if extra and gw_aug is None:  # (cannot happen: the weights and the gradients are laid out alike)
+            extra = False
+        gw = gw_aug if extra else gw2
+        if not extra:
+            np.sum(dy2, axis=0, out=self.grads["b"])
+        cols = self._scratch("train", (min(chunk, n) * rows, width + extra), dy.dtype)
         if need_input_grad:
             dxp = np.zeros(xp.shape, dtype=dy.dtype)
             dcols = self._scratch("dcols", (min(chunk, n) * rows, width), dy.dtype)
-            gw_part = self._scratch("gw", (width, f), dy.dtype) if n > chunk else None
-        elif n > chunk:
-            gw_part = self._scratch("gw", (width, f), dy.dtype)
+        gw_part = self._scratch("gw", gw.shape, dy.dtype) if n > chunk else None
         # Chunk by chunk, so the patch matrix and its gradient stay in cache while they are used.
         for a in range(0, n, chunk):
             b = min(n, a + chunk)
             part = cols[: (b - a) * rows]
             if not cols_kept:
-                part.reshape(b - a, ho, wo, k, k, c)[...] = patch_view(xp[a:b], k, k, s, s, ho, wo)
+                _patches_into(part, xp[a:b], k, s, ho, wo, width)
             dpart = dy2[a * rows:b * rows]
             if a == 0:
                 np.matmul(part.T, dpart, out=gw)
@@ -180,6 +210,73 @@ class Conv2D(Layer):
                         dx[:, i:i + s * (ho - 1) + 1:s, j:j + s * (wo - 1) + 1:s, :] += d6[:, :, :, i, j, :]
         if not need_input_grad:
             return None
+        return dxp[:, pt:pt + h, pl:pl + w, :]
+
+    # -- few input channels (a first layer on grey images): the patch matrix transposed, on a widened grid ----------
+    # With one input channel a patch row holds only k values in a row of the input, so the usual patch matrix is
+    # built from runs of k floats (5 for LeNet's first layer: half of that layer's time went to the copy). Here the
+    # output is computed on the padded input's full width (Wp columns a row, the last Wp - Wo of them unused): then
+    # for a fixed kernel offset (i, j) the inputs of all output positions of an image are ONE run of Ho·Wp values,
+    # starting i·Wp + j into the padded image. The patch matrix is built transposed, (kernel offsets × positions),
+    # from such long runs, and one matmul gives all outputs; the unused columns are left out of the output by a
+    # strided view, and their gradients are zero in the backward pass.
+
+    def _forward_wide(self, x, training, ph, pw):
+        (pt, pb, ho), (pl, pr, wo) = ph, pw
+        k, f = self.config["kernel_size"], self.config["filters"]
+        n, h, w, c = x.shape
+        hp, wp = h + pt + pb, w + pl + pr
+        width, per = k * k * c, ho * wp  # patch length; widened output positions per image
+        # the padded images one after another, then k·c spare values read (for unused columns) past the last one
+        buf = self._scratch("wide_in" + ("" if training else "_eval"), (n * hp * wp * c + k * c,), x.dtype)
+        buf[n * hp * wp * c:] = 0
+        img = buf[:n * hp * wp * c].reshape(n, hp, wp, c)
+        if pt or pb or pl or pr:
+            img[:, :pt], img[:, hp - pb:], img[:, :, :pl], img[:, :, wp - pr:] = 0, 0, 0, 0
+        img[:, pt:pt + h, pl:pl + w] = x
+        w2, w_aug = self._weights(width, f)
+        extra = w_aug is not None
+        cols = self._scratch("wide_cols" + ("" if training else "_eval"), (width + extra, n * per), x.dtype)
+        it = x.itemsize
+        src = as_strided(buf, (k, k, c, n, per), (wp * c * it, c * it, it, hp * wp * c * it, c * it), writeable=False)
+        cols[:width].reshape(k, k, c, n, per)[...] = src
+        if extra:
+            cols[width] = 1.0
+        y = np.matmul(cols.T, w_aug if extra else w2)
+        if not extra:
+            y += self.params["b"]
+        self._cache = ("wide", x.shape, (pt, pl), (ho, wo, hp, wp), extra, cols)
+        return y.reshape(n, ho, wp, f)[:, :, :wo, :]
+
+    def _backward_wide(self, dy, need_input_grad):
+        _, (n, h, w, c), (pt, pl), (ho, wo, hp, wp), extra, cols = self._cache
+        k, f = self.config["kernel_size"], self.config["filters"]
+        width, per = k * k * c, ho * wp
+        key = ("wide_dy", n, ho, wp, f)
+        dy_wide = self._work.get(key)  # the unused columns stay zero: they get no gradient
+        if dy_wide is None or dy_wide.dtype != dy.dtype:
+            dy_wide = self._work[key] = np.zeros((n, ho, wp, f), dtype=dy.dtype)
+        dy_wide[:, :, :wo] = dy
+        d2 = dy_wide.reshape(n * per, f)
+        w2, _ = self._weights(width, f)
+        gw2, gw_aug = self._weights(width, f, grads=True)
+        if extra and gw_aug is not None:
+            np.matmul(cols, d2, out=gw_aug)
+        else:
+            np.matmul(cols[:width], d2, out=gw2)
+            np.sum(dy.reshape(-1, f), axis=0, out=self.grads["b"])
+        if not need_input_grad:
+            return None
+        # dx_padded[position + i·wp + j] += Σ_f dy[position, f] · W[i, j, :, f], for every kernel offset (i, j)
+        grad = np.matmul(w2, d2.T).reshape(k, k, c, n, per)
+        dbuf = np.zeros(n * hp * wp * c + k * wp * c + k * c, dtype=dy.dtype)
+        it = dy.itemsize
+        for i in range(k):
+            for j in range(k):
+                off = (i * wp + j) * c
+                target = as_strided(dbuf[off:], (n, per, c), (hp * wp * c * it, c * it, it))
+                target += grad[i, j].transpose(1, 2, 0)
+        dxp = dbuf[:n * hp * wp * c].reshape(n, hp, wp, c)
         return dxp[:, pt:pt + h, pl:pl + w, :]
 
     def value_terms(self, x, index):

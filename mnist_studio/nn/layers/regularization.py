@@ -76,62 +76,92 @@ class BatchNorm(Layer):
         c = input_shape[-1]
         return {"running_mean": np.zeros(c), "running_var": np.ones(c)}
 
+    # Every value is a row of an (M, C) matrix, one column per feature. Column sums are matrix-vector products
+    # with a vector of ones (one BLAS pass; NumPy's sum over the leading axes walks rows of C values), and the passes
+    # over the data are few: forward = sum, centre, sum of squares, scale, shift; backward = two sums and three
+    # element-wise passes. The centred input is kept for the backward pass (x̂ = centred · inv_std).
+
+    def _ones(self, m: int, dtype) -> np.ndarray:
+        ones = self._work.get("ones")
+        if ones is None or ones.size < m or ones.dtype != dtype:
+            ones = self._work["ones"] = np.ones(m, dtype=dtype)
+        return ones[:m]
+
     def forward(self, x, training=False):
-        axes = tuple(range(x.ndim - 1))
+        c = x.shape[-1]
+        x2 = x.reshape(-1, c)
+        m = x2.shape[0]
         eps = self.config["epsilon"]
+        gamma, beta = self.params["gamma"], self.params["beta"]
         if training:
+            ones = self._ones(m, x.dtype)
+            mean = (ones @ x2) * (1.0 / m)
+            centred = x2 - mean
+            sq = np.einsum("ij,ij->j", centred, centred)
             if self.shard is None:
-                mean, var = x.mean(axis=axes), x.var(axis=axes)
-            else:
-                mean, var = self._whole_batch_stats(x, axes)
-        if training and (self.shard is None or self.shard[1] == 0):  # one shard keeps the running statistics
-            m = self.config["momentum"]
-            self.buffers["running_mean"] *= m
-            self.buffers["running_mean"] += (1 - m) * mean
-            self.buffers["running_var"] *= m
-            self.buffers["running_var"] += (1 - m) * var
-        if not training:
+                var = sq * (1.0 / m)
+            else:  # statistics of the whole batch; the values are then centred on its mean
+                whole, var = self._whole_batch_stats(m, mean, sq)
+                centred += mean - whole
+                mean = whole
+            mom = self.config["momentum"]
+            if self.shard is None or self.shard[1] == 0:  # one shard keeps the running statistics
+                self.buffers["running_mean"] *= mom
+                self.buffers["running_mean"] += (1 - mom) * mean
+                self.buffers["running_var"] *= mom
+                self.buffers["running_var"] += (1 - mom) * var
+        else:
             mean, var = self.buffers["running_mean"], self.buffers["running_var"]
-        inv_std = 1.0 / np.sqrt(var + eps)
-        xhat = (x - mean) * inv_std
-        self._cache = (xhat, inv_std, axes, training)
-        return xhat * self.params["gamma"] + self.params["beta"]
+            centred = x2 - mean
+        inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
+        y = np.multiply(centred, gamma * inv_std)
+        y += beta
+        self._cache = (centred, inv_std, training, x.shape)
+        return y.reshape(x.shape)
 
     def backward(self, dy, need_input_grad=True):
-        xhat, inv_std, axes, training = self._cache
-        np.sum(dy * xhat, axis=axes, out=self.grads["gamma"])
-        np.sum(dy, axis=axes, out=self.grads["beta"])
+        centred, inv_std, training, shape = self._cache
+        dy2 = dy.reshape(-1, shape[-1])
+        m = dy2.shape[0]
+        # dgamma = Σ dy·x̂ = inv_std · Σ dy·centred; dbeta = Σ dy
+        dbeta = self._ones(m, dy.dtype) @ dy2
+        dyc = np.einsum("ij,ij->j", dy2, centred)
+        np.multiply(dyc, inv_std, out=self.grads["gamma"])
+        self.grads["beta"][...] = dbeta
         if not need_input_grad:
             return None
-        dxhat = dy * self.params["gamma"]
+        scale = self.params["gamma"] * inv_std
         if not training:  # running statistics are constants: a plain per-feature scale
-            return dxhat * inv_std
-        m = dy.size // dy.shape[-1]
-        s1, s2 = dxhat.sum(axis=axes), (dxhat * xhat).sum(axis=axes)
+            return (dy2 * scale).reshape(shape)
+        # dx = scale · (dy - Σdy/M - x̂ · Σ(dy·x̂)/M): per feature a·dy + b·centred + c
         if self.shard is None:
-            return (inv_std / m) * (m * dxhat - s1 - xhat * s2)
-        # The batch's loss is sum_i w_i * loss_i, so the whole-batch sums weigh each shard's by w_i; the result is
-        # divided by this shard's w_i again because the layers below combine shard gradients the same way.
-        group, i = self.shard
-        w = group.weights[i]
-        parts = group.exchange(i, (m, w * s1.astype(np.float64), w * s2.astype(np.float64)))
-        total = sum(p[0] for p in parts)
-        t1, t2 = sum(p[1] for p in parts), sum(p[2] for p in parts)
-        return (inv_std / total) * (total * dxhat - (t1 / w).astype(dy.dtype) - xhat * (t2 / w).astype(dy.dtype))
+            total, s1, s2 = m, dbeta, dyc * inv_std
+        else:
+            # The batch's loss is sum_i w_i * loss_i, so the whole-batch sums weigh each shard's by w_i; the result
+            # is divided by this shard's w_i again because the layers below combine shard gradients the same way.
+            group, i = self.shard
+            w = group.weights[i]
+            parts = group.exchange(i, (m, w * dbeta.astype(np.float64), w * (dyc * inv_std).astype(np.float64)))
+            total = sum(p[0] for p in parts)
+            s1 = (sum(p[1] for p in parts) / w).astype(dy.dtype)
+            s2 = (sum(p[2] for p in parts) / w).astype(dy.dtype)
+        b = scale * inv_std * s2 * (-1.0 / total)
+        c = scale * s1 * (-1.0 / total)
+        dx = np.multiply(dy2, scale, out=dy2 if dy2.flags.writeable else None)  # dy is this pass's own array
+        dx += c
+        tmp = np.multiply(centred, b)
+        dx += tmp
+        return dx.reshape(shape)
 
-    def _whole_batch_stats(self, x, axes):
+    def _whole_batch_stats(self, count, mean, sq):
         """Mean and (biased) variance over every shard's samples: each shard's count, mean and centred sum of
         squares, combined in shard order in float64 (Chan et al.'s pairwise formula, stable unlike E[x²]-E[x]²)."""
         group, i = self.shard
-        count = x.size // x.shape[-1]
-        mean = x.mean(axis=axes)
-        centred = x - mean
-        m2 = np.square(centred, out=centred).sum(axis=axes, dtype=np.float64)
-        parts = group.exchange(i, (count, mean.astype(np.float64), m2))
+        parts = group.exchange(i, (count, mean.astype(np.float64), sq.astype(np.float64)))
         total = sum(p[0] for p in parts)
         whole = sum(p[0] * p[1] for p in parts) / total
         spread = sum(p[2] + p[0] * (p[1] - whole) ** 2 for p in parts)
-        return whole.astype(x.dtype), (spread / total).astype(x.dtype)
+        return whole.astype(mean.dtype), (spread / total).astype(mean.dtype)
 
     # -- export: the running statistics, as evaluation uses them ---------------------------------------------------
     def onnx_nodes(self, g, step, x):
