@@ -12,12 +12,14 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from mnist_studio.nn.blas import single_threaded_blas
 from mnist_studio.nn.flat import pack
 from mnist_studio.nn.layers import Layer, from_config, softmax
 from mnist_studio.nn.losses import Loss
 from mnist_studio.nn.spec import analyse, max_images_per_pass, normalise, validate
 
 PREDICT_CHUNK = 256  # images per forward pass when predicting: bounds im2col memory (10,000 at once is > 6 GB)
+LIGHT_FLOPS = 20e6  # a training pass below this many floating-point operations runs with single-threaded BLAS
 
 
 def execution_order(layers: list[Layer]) -> list[int]:
@@ -63,6 +65,7 @@ class Model:
         weighted = [i for i, layer in enumerate(self.layers) if layer.params]
         self._first_weighted = weighted[0] if weighted else len(self.layers)
         self._order = execution_order(self.layers)
+        self._flops = self.train_flops_per_sample()
         self._pack()
 
     def _pack(self, grads_only: bool = False) -> None:
@@ -209,7 +212,17 @@ class Model:
         return dy
 
     def loss_and_grads(self, x: np.ndarray, labels: np.ndarray, loss: Loss) -> tuple[float, np.ndarray]:
-        """One training pass: forward in training mode, loss, backward. Returns (loss, scores or probabilities)."""
+        """One training pass: forward in training mode, loss, backward. Returns (loss, scores or probabilities).
+
+        A light pass (under ``LIGHT_FLOPS`` for the batch: the tutorial CNN's is 9 MFLOP) runs with single-threaded
+        BLAS: each of its matmuls is too small to share, and waking BLAS's helper thread for it costs more than the
+        matmul (on a busy machine, milliseconds)."""
+        if self._flops * x.shape[0] < LIGHT_FLOPS:
+            with single_threaded_blas():
+                return self._loss_and_grads(x, labels, loss)
+        return self._loss_and_grads(x, labels, loss)
+
+    def _loss_and_grads(self, x, labels, loss):
         if loss.takes_logits:
             upto = len(self.layers) - 1 if self.ends_with_softmax else None
             logits = self.forward(x, training=True, upto=upto)

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from mnist_studio.nn.blas import axpby, axpy
+from mnist_studio.nn.blas import axpby, axpy, single_threaded_blas
 from mnist_studio.nn.flat import flat_base, pack
 from mnist_studio.nn.params import Param, ParamError
 
@@ -81,19 +81,23 @@ class Optimizer:
         self.t += 1
         decay_all = self.settings.get("decay_all", False)
         decayed = [i for i, p in enumerate(params) if p.ndim > 1 or decay_all] if self.weight_decay else []
-        if flat is not None:
-            pf, gf, slots, tmp = flat
-            if decayed:
-                gf = self._decay(params, grads, decayed, pf, gf, len(decayed) == len(params))
-            self._update(pf, gf, tmp, slots)
-            return
-        for i, (p, g) in enumerate(zip(params, grads)):
-            if i in decayed:
-                if self.decoupled_decay:
-                    p *= 1.0 - self.lr * self.weight_decay
-                else:
-                    g = g + self.weight_decay * p
-            self._update(p, g, self._scratch[i], {k: v[i] for k, v in self.slots.items()})
+        # BLAS's own threads would split each vector call (axpy over 500,000 weights): their hand-over costs more
+        # than it saves at this size, and on a busy machine a sleeping helper thread stalls the step for
+        # milliseconds. One thread does the whole update.
+        with single_threaded_blas():
+            if flat is not None:
+                pf, gf, slots, tmp = flat
+                if decayed:
+                    gf = self._decay(params, grads, decayed, pf, gf, len(decayed) == len(params))
+                self._update(pf, gf, tmp, slots)
+                return
+            for i, (p, g) in enumerate(zip(params, grads)):
+                if i in decayed:
+                    if self.decoupled_decay:
+                        p *= 1.0 - self.lr * self.weight_decay
+                    else:
+                        g = g + self.weight_decay * p
+                self._update(p, g, self._scratch[i], {k: v[i] for k, v in self.slots.items()})
 
     def _decay(self, params, grads, decayed, pf, gf, everything):
         """Weight decay on flat storage: shrink the decayed weights (decoupled) or return the decayed gradient in a

@@ -3,6 +3,14 @@
 Both loop over the offsets *inside* one pooling window (4 for 2×2), each step a strided slice over the whole batch,
 so the work is a handful of full-array operations and never a loop over pixels. Windows that do not fit at the
 right or bottom edge are dropped (floor), as in Keras and PyTorch.
+
+Windows that tile the image (stride = pool size, the usual case) are pooled in two stages on a view of the input
+as (N, Ho, p, Wo, p, C): first across the p rows of each window — for a fixed row offset the values of a whole
+output row, Wo·p·C of them, are one contiguous run, so this stage runs at memory speed — then across the p columns,
+on a p-times smaller array. (One slice per window offset walks runs of only C values: 32 for LeNet, and NumPy's
+per-run overhead then costs more than the arithmetic.) The max-pool keeps which row and which column won, so its
+backward pass is two stages of masked copies; on ties the first column whose maximum is the window's, and in it the
+first row, takes the gradient.
 """
 
 from __future__ import annotations
@@ -68,38 +76,67 @@ class MaxPool2D(_Pool2D):
 
     def forward(self, x, training=False):
         ho, wo, _ = self.output_shape(x.shape[1:])
-        views = self._windows(x, ho, wo)
-        y = np.array(next(views))
-        for v in views:
+        p, s = self.config["pool_size"], self._stride
+        if s != p:
+            views = self._windows(x, ho, wo)
+            y = np.array(next(views))
+            for v in views:
+                np.maximum(y, v, out=y)
+            self._cache = (x, y)
+            return y
+        n, c = x.shape[0], x.shape[3]
+        x6 = x[:, :ho * p, :wo * p].reshape(n, ho, p, wo, p, c)
+        if p == 2:  # the usual 2×2: masks straight from the comparisons
+            row = np.greater(x6[:, :, 1], x6[:, :, 0])  # strictly: on ties the first row keeps it
+            t = np.maximum(x6[:, :, 0], x6[:, :, 1])
+            col = np.greater(t[:, :, :, 1], t[:, :, :, 0])
+            y = np.maximum(t[:, :, :, 0], t[:, :, :, 1])
+            self._cache = (x.shape, row, col)
+            return y
+        # stage 1, across rows (long contiguous runs): t[n, i, j, b, c] = max over a of x[n, i·p+a, j·p+b, c]
+        t = np.array(x6[:, :, 0])
+        row = np.zeros(t.shape, dtype=np.uint8)
+        for a in range(1, p):
+            v = x6[:, :, a]
+            better = v > t  # strictly: on ties the first row keeps it
+            np.maximum(t, v, out=t)
+            np.copyto(row, a, where=better)
+        # stage 2, across the p columns of each window
+        y = np.array(t[:, :, :, 0])
+        col = np.zeros(y.shape, dtype=np.uint8)
+        for b in range(1, p):
+            v = t[:, :, :, b]
+            better = v > y
             np.maximum(y, v, out=y)
-        self._cache = (x, y)
+            np.copyto(col, b, where=better)
+        self._cache = (x.shape, row, col)
         return y
 
     def backward(self, dy, need_input_grad=True):
         if not need_input_grad:
             return None
-        x, y = self._cache
-        ho, wo = y.shape[1:3]
         p, s = self.config["pool_size"], self._stride
         if s != p:
-            return self._backward_overlapping(dy, x, y, ho, wo)
-        # Windows tile the input: every input position belongs to one window, so each gets written exactly once
-        # (no zeroing, no accumulation). On ties the first position in the window takes the gradient.
-        exact = x.shape[1] == ho * p and x.shape[2] == wo * p
-        dx = np.empty_like(x) if exact else np.zeros_like(x)
-        unclaimed = None
-        pairs = list(zip(self._windows(x, ho, wo), self._windows(dx, ho, wo)))
-        for k, (xv, dxv) in enumerate(pairs):
-            if k == len(pairs) - 1 and unclaimed is not None:
-                hit = unclaimed  # the max is somewhere: whatever no earlier position claimed is here
-            else:
-                hit = xv == y
-                if unclaimed is None:
-                    unclaimed = ~hit
-                else:
-                    hit &= unclaimed
-                    np.greater(unclaimed, hit, out=unclaimed)  # unclaimed and not hit
-            np.multiply(dy, hit, out=dxv)
+            x, y = self._cache
+            return self._backward_overlapping(dy, x, y, y.shape[1], y.shape[2])
+        x_shape, row, col = self._cache
+        n, ho, wo, c = dy.shape
+        # stage 2 backward: the column that won gets the window's gradient, the others 0
+        dt = np.empty(row.shape, dtype=dy.dtype)
+        exact = x_shape[1] == ho * p and x_shape[2] == wo * p
+        dx = np.empty(x_shape, dtype=dy.dtype) if exact else np.zeros(x_shape, dtype=dy.dtype)
+        dx6 = dx[:, :ho * p, :wo * p].reshape(n, ho, p, wo, p, c)
+        if p == 2:  # masks are booleans: the second gets dy·mask, the first the rest (dy or 0, exactly)
+            np.multiply(dy, col, out=dt[:, :, :, 1])
+            np.subtract(dy, dt[:, :, :, 1], out=dt[:, :, :, 0])
+            np.multiply(dt, row, out=dx6[:, :, 1])
+            np.subtract(dt, dx6[:, :, 1], out=dx6[:, :, 0])
+            return dx
+        for b in range(p):
+            np.multiply(dy, col == b, out=dt[:, :, :, b])
+        # stage 1 backward: in each column the row that won (every input position written once, no accumulation)
+        for a in range(p):
+            np.multiply(dt, row == a, out=dx6[:, :, a])
         return dx
 
     def _backward_overlapping(self, dy, x, y, ho, wo):
@@ -119,21 +156,60 @@ class AvgPool2D(_Pool2D):
     onnx_op, torch_class = "AveragePool", "AvgPool2d"
 
     def forward(self, x, training=False):
-        ho, wo, _ = self.output_shape(x.shape[1:])
-        views = self._windows(x, ho, wo)
-        y = np.array(next(views))
-        for v in views:
-            y += v
-        y *= 1.0 / self.config["pool_size"] ** 2
+        ho, wo, c = self.output_shape(x.shape[1:])
+        p, s = self.config["pool_size"], self._stride
         self._x_shape = x.shape
+        if s != p:
+            views = self._windows(x, ho, wo)
+            y = np.array(next(views))
+            for v in views:
+                y += v
+            y *= 1.0 / p ** 2
+            return y
+        n = x.shape[0]
+        x6 = x[:, :ho * p, :wo * p].reshape(n, ho, p, wo, p, c)
+        t = np.array(x6[:, :, 0])  # stage 1: the rows of each window (long runs)
+        for a in range(1, p):
+            t += x6[:, :, a]
+        # stage 2: the columns, as a matmul against a (p·c × c) summing matrix when c is small (runs of c values
+        # are slow one by one), else by strided adds
+        if c < 16:
+            y = np.matmul(t.reshape(-1, p * c), self._summing(p, c, x.dtype)).reshape(n, ho, wo, c)
+        else:
+            y = np.array(t[:, :, :, 0])
+            for b in range(1, p):
+                y += t[:, :, :, b]
+        y *= 1.0 / p ** 2
         return y
+
+    def _summing(self, p: int, c: int, dtype) -> np.ndarray:
+        """(p·c × c) matrix of ones at [b·c + k, k]: sums the p columns of a window, channel by channel."""
+        key = ("sum", p, c, np.dtype(dtype).str)
+        m = self._work.get(key)
+        if m is None:
+            m = self._work[key] = np.tile(np.eye(c, dtype=dtype), (p, 1))
+        return m
 
     def backward(self, dy, need_input_grad=True):
         if not need_input_grad:
             return None
-        dx = np.zeros(self._x_shape, dtype=dy.dtype)
+        p, s = self.config["pool_size"], self._stride
         ho, wo = dy.shape[1:3]
-        share = dy * (1.0 / self.config["pool_size"] ** 2)
-        for dxv in self._windows(dx, ho, wo):
-            dxv += share
+        share = dy * (1.0 / p ** 2)
+        if s != p:
+            dx = np.zeros(self._x_shape, dtype=dy.dtype)
+            for dxv in self._windows(dx, ho, wo):
+                dxv += share
+            return dx
+        n, c = dy.shape[0], dy.shape[3]
+        if c < 16:
+            dt = np.matmul(share.reshape(-1, c), self._summing(p, c, dy.dtype).T).reshape(n, ho, wo, p, c)
+        else:
+            dt = np.empty((n, ho, wo, p, c), dtype=dy.dtype)
+            dt[...] = share[:, :, :, None, :]
+        exact = self._x_shape[1] == ho * p and self._x_shape[2] == wo * p
+        dx = np.empty(self._x_shape, dtype=dy.dtype) if exact else np.zeros(self._x_shape, dtype=dy.dtype)
+        dx6 = dx[:, :ho * p, :wo * p].reshape(n, ho, p, wo, p, c)
+        for a in range(p):
+            dx6[:, :, a] = dt
         return dx
