@@ -4,6 +4,8 @@
                                                      # (SGD) and bn-cnn (Adam), batch 64
     python benchmarks/bench_train.py --models lenet bn-cnn --rounds 3   # some of them
     python benchmarks/bench_train.py --accuracy      # accuracy targets (full epochs; about 3 minutes)
+    python benchmarks/bench_train.py --inference     # evaluating the 10,000 test images with lenet: time, peak memory
+    python benchmarks/bench_train.py --threads 1 2 --models lenet   # the same models on 1 and on 2 cores
 
 For a fair run unset the machine's OpenBLAS safety settings in that command only, e.g.
 ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_train.py``; the BLAS kernel in use is
@@ -19,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -141,6 +145,8 @@ def batches_for(batches: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
 
 def worker(runtime: str, preset: str, optimizer: str, lr: float, batches: int) -> dict:
     """One timing in this process: warm up, then time ``batches`` real MNIST batches (median of three passes)."""
+    if preset == "inference":
+        return inference_worker(runtime, optimizer)
     xs, ys = batches_for(batches)
     runner = Ours(preset, optimizer, lr) if runtime == "ours" else Torch(preset, optimizer, lr)
     time_batches(runner, xs, ys)  # warm-up: allocations, thread pools, page mappings settle over dozens of batches
@@ -152,14 +158,83 @@ def worker(runtime: str, preset: str, optimizer: str, lr: float, batches: int) -
     return out
 
 
-def run_worker(runtime: str, preset: str, optimizer: str, lr: float, batches: int) -> dict | None:
+INFERENCE_CHUNK = 500  # images per forward pass on both sides (our evaluate()'s default)
+
+
+def inference_worker(runtime: str, preset: str) -> dict:
+    """Evaluate the 10,000 test images once to warm up, then three times; median time and the process's peak
+    resident memory (the test set, the model and the passes; measured in this fresh process)."""
+    ds = load_mnist()
+    images, labels = ds.test_images, ds.test_labels
+    if runtime == "ours":
+        model = Model(spec_for(preset), seed=0)
+
+        def run():
+            return evaluate(model, images, labels).predictions
+    else:
+        import torch
+
+        runner = Torch(preset, "sgd", 0.01)
+        net = runner.net.eval()
+
+        def run():
+            x = torch.from_numpy(to_float(images).reshape(-1, 1, 28, 28))
+            out = []
+            with torch.no_grad():
+                for s in range(0, len(x), INFERENCE_CHUNK):
+                    out.append(torch.softmax(net(x[s:s + INFERENCE_CHUNK]), dim=1).argmax(dim=1))
+            return torch.cat(out).numpy()
+    run()
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t)
+    return {"seconds": statistics.median(times), "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def run_worker(runtime: str, preset: str, optimizer: str, lr: float, batches: int,
+               threads: int | None = None) -> dict | None:
     cmd = [sys.executable, __file__, "--worker", runtime, preset, optimizer, str(lr), str(batches)]
+    if threads is not None:  # the cores this run may use: an affinity mask for the worker process
+        cmd = ["taskset", "-c", ",".join(str(c) for c in sorted(os.sched_getaffinity(0))[:threads])] + cmd
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         if runtime == "torch" and "No module named 'torch'" in r.stderr:
             return None
         raise RuntimeError(r.stderr)
     return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def inference(preset: str, rounds: int) -> dict:
+    """Evaluating the test set, ours and PyTorch's in alternating rounds (fresh processes); median ratio."""
+    ours, theirs, ratios = [], [], []
+    for _ in range(rounds):
+        a = run_worker("ours", "inference", preset, 0, 0)
+        ours.append(a)
+        b = run_worker("torch", "inference", preset, 0, 0)
+        if b is not None:
+            theirs.append(b)
+            ratios.append(a["seconds"] / b["seconds"])
+    out = {"preset": preset, "images": 10000, "seconds": round(statistics.median(r["seconds"] for r in ours), 3),
+           "peak_mb": round(max(r["peak_mb"] for r in ours), 1)}
+    if theirs:
+        out.update(torch_seconds=round(statistics.median(r["seconds"] for r in theirs), 3),
+                   torch_peak_mb=round(max(r["peak_mb"] for r in theirs), 1),
+                   ratio_ours_over_torch=round(statistics.median(ratios), 3),
+                   ratio_range=[round(min(ratios), 3), round(max(ratios), 3)])
+    return out
+
+
+def scaling(preset: str, optimizer: str, lr: float, batches: int, rounds: int, threads: list[int]) -> dict:
+    """Our step on 1, 2, ... cores (the worker's affinity mask limits it; shard count and BLAS follow), rounds
+    alternating between the core counts; median ms per batch for each."""
+    times: dict[int, list[float]] = {t: [] for t in threads}
+    for _ in range(rounds):
+        for t in threads:
+            times[t].append(run_worker("ours", preset, optimizer, lr, batches, threads=t)["ms_per_batch"])
+    return {"preset": preset, "optimizer": optimizer,
+            "ms_per_batch": {t: round(statistics.median(v), 3) for t, v in times.items()}}
 
 
 def speed(preset: str, optimizer: str, lr: float, batches: int, rounds: int, peak: float) -> dict:
@@ -214,6 +289,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--models", nargs="+", metavar="MODEL", help="time only these (of "
                     + ", ".join(dict.fromkeys(r[0] for r in SPEED_RUNS)) + ")")
+    ap.add_argument("--inference", action="store_true", help="time evaluating the 10,000 test images (lenet)")
+    ap.add_argument("--threads", type=int, nargs="+", metavar="N",
+                    help="time our step on these core counts (an affinity mask per run), no PyTorch")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--worker", nargs=5, metavar=("RUNTIME", "PRESET", "OPTIMIZER", "LR", "BATCHES"),
                     help=argparse.SUPPRESS)  # internal: one timing in a fresh process
@@ -224,7 +302,25 @@ def main() -> None:
         return
     print(f"BLAS: {blas_info()}")
     results = []
-    if args.accuracy:
+    if args.inference:
+        r = inference("lenet", args.rounds)
+        line = f"lenet, evaluating 10,000 test images: {r['seconds']:.2f} s, peak {r['peak_mb']:.0f} MB"
+        if "ratio_ours_over_torch" in r:
+            line += (f" | PyTorch {r['torch_seconds']:.2f} s, peak {r['torch_peak_mb']:.0f} MB → ours/PyTorch = "
+                     f"{r['ratio_ours_over_torch']:.2f}x (rounds {r['ratio_range'][0]:.2f}-{r['ratio_range'][1]:.2f})")
+        print(line)
+        results.append(r)
+    elif args.threads:
+        for preset, opt, lr, batches in SPEED_RUNS:
+            if args.models and preset not in args.models:
+                continue
+            r = scaling(preset, opt, lr, args.batches or batches, args.rounds, args.threads)
+            ms = r["ms_per_batch"]
+            base = ms[args.threads[0]]
+            print(f"{preset:<12} {opt:<4} " + ", ".join(f"{t} core(s) {v:.2f} ms/batch ({base / v:.2f}x)"
+                                                           for t, v in ms.items()))
+            results.append(r)
+    elif args.accuracy:
         # lenet and tutorial-cnn with their presets' own settings; the MLP with Adam and a cosine schedule
         for preset, epochs, opt, lr, sched in (("mlp-512-256", 5, "adam", 0.001, "cosine"),
                                                ("lenet", 3, None, None, None), ("tutorial-cnn", 1, None, None, None)):

@@ -191,3 +191,22 @@ def test_a_failing_shard_fails_the_step_without_hanging():
     step.close()
     assert np.isfinite(loss)
     assert all(layer.shard is None for layer in m.layers if hasattr(layer, "shard"))
+
+
+@pytest.mark.parametrize("cores", [1, 2, 3])
+def test_prediction_over_cores_matches_one_pass_per_chunk(monkeypatch, cores):
+    """Chunks spread over threads (forward-only layer copies, nn/infer.py) give each image the probabilities of a
+    plain forward pass, whatever the core count; the model's own layers keep no prediction arrays."""
+    from mnist_studio.nn import infer
+
+    monkeypatch.setattr(infer, "usable_cores", lambda: cores)
+    m = Model(load_preset("lenet"), seed=2)
+    x, _ = batch(150, seed=4)
+    got = m.predict_proba(x, batch_size=40)
+    want = np.concatenate([m.forward(x[s:s + 40]) for s in range(0, 150, 40)])
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert got.shape == (150, 10) and np.allclose(got.sum(axis=1), 1, atol=1e-5)
+    few = m.predict_proba(x[:3])  # fewer images than a chunk per core
+    np.testing.assert_allclose(few, want[:3], rtol=1e-5, atol=1e-6)
+    m.layers[0].params["W"][...] *= 0.5  # the copies share the weights: a change shows at once
+    np.testing.assert_allclose(m.predict_proba(x[:40]), m.forward(x[:40]), rtol=1e-5, atol=1e-6)

@@ -12,13 +12,14 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from mnist_studio.nn import infer
 from mnist_studio.nn.blas import single_threaded_blas
 from mnist_studio.nn.flat import pack
 from mnist_studio.nn.layers import Layer, from_config, softmax
 from mnist_studio.nn.losses import Loss
 from mnist_studio.nn.spec import analyse, max_images_per_pass, normalise, validate
 
-PREDICT_CHUNK = 256  # images per forward pass when predicting: bounds im2col memory (10,000 at once is > 6 GB)
+PREDICT_CHUNK = 128  # images per forward pass when predicting: bounds im2col memory (10,000 at once is > 6 GB)
 LIGHT_FLOPS = 20e6  # a training pass below this many floating-point operations runs with single-threaded BLAS
 
 
@@ -71,6 +72,7 @@ class Model:
     def _pack(self, grads_only: bool = False) -> None:
         """Put every layer's weights into one vector and its gradients into another (``nn/flat.py``), so that an
         optimizer step, or combining the shards' gradients, is a few calls on whole vectors."""
+        self._copies = None  # forward-only copies (nn/infer.py) hold the arrays replaced here
         slots = [(layer, k) for layer in self.layers for k in layer.params]
         if not slots:
             return
@@ -235,14 +237,25 @@ class Model:
         return value, out
 
     def predict_proba(self, x: np.ndarray, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
-        """Class probabilities in evaluation mode, computed in chunks so memory stays bounded."""
+        """Class probabilities in evaluation mode, computed in chunks so memory stays bounded, over the usable
+        cores for a heavy model (``nn/infer.py``)."""
         x = self.prepare(x)
         out = np.empty((x.shape[0], self.output_shape[0]), dtype=self.dtype)
-        batch_size = max(1, min(batch_size, self.max_chunk))
-        for s in range(0, x.shape[0], batch_size):
-            y = self.forward(x[s:s + batch_size])
-            out[s:s + batch_size] = y if self.ends_with_softmax else softmax(y)
-        return out
+        return infer.predict_proba(self, x, max(1, min(batch_size, self.max_chunk, PREDICT_CHUNK)), out)
+
+    def forward_flops_per_sample(self) -> float:
+        """Floating-point operations of one image's forward pass in the matmuls and convolutions."""
+        total, shape = 0.0, self.input_shape
+        for layer in self.layers:
+            total += layer.forward_flops(shape)
+            shape = layer.output_shape(shape)
+        return total
+
+    def _forward_copies(self, sets: int) -> "infer.ForwardCopies":
+        copies = self.__dict__.get("_copies")
+        if copies is None or copies.sets < sets or copies.model is not self:
+            copies = self._copies = infer.ForwardCopies(self, sets)
+        return copies
 
     def predict(self, x: np.ndarray, batch_size: int = PREDICT_CHUNK) -> np.ndarray:
         return self.predict_proba(x, batch_size).argmax(axis=1)

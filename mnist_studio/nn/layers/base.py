@@ -121,6 +121,9 @@ class Layer:
     splits_over_batch: ClassVar[bool] = True
     #: Its units can die (give 0 for every input, so no gradient flows back): the weights view counts them.
     counts_dead_units: ClassVar[bool] = False
+    #: Set on the forward-only copies that predict (``nn/infer.py``): no backward pass follows, so nothing needs
+    #: keeping for one.
+    forward_only: bool = False
 
     def __init__(self, **config: Any) -> None:
         known = {p.name: p for p in self.schema}
