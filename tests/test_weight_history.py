@@ -136,12 +136,13 @@ def test_dead_units_within_their_budget_are_marked_uncounted_and_the_last_count_
     from mnist_studio.studio.history_heatmap import dead_curves
     from mnist_studio.studio.weights import dead_from_history
 
-    trainer, rec, _, _ = short_run(mnist, epochs=1, dead_budget=1e-9)  # after the first count, never again
+    trainer, rec, _, _ = short_run(mnist, epochs=1, dead_budget=1e-9)  # counted at the start and epoch end only
     h = rec.history
-    assert all(d.dead[0] >= 0 and d.dead[1:] == [-1] * (len(h) - 1) for d in h.dead)
+    assert len(h) == 17 and all(d.dead[0] >= 0 and d.dead[-1] >= 0 and d.dead[1:-1] == [-1] * 15 for d in h.dead)
     step, units = dead_from_history(trainer.model, h)
-    assert step == 0 and [(u.index, u.units, u.dead) for u in units] == [(d.layer, d.units, d.dead[0]) for d in h.dead]
-    assert [len(c.epochs) for c in dead_curves(h)] == [1, 1]  # the curves skip what was not counted
+    assert step == 20 and [(u.index, u.units, u.dead) for u in units] == [(d.layer, d.units, d.dead[-1])
+                                                                          for d in h.dead]
+    assert [len(c.epochs) for c in dead_curves(h)] == [2, 2]  # the curves skip what was not counted
     back = WeightHistory.from_dict(json.loads(json.dumps(h.to_dict())))
     assert [d.dead for d in back.dead] == [d.dead for d in h.dead]
 

@@ -10,7 +10,7 @@ against the batches between two samples, and when they cost more it halves the g
 sample so far), so a big network is simply sampled less often; for LeNet they take about 0.02 of a batch's time, so
 the grid stays at 16 an epoch. The probe's forward pass costs far more (128 images through LeNet: about two thirds of
 a training batch), so the dead units are counted at a sample only when their own budget (``dead_budget``, 0.5 %)
-allows, and at the first; a sample without them records -1 (the curve has fewer points). The studio's weights view
+allows, and at the start and every epoch end; a sample without them records -1 (the curve has fewer points). The studio's weights view
 then reuses the latest count instead of running its own probe (``gui/training/worker.py``).
 """
 
@@ -143,7 +143,8 @@ class WeightHistoryRecorder(Callback):
             t.grads.append(grad_counts(g) if g is not None else np.zeros(GRAD_BINS, np.int64))
             t.grad_norm.append(_norm(g) if g is not None else 0.0)
         t0 = time.perf_counter()
-        due = self.dead_budget is None or step == 0 or t0 >= self._dead_due
+        epoch_end = j % h.points_per_epoch == 0  # (and the start): the curve always reaches the epoch's end
+        due = self.dead_budget is None or epoch_end or t0 >= self._dead_due
         counted = self.dead_units() if h.dead and due else []
         for d, (dead, units) in zip(h.dead, counted or [(-1, d.units) for d in h.dead]):
             d.units = units

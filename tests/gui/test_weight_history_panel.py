@@ -85,8 +85,8 @@ def test_after_a_short_run_the_tab_shows_the_cores_heatmap_of_samples_by_bins(qt
     curves = tab.curve_data()
     assert len(curves) == 2 == len(h.dead)  # the two ReLUs
     for (x, y), d in zip(curves, h.dead):
-        counted = np.asarray(d.dead) >= 0  # (within their time budget: at least the first sample)
-        assert counted[0] and len(x) == counted.sum()
+        counted = np.asarray(d.dead) >= 0  # (within their time budget; always at the start and the epoch's end)
+        assert counted[0] and counted[-1] and len(x) == counted.sum()
         np.testing.assert_allclose(x, h.epochs()[counted])
         np.testing.assert_allclose(y, 100.0 * np.asarray(d.dead)[counted] / d.units)
 
