@@ -120,7 +120,7 @@ class WeightHistoryView(QWidget):
         lay.setContentsMargins(8, 8, 8, 8)
         lay.addLayout(top)
         lay.addWidget(self.source)
-        lay.addWidget(self.empty)
+        lay.addWidget(self.empty, 1)
         lay.addLayout(grid, 1)
         lay.addWidget(self.dead_note)
         self._curves: list[pg.PlotDataItem] = []
@@ -135,11 +135,15 @@ class WeightHistoryView(QWidget):
         self.show_dead([], "")
         for w in (self.plot, self.dead_plot, self.readout, self.dead_note, self.colour_bar_widget):
             w.hide()
+        self.layer.setEnabled(False)
+        self.kind.setEnabled(False)
 
     def show_heatmap(self, hm: Heatmap) -> None:
         self.empty.hide()
         for w in (self.plot, self.dead_plot, self.readout, self.colour_bar_widget):
             w.show()
+        self.layer.setEnabled(True)
+        self.kind.setEnabled(True)
         self.shown = hm
         top = float(hm.image.max()) if hm.image.size else 1.0
         self.image.setImage(hm.image, autoLevels=False, levels=(0.0, max(top, 1e-6)))
