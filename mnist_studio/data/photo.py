@@ -16,7 +16,9 @@ So, as a scanner's software does:
    so a digit in a shadow has the same contrast as one in full light.
 4. **Threshold.** Global on the flattened picture (it has no gradient left), relative to the ink's own level and
    never below the noise: hysteresis keeps every pixel above a low threshold that is connected to one above a
-   high threshold, so faint parts of a stroke stay attached while isolated noise goes.
+   high threshold, so faint parts of a stroke stay attached while isolated noise goes. On paper a faint pencil
+   differs from the paper by 6-10 %, so ink may be that faint, except where the light changes fast (a shadow's
+   edge, which the block background lags behind): there 12 %, as on a board (:func:`paper_floor`).
 5. **Rules.** Printed lines (ruled or squared paper, a margin) are taken out of the ink (:mod:`.rules`).
 
 Everything is whole-array NumPy/SciPy; the picture is worked on at most :data:`WORK_SIDE` px on its long side.
@@ -35,7 +37,9 @@ from mnist_studio.data.rules import remove_rules
 WORK_SIDE = 1024  # long side of the working copy: digits in a phone photo are still 60+ px tall at this size
 SMALL_SIDE = 256  # long side of the copy on which the background is estimated
 BLOCK = 8  # background block side on the small copy (px)
-MIN_CONTRAST = 0.12  # ink must differ from its local background by at least 12 % of it
+MIN_CONTRAST = 0.12  # ink must differ from its local background by at least 12 % of it (chalk on a board)
+PAPER_CONTRAST = 0.07  # dark ink on paper: a faint pencil's strokes differ by 6-10 % ...
+STEEP = 0.5  # ... but by 12 % where the light changes fast (a shadow's edge): + this × its change over a block
 SIGNIFICANT, WEAK = 5.0, 3.0  # noise levels beyond which a difference is ink (seeds), or may be (grown from seeds)
 MIN_INK_PIXELS = 12  # fewer ink pixels than this (on the working copy) is a blank picture
 LIGHT_PAPER, DARK_BOARD = 0.5, 0.3  # a picture whose median is above (below) this is paper (a board)
@@ -238,19 +242,29 @@ def rough_stroke_width(binary: np.ndarray) -> float:
     return 2.0 * area / max(edge, 1)
 
 
+def paper_floor(background: np.ndarray) -> np.ndarray:
+    """The least contrast that may be ink on paper, pixel by pixel: :data:`PAPER_CONTRAST` where the light is
+    even, up to :data:`MIN_CONTRAST` where it changes fast (the background estimated on blocks lags behind a
+    shadow's sharp edge, and the lag looks like faint ink along it)."""
+    block = BLOCK * max(1.0, max(background.shape) / SMALL_SIDE)  # a background block's side here
+    gy, gx = np.gradient(np.log(np.maximum(background, BG_FLOOR)))
+    return np.minimum(MIN_CONTRAST, PAPER_CONTRAST + STEEP * np.hypot(gy, gx) * np.float32(block)).astype(np.float32)
+
+
 def threshold(work: np.ndarray, background: np.ndarray, light: bool) -> Cleaned:
     """Flatten and threshold ``work`` against ``background`` (see :func:`clean_page`); ``scale`` left at 1."""
     diff, c = contrast(work, background, light)
     sigma = max(robust_sigma(diff), 0.002)
-    candidates = (c > MIN_CONTRAST) & (diff > SIGNIFICANT * sigma)
+    floor = MIN_CONTRAST if light else paper_floor(background)
+    candidates = (c > floor) & (diff > SIGNIFICANT * sigma)
     if candidates.sum() < MIN_INK_PIXELS:
         empty = np.zeros(work.shape, np.float32)
         return Cleaned(work, 1.0, background, empty, empty.astype(bool), MIN_CONTRAST, light, sigma)
     level = ink_level(c, candidates)
     # Seeds at half the ink's level, growth down to 30 %: lower (tried: a third and a fifth, with an 8 % floor)
     # found fainter pencil digits but took more of a sharp shadow's edge and a chalkboard's haze for ink.
-    high = max(0.5 * level, MIN_CONTRAST)
-    low = max(0.3 * level, 0.75 * MIN_CONTRAST)
+    high = np.maximum(0.5 * level, floor)
+    low = np.maximum(0.3 * level, 0.75 * floor)
     binary = hysteresis((c > low) & (diff > WEAK * sigma), (c > high) & (diff > SIGNIFICANT * sigma))
     ink = np.clip(c / level, 0.0, 1.0)
-    return Cleaned(work, 1.0, background, ink, binary, low / level, light, sigma)
+    return Cleaned(work, 1.0, background, ink, binary, float(np.median(low)) / level, light, sigma)

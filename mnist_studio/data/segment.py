@@ -36,6 +36,7 @@ FRAGMENT = 0.55  # a component shorter than this × H is a fragment of a digit (
 FAINT = 0.2  # ink this strong (1 = the picture's typical ink) may be a faint digit, if shaped and placed like one
 FAINT_GAP = 2  # gaps (px of the working copy, per side) closed in faint ink
 FAINT_HEIGHT = (0.7, 1.4)  # ... and as tall as this share of the line's digits
+INNER = 0.08  # a blob away from the picture's border this share of its short side tall is a digit, not a speck
 SPLIT_FROM = 1.0  # a group wider than this × H may hold touching digits: cutting it is proposed
 
 
@@ -106,13 +107,15 @@ def edge_bands(boxes: np.ndarray, areas: np.ndarray, shape: tuple[int, int]) -> 
 
 def line_height(boxes: np.ndarray, areas: np.ndarray, shape: tuple[int, int]) -> float:
     """The digits' height: the median height of the largest components. Blobs cut by the picture's border (the
-    desk beside the sheet) do not count, unless those away from the border are all tiny next to them (specks
-    beside a number that runs off the picture)."""
+    desk beside the sheet) do not count, unless those away from the border are all tiny next to them and to the
+    picture (specks beside a number that runs off the picture)."""
     h, w = shape
     pool = np.argsort(-areas)[:24]
     inner = (boxes[pool, 0] > 0) & (boxes[pool, 2] > 0) & (boxes[pool, 1] < h) & (boxes[pool, 3] < w)
     heights = boxes[pool, 1] - boxes[pool, 0]
-    if inner.any() and (inner.all() or heights[inner].max() >= 0.3 * heights[~inner].max()):
+    # (blobs away from the border a twelfth of the picture tall are no specks: the border's blobs are then the desk
+    # or the sheet's edge, however large they are)
+    if inner.any() and (inner.all() or heights[inner].max() >= min(0.3 * heights[~inner].max(), INNER * min(h, w))):
         pool = pool[inner]
     big = pool[areas[pool] >= 0.15 * areas[pool].max()]
     return float(np.median(boxes[big, 1] - boxes[big, 0]))
