@@ -145,7 +145,7 @@ def time_large(model, n: int = 14, seed: int = 7) -> tuple[list[float], list[flo
     alone, with_net = [], []
     for i in range(n):
         p = photo_gen.make_photo("pen", photo_gen.CONDITIONS[i % len(photo_gen.CONDITIONS)], pen, ds.test_images,
-                                 ds.test_labels, rng, width=1600)
+                                 ds.test_labels, rng, width=1600, extra=np.random.default_rng([seed, i, 12]))
         gray = np.asarray(p.image.convert("L"), np.float32) / 255.0
         for out, classify in ((alone, None), (with_net, model.predict_proba)):
             best = np.inf
@@ -164,6 +164,8 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, default=400, help="photos to generate (when the folder has none)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="/tmp/photo-eval", help="where the report and the failure grid go")
+    ap.add_argument("--plain", action="store_true", help="generate without photo_extra's effects (printed text, "
+                    "pen pressure, page curl and lens): the photos of earlier measurements")
     ap.add_argument("--timing", type=int, default=14, help="1600 px photos to time (0: no timing)")
     args = ap.parse_args(argv)
 
@@ -172,11 +174,11 @@ def main(argv=None) -> int:
     model = load_model(args.model).model
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    folder = Path(args.photos) if args.photos else out / f"photos-{args.seed}-{args.n}"
+    folder = Path(args.photos) if args.photos else out / f"photos-{args.seed}-{args.n}{'-plain' if args.plain else ''}"
     ids = {}
     if not (folder / "labels.json").exists():
         t = time.perf_counter()
-        photos = photo_gen.make_set(args.n, args.seed)
+        photos = photo_gen.make_set(args.n, args.seed, plain=args.plain)
         photo_gen.save_set(photos, folder)
         ids = {f"photo_{i:04d}.jpg": p.digit_ids for i, p in enumerate(photos)}
         (folder / "ids.json").write_text(json.dumps(ids))

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+import photo_extra as extra_fx
 import photo_scene as scene
 
 PENDIGITS_NAME = Path("shared") / "data" / "pendigits-dev" / "pendigits_dev_strokes.json"
@@ -139,8 +140,9 @@ def layout_number(inks: list[np.ndarray], height_ref: float, tight: bool,
 # -- the photo ------------------------------------------------------------------------------------------------------
 
 def compose(ink: np.ndarray, condition: str, pen: str, rng: np.random.Generator,
-            width: int | None = None) -> Image.Image:
-    """Put a number's ink on the condition's surface with ``pen``, light it, photograph it."""
+            width: int | None = None, extra: np.random.Generator | None = None) -> Image.Image:
+    """Put a number's ink on the condition's surface with ``pen``, light it, photograph it. ``extra``: the
+    generator of ``photo_extra``'s effects (printed text, pen pressure, page curl and lens); None: none of them."""
     W = width or int(rng.uniform(300, 1600))
     H = int(W * rng.uniform(0.55, 1.0))
     ih, iw = ink.shape
@@ -158,6 +160,9 @@ def compose(ink: np.ndarray, condition: str, pen: str, rng: np.random.Generator,
     alpha[oy:oy + nh, ox:ox + nw] = np.clip(ink_img, 0, 1)
     digit_h = k * DIGIT_H  # one digit's height in the scene
     shape = (SH, SW)
+    box = (ox, oy, ox + nw, oy + nh)
+    if extra is not None:
+        alpha = extra_fx.pressure(alpha, pen, extra, digit_h)
     if condition == "chalkboard":
         surface, haze = scene.chalkboard(shape, rng)
         lit = scene.chalk(surface, haze, alpha, rng)
@@ -169,16 +174,24 @@ def compose(ink: np.ndarray, condition: str, pen: str, rng: np.random.Generator,
         lit = scene.glare(lit, rng)
     else:
         colour = "pencil" if pen == "pencil" else str(rng.choice(["black", "blue"], p=[0.55, 0.45]))
-        surface = scene.paper(shape, rng, condition == "ruled", (ox, oy, ox + nw, oy + nh), digit_h)
+        surface = scene.paper(shape, rng, condition == "ruled", box, digit_h)
+        if extra is not None and extra.random() < extra_fx.TEXT:
+            surface = extra_fx.printed_text(surface, extra, box, digit_h)
         lit = scene.apply_ink(surface, alpha, pen, colour, rng)
         if rng.random() < 0.35:  # the desk shows around the sheet
             lit = scene.desk_around(lit, rng, (ox, oy, ox + nw, oy + nh))
+    if extra is not None:
+        lit = extra_fx.curl_and_lens(lit, extra)
     lit = lit * scene.lighting(shape, condition == "shadow", rng)[..., None]
     return scene.camera(lit, W, H, digit_h, rng)
 
 
 def make_photo(kind: str, condition: str, pen: list[dict], mnist_x: np.ndarray, mnist_y: np.ndarray,
-               rng: np.random.Generator, width: int | None = None) -> Photo:
+               rng: np.random.Generator, width: int | None = None,
+               extra: np.random.Generator | None = None, writer: int | None = None,
+               allowed: set[int] | None = None) -> Photo:
+    """One photo of a number of 2-6 digits. ``kind``: "pen" (one pendigits writer's strokes: ``writer``, else one
+    at random; only the samples in ``allowed`` if given) or "mnist"."""
     n = int(rng.integers(2, 7))
     number = "".join(str(int(d)) for d in rng.integers(0, 10, n))
     tight = condition == "tight"
@@ -194,8 +207,10 @@ def make_photo(kind: str, condition: str, pen: list[dict], mnist_x: np.ndarray, 
         inks = [mnist_digit_ink(mnist_x[i], DIGIT_H * z) for i, z in zip(ids, size)]
         source = "mnist"
     else:
-        writer = int(rng.integers(1, 5))
-        by_label = {d: [i for i, s in enumerate(pen) if s["writer"] == writer and s["label"] == d] for d in range(10)}
+        drawn = int(rng.integers(1, 5))
+        writer = drawn if writer is None else writer
+        by_label = {d: [i for i, s in enumerate(pen) if s["writer"] == writer and s["label"] == d
+                        and (allowed is None or i in allowed)] for d in range(10)}
         ids = [int(rng.choice(by_label[int(d)])) for d in number]
         scale = DIGIT_H / 156.0  # the writers' median digit height in tablet units -> DIGIT_H px
         # line widths as a share of the digit's height: a 0.3-0.5 mm ballpoint or a 0.5 mm pencil on digits
@@ -206,11 +221,13 @@ def make_photo(kind: str, condition: str, pen: list[dict], mnist_x: np.ndarray, 
         inks = [pen_digit_ink(pen[i], scale * z, max(1.2, frac * DIGIT_H), rng) for i, z in zip(ids, size)]
         source = f"pen:{writer}"
     ink = layout_number(inks, DIGIT_H, tight, rng)
-    return Photo(compose(ink, condition, pen_kind, rng, width), number, condition, source, ids)
+    return Photo(compose(ink, condition, pen_kind, rng, width, extra), number, condition, source, ids)
 
 
-def make_set(n: int, seed: int = 0, pen_share: float = 0.7) -> list[Photo]:
-    """``n`` photos, conditions in turn, a ``pen_share`` of them written with pendigits strokes, the rest MNIST."""
+def make_set(n: int, seed: int = 0, pen_share: float = 0.7, plain: bool = False) -> list[Photo]:
+    """``n`` photos, conditions in turn, a ``pen_share`` of them written with pendigits strokes, the rest MNIST.
+    ``plain``: without ``photo_extra``'s effects (each photo is otherwise the same: they have their own random
+    generator per photo)."""
     from mnist_studio.data.datasets import load_mnist
 
     rng = np.random.default_rng(seed)
@@ -219,7 +236,9 @@ def make_set(n: int, seed: int = 0, pen_share: float = 0.7) -> list[Photo]:
     out = []
     for i in range(n):
         kind = "pen" if rng.random() < pen_share else "mnist"
-        out.append(make_photo(kind, CONDITIONS[i % len(CONDITIONS)], pen, ds.test_images, ds.test_labels, rng))
+        extra = None if plain else np.random.default_rng([seed, i, 12])
+        out.append(make_photo(kind, CONDITIONS[i % len(CONDITIONS)], pen, ds.test_images, ds.test_labels, rng,
+                              extra=extra))
     return out
 
 
