@@ -162,7 +162,9 @@ class WeightHistoryView(QWidget):
         keys = []
         for i, c in enumerate(curves):
             colour = CURVE_COLOURS[i % len(CURVE_COLOURS)]
-            self._curves.append(self.dead_plot.plot(c.epochs, 100.0 * c.share, pen=pg.mkPen(colour, width=2)))
+            self._curves.append(self.dead_plot.plot(c.epochs, 100.0 * c.share, pen=pg.mkPen(colour, width=2),
+                                                    symbol="o", symbolSize=5, symbolPen=None, symbolBrush=colour))
+            # (the dots: where the units were counted; between them the line only joins the counts)
             keys.append(f"<span style='color:{colour}'>&#9632;</span>&nbsp;{c.label} ({c.units:,} units, "
                         f"{100 * c.share[-1]:.0f} % dead now)" if len(c.share) else c.label)
         self.dead_note.setText(("Dead ReLU units: " + " &nbsp; ".join(keys) + ". " if keys else "") + note)
