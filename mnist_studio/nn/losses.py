@@ -38,16 +38,14 @@ class CrossEntropy(Loss):
 
     def __call__(self, logits, labels):
         n = logits.shape[0]
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        exp = np.exp(shifted)
-        total = exp.sum(axis=1, keepdims=True)
         rows = np.arange(n)
-        loss = float(np.mean(np.log(total[:, 0]) - shifted[rows, labels]))
-        grad = exp
-        grad /= total  # now the softmax probabilities
-        self.probabilities = grad.copy()
-        grad[rows, labels] -= 1.0
-        grad *= 1.0 / n
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        picked = shifted[rows, labels]
+        grad = np.exp(shifted, out=shifted)
+        total = grad.sum(axis=1, keepdims=True)
+        loss = float(np.mean(np.log(total[:, 0]) - picked))
+        grad *= (1.0 / n) / total  # the softmax probabilities, divided by n
+        grad[rows, labels] -= 1.0 / n
         return loss, grad
 
 
