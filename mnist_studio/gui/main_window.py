@@ -21,10 +21,10 @@ MENU_NAMES = ("File", "Edit", "View", "Train", "Help")
 
 
 def _installers() -> list[Callable[["MainWindow"], None]]:
-    from mnist_studio.gui import dataset, designer, draw, evaluate, files, help, inside, runs, training
+    from mnist_studio.gui import dataset, designer, draw, evaluate, files, help, inside, runs, timetravel, training
 
     return [designer.install, training.install, runs.install, draw.install, evaluate.install, dataset.install,
-            inside.install, files.install, help.install]
+            inside.install, timetravel.install, files.install, help.install]
 
 
 class MainWindow(QMainWindow):

@@ -4,6 +4,10 @@ Panels never talk to each other directly; they read from and write to one :class
 sets the spec, the training worker publishes weight snapshots into ``model`` (a copy that only the GUI thread
 touches), a file open replaces it, and the drawing pad, the weights view and the evaluation tab redraw from
 ``modelChanged``. The Draw tab publishes its current network input as ``drawing`` for the views that follow it. The trainer's own model lives in the worker thread and is never shared.
+
+Time travel: :meth:`StudioSession.show_moment` makes a checkpoint's model the one every view shows, through the same
+``modelChanged`` (``model_source`` is ``"checkpoint"``, ``moment`` says which); :meth:`back_to_latest` puts back the
+model it replaced. Meanwhile training snapshots go into that latest model quietly (:meth:`latest_model`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ class ModelInfo:
     name: str = ""  # the run's name ("Run 3 · lenet"), when known
     training: dict[str, Any] = field(default_factory=dict)  # its TrainConfig as a dict
     history: dict[str, Any] = field(default_factory=dict)  # RunHistory.to_dict(), final metrics, dataset
+    run_id: str = ""  # the stored run it is (opened from the runs list): its checkpoints can be gone back to
 
     @classmethod
     def of_file(cls, loaded) -> "ModelInfo":
@@ -55,6 +60,9 @@ class StudioSession(QObject):
     thresholdChanged = pyqtSignal(float)  # the confidence below which an answer is "not sure" (0-1)
     weightHistory = pyqtSignal(object, str)  # (WeightHistory copy, run name): the running run's history so far
     runChosen = pyqtSignal(object)  # RunRecord: the one run selected in the Runs panel
+    # a checkpoint shown (after its modelChanged), None back at the latest weights; emitted again when the moment's
+    # cached readings (``moment.result``: test evaluation and strip) arrive
+    momentChanged = pyqtSignal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -68,6 +76,9 @@ class StudioSession(QObject):
         self.run_names: set[str] = set()  # every run listed (the runs panel adds the store's): new names differ
         self._handwriting = None
         self.threshold = DEFAULT_THRESHOLD  # Evaluate's "answer only when at least" = the Draw tab's "not sure"
+        # the checkpoint shown (time travel: ``.step``, ``.label``, ``.result``), and what it replaced
+        self.moment = None
+        self._latest: tuple | None = None  # (model, source, info) to go back to
 
     # -- dataset ---------------------------------------------------------------------------------------------------
     @property
@@ -106,11 +117,46 @@ class StudioSession(QObject):
 
     def set_model(self, model: Model | None, source: str = "", info: ModelInfo | None = None) -> None:
         """Replace the model the views use (a trained file, or the start of a new training run); ``info``: its
-        run's name, settings and history when known (an opened file's)."""
+        run's name, settings and history when known (an opened file's). Leaves a checkpoint being shown."""
+        was_moment = self.moment is not None
+        self.moment, self._latest = None, None
+        self._set_model(model, source, info)
+        if was_moment:
+            self.momentChanged.emit(None)
+
+    def _set_model(self, model, source: str, info: ModelInfo | None) -> None:
         self.model = model
         self.model_source = source
         self.model_info = info or ModelInfo()
         self.modelChanged.emit(model)
+
+    # -- time travel -----------------------------------------------------------------------------------------------
+    def show_moment(self, model: Model, moment, info: ModelInfo | None = None) -> None:
+        """Show a checkpoint's ``model`` everywhere (``moment``: which one; its ``result`` may come later, see
+        :meth:`moment_updated`); the model shown before is kept for :meth:`back_to_latest`."""
+        if self.moment is None:
+            self._latest = (self.model, self.model_source, self.model_info)
+        self.moment = moment
+        self._set_model(model, "checkpoint", info)
+        self.momentChanged.emit(moment)
+
+    def moment_updated(self, moment) -> None:
+        """The moment shown got its cached readings (test evaluation, strip): tell the views."""
+        if moment is self.moment and moment is not None:
+            self.momentChanged.emit(moment)
+
+    def back_to_latest(self) -> None:
+        """Leave the checkpoint: the model it replaced (the run's latest weights) is shown again."""
+        if self.moment is None:
+            return
+        model, source, info = self._latest
+        self.moment, self._latest = None, None
+        self._set_model(model, source, info)
+        self.momentChanged.emit(None)
+
+    def latest_model(self) -> Model | None:
+        """The model of now: the one shown, or the one a checkpoint being shown replaced."""
+        return self._latest[0] if self.moment is not None else self.model
 
     def model_name(self) -> str:
         """How the views name the current model: its run's name when known (with the file it came from), else the
@@ -123,14 +169,17 @@ class StudioSession(QObject):
         return name or file or src
 
     def update_weights(self, state: dict) -> None:
-        """Load a weight snapshot from the training worker into the view model and tell the views."""
-        if self.model is None:
+        """Load a weight snapshot from the training worker into the view model and tell the views (while a
+        checkpoint is shown, into the latest model, quietly: the views stay at the checkpoint)."""
+        model = self.latest_model()
+        if model is None:
             return
         try:
-            self.model.load_state_dict(state)
+            model.load_state_dict(state)
         except ValueError:
             return  # a snapshot from an earlier architecture that arrived late: ignore it
-        self.weightsUpdated.emit(self.model)
+        if model is self.model:
+            self.weightsUpdated.emit(self.model)
 
     def new_run_name(self, architecture: str) -> str:
         """A name no listed run has, from this session or an earlier one ("Run 7 · lenet")."""

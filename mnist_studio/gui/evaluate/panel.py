@@ -63,6 +63,8 @@ class EvaluatePanel(EvaluateLayout):
         self.model_text = ""
         self.robustness_report = None
         self._pending: tuple | None = None  # (images, class names, dataset name, model text) of the running job
+        self._left_moment = False  # a checkpoint was shown (time travel): coming back re-evaluates the latest
+        self._asked = None  # the checkpoint being evaluated here (it had no cached evaluation yet)
         self.gallery: GalleryDialog | None = None
         self.evaluate_button.clicked.connect(self.evaluate)
         self.matrix.cellClicked.connect(self.open_cell)
@@ -77,6 +79,8 @@ class EvaluatePanel(EvaluateLayout):
         session.datasetChanged.connect(self._on_dataset_changed)
         session.runRecorded.connect(self._on_run_recorded)
         session.stateChanged.connect(self._on_training_state)
+        if hasattr(session, "momentChanged"):  # time travel: a checkpoint's cached evaluation
+            session.momentChanged.connect(self._on_moment)
         # the threshold is the studio's, shared with the Draw tab's "not sure" line
         self.threshold_slider.setValue(round(session.threshold * 100))
         self.threshold_slider.valueChanged.connect(lambda v: session.set_threshold(v / 100))
@@ -257,6 +261,11 @@ class EvaluatePanel(EvaluateLayout):
             self.evaluation = None
             self.summary.setText("")
             self._enter(IDLE, NO_MODEL)
+        elif getattr(self.session, "moment", None) is not None:
+            self._on_moment(self.session.moment)  # a checkpoint: its cached evaluation, else evaluated now
+        elif self.session.model_source == "training" and self._left_moment:
+            self._left_moment = False
+            self.evaluate()  # back at the run's latest weights from a checkpoint
         elif self.session.model_source == "training":
             self._stop_evaluation("A new training run started: these results are for the previous model. They "
                                   "refresh when the run ends; press Evaluate to test the current weights now.",
@@ -265,6 +274,25 @@ class EvaluatePanel(EvaluateLayout):
             self.evaluate()  # an opened model file: worth testing at once (seconds, in the background)
             if self.evaluation is not None:
                 self._enter(RUNNING, "Another model was opened; testing it now…")
+
+    def _on_moment(self, moment) -> None:
+        """Time travel: show the checkpoint's evaluation from the cache (instant), or evaluate it when it has none
+        yet; the cache's answer replaces that evaluation when it comes."""
+        if moment is None:
+            return
+        self._left_moment = True
+        result = getattr(moment, "result", None)
+        ds = self.session.dataset
+        if result is None or len(result.evaluation.labels) != len(ds.test_labels):
+            if self._asked is not moment or not self.runner.busy(EVALUATE):
+                self._asked = moment
+                self.evaluate()
+            return
+        if self.evaluation is result.evaluation:
+            return
+        self.runner.cancel(EVALUATE)
+        text = model_description(self.session.model, self.session.model_source, self.session.model_name())
+        self.show_evaluation(result.evaluation, ds.test_images, ds.class_names, ds.name, text)
 
     def _on_weights_updated(self, _model) -> None:
         if self.evaluation is not None and self.state in (FRESH, RUNNING) and not self.note:

@@ -23,5 +23,6 @@ def runs_folder() -> Path:
 def install(window) -> RunsPanel:
     panel = RunsPanel(window.session, RunStore(runs_folder()))
     window.add_dock(panel, "Runs", Qt.DockWidgetArea.RightDockWidgetArea, "runsDock")
+    window.run_store = panel.store  # time travel reads an opened run's checkpoints from it
     panel.load_past_runs()
     return panel

@@ -93,7 +93,8 @@ class RunsPanel(RunsLayout):
 
     def add_session_run(self, record: RunRecord) -> None:
         """A run just ended: save it with the session's model (its final weights) and list it."""
-        model = self.session.model
+        latest = getattr(self.session, "latest_model", None)  # not a checkpoint being looked at
+        model = latest() if latest is not None else self.session.model
         model = model.copy() if model is not None and same_architecture(model.spec, record.spec) else None
         try:
             self.store.save(record, model)  # quietly: the training panel's "finished" message stays in view
@@ -309,7 +310,8 @@ class RunsPanel(RunsLayout):
             model, source = loaded.model, str(loaded.path)
         self.session.set_spec(copy.deepcopy(model.spec))
         history = {**record.history.to_dict(), **record.metrics, "dataset": record.dataset}
-        self.session.set_model(model, source, ModelInfo(record.name, record.config.to_dict(), history))
+        self.session.set_model(model, source, ModelInfo(record.name, record.config.to_dict(), history,
+                                                              run_id=record.id))
         self.session.status.emit(f"Opened the model of run '{record.name}'")
 
     def rerun_selected(self) -> None:

@@ -19,7 +19,7 @@ from PyQt6.QtCore import QCoreApplication, QEvent, QObject, QThread, QTimer
 
 from mnist_studio.data.datasets import to_float
 from mnist_studio.gui.session import StudioSession
-from mnist_studio.gui.training import notices
+from mnist_studio.gui.training import notices, shown_model
 from mnist_studio.gui.training.knobs import LIVE_STATES, LiveKnobs
 from mnist_studio.gui.training.progress import format_duration
 from mnist_studio.gui.training.tab_layout import build_training_tab
@@ -27,7 +27,7 @@ from mnist_studio.gui.training.worker import (BatchPacket, RunFinished, RunStart
                                               TrainJob)
 from mnist_studio.nn.model import Model
 from mnist_studio.nn.spec import analyse, same_layers
-from mnist_studio.training import EpochEnd, RunHistory, SetLearningRate, SettingChanged, StopToken, TrainConfig
+from mnist_studio.training import EpochEnd, SetLearningRate, SettingChanged, StopToken, TrainConfig
 from mnist_studio.studio.weights import DEAD_PROBE_IMAGES
 from mnist_studio.training.replay import ReplayPlan
 
@@ -56,6 +56,7 @@ class TrainingPanel(QObject):
 
         self._job: TrainJob | None = None  # the run in progress or the last run
         self._gui_model: Model | None = None  # the GUI-thread copy we gave the session
+        self._latest_view: tuple = (None, None)  # the run's last (weight stats, strip reading), for back to latest
         self._can_continue = False
         self._applied_training: str | None = None
         self._preview_timer = QTimer(self)
@@ -289,30 +290,7 @@ class TrainingPanel(QObject):
         if model is None:
             self._preview_timer.start()
             return
-        if model is self._gui_model:
-            self.weights.set_model(model, f"{self._job.name} · training", compute_stats=False)
-            return  # (the worker reads the strip with the run's weights)
-        self.strip.reset()
-        self.strip.predict_with(model)
-        name = self.session.model_name()
-        self.weights.set_model(model, f"loaded {name}" if name else "model", compute_stats=True, count_dead=True)
-        if self.state == "idle":
-            self._show_model_run(self.session.model_info)
-
-    def _show_model_run(self, info) -> None:
-        """An opened model: its own run in the plots (its history is in the file) and its own settings in the
-        controls (not the preset's suggestions); a model that brought no history clears the plots."""
-        try:
-            history = RunHistory.from_dict(info.history)
-        except ValueError as e:  # a damaged history in the file: the model itself is fine
-            history = RunHistory()
-            self.session.status.emit(f"The model's training history was not shown: {e}")
-        self.plots.show_history(history)
-        if info.training:
-            try:
-                self.controls.set_config(TrainConfig.from_dict(info.training))
-            except (ValueError, TypeError) as e:
-                self.session.status.emit(f"The model's training settings were not shown: {e}")
+        shown_model.show(self, model)
 
     def _on_weights_updated(self, model: Model) -> None:
         self.weights.refresh(model)
@@ -326,8 +304,9 @@ class TrainingPanel(QObject):
         begin = rs.begin
         # the x axis is in epochs of steps: a run stopped at 0.08 goes on to 1.08 on the same axis
         self.plots.set_total_epochs(begin.end_step / max(begin.batches_per_epoch, 1))
-        if not rs.continuing or self.session.model is not self._gui_model:
+        if not rs.continuing or self.session.latest_model() is not self._gui_model:
             self._gui_model = rs.model
+            self._latest_view = (None, rs.strip)
             self.session.set_model(rs.model, "training")
             self.strip.reset()
         self.strip.show_probabilities(rs.strip)
@@ -359,11 +338,13 @@ class TrainingPanel(QObject):
             self.knobs.took_effect(e)
 
     def _on_snapshot(self, s: Snapshot) -> None:
-        if self._gui_model is not None and self.session.model is self._gui_model:
-            self.session.update_weights(s.state)
-            self.weights.set_stats(s.stats)
-            self.strip.show_probabilities(s.strip)
+        if self._gui_model is not None and self.session.latest_model() is self._gui_model:
+            self.session.update_weights(s.state)  # (while a checkpoint is shown: quietly, into the latest model)
+            self._latest_view = (s.stats, self._latest_view[1] if s.strip is None else s.strip)
             self.session.publish_weight_history(s.history, self._job.name if self._job else "")
+            if self.session.model is self._gui_model:
+                self.weights.set_stats(s.stats)
+                self.strip.show_probabilities(s.strip)
 
     def _on_lr_edited(self, lr: float) -> None:
         if self.state in ("starting", "running", "paused") and self.worker is not None:
@@ -375,8 +356,10 @@ class TrainingPanel(QObject):
     def _on_finished(self, r: RunFinished) -> None:
         self.plots.flush()
         record = r.record
-        if self._gui_model is not None and self.session.model is self._gui_model:
+        if self._gui_model is not None and self.session.latest_model() is self._gui_model:
             self.session.update_weights(r.state)
+            self._latest_view = (r.stats, self._latest_view[1] if r.strip is None else r.strip)
+        if self._gui_model is not None and self.session.model is self._gui_model:
             self.weights.set_stats(r.stats)
             self.strip.show_probabilities(r.strip)
             self.weights.source_label.setText(f"{record.name} · {r.end.status}")  # no longer "· training"
