@@ -63,6 +63,8 @@ class StudioSession(QObject):
     # a checkpoint shown (after its modelChanged), None back at the latest weights; emitted again when the moment's
     # cached readings (``moment.result``: test evaluation and strip) arrive
     momentChanged = pyqtSignal(object)
+    # (run id, run name, spec, list[Checkpoint]): the training run's checkpoints so far, while it trains
+    checkpointsKept = pyqtSignal(str, str, object, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -153,6 +155,14 @@ class StudioSession(QObject):
         self.moment, self._latest = None, None
         self._set_model(model, source, info)
         self.momentChanged.emit(None)
+
+    def share_checkpoints(self, run_id: str, name: str, spec: dict, checkpoints: list) -> None:
+        """The training run kept a checkpoint (the training panel says so; time travel listens)."""
+        self.checkpointsKept.emit(run_id, name, spec, checkpoints)
+
+    def latest_source(self) -> str:
+        """Where the model of now came from (see :meth:`latest_model`)."""
+        return self._latest[1] if self.moment is not None else self.model_source
 
     def latest_model(self) -> Model | None:
         """The model of now: the one shown, or the one a checkpoint being shown replaced."""

@@ -8,6 +8,7 @@ multi-gigabyte im2col matrix, and a :class:`~mnist_studio.training.stop.StopToke
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -45,8 +46,9 @@ class Evaluation:
         p, r = self.precision, self.recall
         return np.divide(2 * p * r, p + r, out=np.zeros(10), where=(p + r) > 0)
 
-    @property
+    @cached_property
     def confidence(self) -> np.ndarray:
+        """Each image's top probability (computed once: the Evaluate tab's captions ask for it per image)."""
         return self.probabilities.max(axis=1)
 
     def coverage_curve(self, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -72,10 +72,11 @@ def test_is_a_dock_of_the_window(qtbot):
         assert dock is not None and dock.widget() is win.counterfactual
         win.show()
         qtbot.waitExposed(win)
-        # five docks share the right column's lower place: their tabs keep their whole names (and scroll)
-        bars = [b for b in win.findChildren(QTabBar) if b.parent() is win and b.count() == 5]
-        assert len(bars) == 1 and [bars[0].tabText(i) for i in range(5)] == ["Runs", "Feature map", "Make it…",
-                                                                                "One value", "Grad check"]
+        # six docks share the right column's lower place: their tabs keep their whole names (and scroll)
+        bars = [b for b in win.findChildren(QTabBar) if b.parent() is win and b.count() == 6]
+        assert len(bars) == 1 and [bars[0].tabText(i) for i in range(6)] == ["Runs", "Feature map", "Make it…",
+                                                                                "One value", "Grad check",
+                                                                                "Watch it learn"]
         assert bars[0].elideMode() == Qt.TextElideMode.ElideNone and bars[0].usesScrollButtons()
     finally:
         win.close()

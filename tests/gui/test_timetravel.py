@@ -159,3 +159,34 @@ def _logistic_state():
     from mnist_studio.nn.model import Model
 
     return Model(load_preset("logistic"), seed=5).state_dict()
+
+
+def test_scrubbing_while_a_run_trains_keeps_the_run_going_and_saves_its_latest_weights(qtbot, make_window):
+    win = make_window()
+    panel, tt, session = win.training_panel, win.time_travel, win.session
+    session.set_spec(load_preset("logistic"))
+    panel.controls.set_config(TrainConfig(optimizer="sgd", lr=0.01, epochs=200, batch_size=1, val_size=100))
+    panel.controls.start_button.click()
+    # 540 batches an epoch: checkpoints at steps 0, 5 (1 %), 27 (5 %), ... arrive while it trains
+    qtbot.waitUntil(lambda: len(tt.checkpoints) >= 3, timeout=20000)
+    assert [c.step for c in tt.checkpoints[:3]] == [0, 5, 27] and tt.slider.isEnabled()
+    tt.slider.setValue(1)
+    at = tt.checkpoints[1]
+    assert session.moment.step == 5 and session.state == "running"
+    np.testing.assert_array_equal(session.model.state_dict()["1.W"], at.state["1.W"])
+    live = session.latest_model()
+    assert live is panel._gui_model and live is not session.model
+    before = live.state_dict()["1.W"].copy()
+    qtbot.waitUntil(lambda: not np.array_equal(live.state_dict()["1.W"], before), timeout=20000)  # snapshots go on
+    np.testing.assert_array_equal(session.model.state_dict()["1.W"], at.state["1.W"])  # the views stay at step 5
+    assert tt.slider.value() == 1
+    with qtbot.waitSignal(session.runRecorded, timeout=30000) as blocker:
+        panel.controls.stop_button.click()
+    record = blocker.args[0]
+    assert session.moment is not None  # still looking at step 5
+    saved = win.run_store.load_model(win.run_store.get(record.id)).model
+    np.testing.assert_array_equal(saved.state_dict()["1.W"], live.state_dict()["1.W"])  # the run's own weights
+    assert not np.array_equal(saved.state_dict()["1.W"], at.state["1.W"])
+    assert tt.checkpoints[-1].step == record.history.fits[-1]["end_step"]  # where it stopped is a checkpoint
+    tt.scrubber.latest_button.click()
+    assert session.model is live and session.moment is None

@@ -32,7 +32,8 @@ ANALYSE, WATCH = "analyse", "watch"
 MAX_HEIGHT = 60  # px
 WATCH_HINT = "Draw a digit in the Draw tab: here, what the network made of it at every checkpoint of the run."
 WATCH_NO_RUN = "Open a run (Runs list) or train one: its checkpoints, then your drawing through them, show here."
-WATCH_DELAY_MS = 150  # the drawing changes up to 15 times a second: the watch plot follows at most ~6
+WATCH_DELAY_MS = 150
+DRAG_DELAY_MS = 40  # a dragged handle passes many ticks: the studio moves to the one it rests on  # the drawing changes up to 15 times a second: the watch plot follows at most ~6
 
 
 @dataclass
@@ -78,11 +79,18 @@ class TimeTravelPanel(QWidget):
         self._watch_timer.setSingleShot(True)
         self._watch_timer.setInterval(WATCH_DELAY_MS)
         self._watch_timer.timeout.connect(self.update_watch)
-        self.slider.valueChanged.connect(self.go_to)
+        self._drag_timer = QTimer(self)  # while the handle is dragged, the studio follows its latest position
+        self._drag_timer.setSingleShot(True)
+        self._drag_timer.setInterval(DRAG_DELAY_MS)
+        self._drag_timer.timeout.connect(lambda: self.go_to(self.slider.value()))
+        self.slider.valueChanged.connect(self._on_slider)
+        self.slider.sliderReleased.connect(self._drag_timer.stop)
+        self.slider.sliderReleased.connect(lambda: self._show_if_new(self.slider.value()))
         self.scrubber.latest_button.clicked.connect(self.back_to_latest)
         session.modelChanged.connect(self._on_model)
         session.momentChanged.connect(self._on_moment)
         session.runRecorded.connect(self._on_run_recorded)
+        session.checkpointsKept.connect(self._on_checkpoints_kept)
         session.stateChanged.connect(self._on_state)
         session.datasetChanged.connect(self._on_dataset)
         session.drawingChanged.connect(self._on_drawing)
@@ -96,10 +104,17 @@ class TimeTravelPanel(QWidget):
             self.runner.cancel()
             self.results = {}
         self.run_id, self.spec, self.checkpoints, self.run_name = run_id, spec, list(checkpoints), name
+        self.latest = self.session.latest_model() if self.checkpoints else None  # the model of the run's now
         self.info = info or ModelInfo(name=name)
         self.scrubber.set_ticks([tick_text(c.step, c.epoch) for c in self.checkpoints],
                                 [self._describe(c) for c in self.checkpoints])
         self.scrubber.latest_button.setEnabled(self.session.moment is not None)
+        moment = self.session.moment
+        at = self.index_of(moment.step) if moment is not None and moment.run_id == run_id else None
+        if at is not None:  # a checkpoint of this run is shown: the handle stays on it
+            self.slider.blockSignals(True)
+            self.slider.setValue(at)
+            self.slider.blockSignals(False)
         if not self.checkpoints:
             self.scrubber.moment_label.setText("Time travel: no checkpoints to go back to")
             self.scrubber.status.setText(why_none)
@@ -122,10 +137,10 @@ class TimeTravelPanel(QWidget):
         s = self.session
         if s.moment is not None or model is None and not self.checkpoints:
             return
+        if model is not None and model is self.latest:
+            return  # the run already shown (back from one of its checkpoints)
         if s.model_source == "training":
-            if self.run_id and s.state == "idle":
-                return  # the run already shown (back from one of its checkpoints)
-            self.set_run("", None, [], "", why_none="This run's checkpoints can be scrubbed when it ends (or stops).")
+            self.set_run("", None, [], "", why_none="The run's first checkpoint comes with its first batches.")
             return
         run_id = getattr(s.model_info, "run_id", "")
         if not run_id or self.store is None:
@@ -146,8 +161,7 @@ class TimeTravelPanel(QWidget):
     def _on_run_recorded(self, record) -> None:
         """A fit of the training tab's run ended: its checkpoints (weights in memory, or just saved)."""
         s = self.session
-        latest_source = s._latest[1] if s.moment is not None and s._latest else s.model_source
-        if latest_source != "training":
+        if s.latest_source() != "training":
             return
         try:
             checkpoints = self.store.load_checkpoints(record) if self.store is not None else \
@@ -159,7 +173,27 @@ class TimeTravelPanel(QWidget):
                          {**record.history.to_dict(), **record.metrics, "dataset": record.dataset}, run_id=record.id)
         self.set_run(record.id, record.spec, checkpoints, record.name, info)
 
+    def _on_checkpoints_kept(self, run_id: str, name: str, spec: dict, checkpoints: list) -> None:
+        """The training run kept one more checkpoint: scrub it while it trains (if its model is the one shown)."""
+        if self.session.latest_source() != "training":
+            return
+        self.set_run(run_id, spec, checkpoints, name, self.info if run_id == self.run_id else ModelInfo(name=name,
+                                                                                                        run_id=run_id))
+
     # -- moving in time ------------------------------------------------------------------------------------------
+    def _on_slider(self, index: int) -> None:
+        if self.slider.isSliderDown():
+            if not self._drag_timer.isActive():
+                self._drag_timer.start()
+        else:
+            self.go_to(index)
+
+    def _show_if_new(self, index: int) -> None:
+        moment = self.session.moment
+        if not (0 <= index < len(self.checkpoints)) or moment is None or \
+                moment.step != self.checkpoints[index].step:
+            self.go_to(index)
+
     def go_to(self, index: int) -> None:
         """Show checkpoint ``index`` everywhere."""
         if not (0 <= index < len(self.checkpoints)) or self.spec is None:

@@ -191,6 +191,7 @@ class TrainingPanel(QObject):
         worker.epochEnded.connect(self._on_epoch)
         worker.settingChanged.connect(self._on_setting_changed)
         worker.snapshot.connect(self._on_snapshot)
+        worker.checkpointsKept.connect(self._on_checkpoints)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         self.worker, self.thread = worker, thread
@@ -336,6 +337,12 @@ class TrainingPanel(QObject):
             self.session.status.emit(f"Learning rate set to {e.value:g} at epoch {e.epoch:.2f}")
         else:
             self.knobs.took_effect(e)
+
+    def _on_checkpoints(self, checkpoints: list) -> None:
+        """The run kept a checkpoint: time travel can go back to it while the run goes on."""
+        job = self._job
+        if job is not None and self.worker is not None and self.sender() is self.worker:
+            self.session.share_checkpoints(job.run_id, job.name, job.spec, checkpoints)
 
     def _on_snapshot(self, s: Snapshot) -> None:
         if self._gui_model is not None and self.session.latest_model() is self._gui_model:

@@ -28,7 +28,8 @@ def show(panel, model) -> None:
         panel.strip.predict_with(model)
     name = session.model_name()
     label = name if moment is not None else f"loaded {name}" if name else "model"
-    panel.weights.set_model(model, label, compute_stats=True, count_dead=True)
+    # (at a checkpoint no dead-unit probe: a forward pass of the probe images on every scrubber move is too slow)
+    panel.weights.set_model(model, label, compute_stats=True, count_dead=moment is None)
     if panel.state == "idle" and moment is None:  # (at a checkpoint the plots keep showing its run)
         show_model_run(panel, session.model_info)
 

@@ -225,6 +225,7 @@ class TrainingWorker(QObject):
     snapshot = pyqtSignal(object)  # Snapshot
     finished = pyqtSignal(object)  # RunFinished
     failed = pyqtSignal(str)  # a readable message; the fit did not start or broke off
+    checkpointsKept = pyqtSignal(object)  # list[Checkpoint]: the run's checkpoints so far (a new one was kept)
     _requested = pyqtSignal(object)  # FitRequest, or None to close (queued into the worker's thread)
 
     def __init__(self, job: TrainJob) -> None:
@@ -291,7 +292,7 @@ class TrainingWorker(QObject):
         self._forwarder = _Forwarder(self, trainer, probe)
         self._recorder = WeightHistoryRecorder(model, probe, label=layer_label, budget=HISTORY_BUDGET,
                                                dead_budget=DEAD_BUDGET)
-        self._checkpoints = CheckpointCollector(model)
+        self._checkpoints = CheckpointCollector(model, on_kept=self.checkpointsKept.emit)
         trainer.callbacks = [self._recorder, self._forwarder, self._checkpoints]  # (a snapshot holds the newest sample)
         return trainer
 
