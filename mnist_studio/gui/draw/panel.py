@@ -52,6 +52,7 @@ class DrawPanel(QWidget):
         self._selected = 0  # which digit of a picture the views show
         self._showing_digit = False  # the pad shows that digit alone (True) or the whole picture
         self._build()
+        self._weights_stale = False  # training changed the weights while the tab was hidden
         self._live = QTimer(self)
         self._live.setSingleShot(True)
         self._live.setInterval(LIVE_INTERVAL_MS)
@@ -120,13 +121,25 @@ class DrawPanel(QWidget):
         self.refresh(final=True)
 
     def _on_weights(self, _model) -> None:
-        """A training snapshot arrived: the answer should follow it (the user watches it improve)."""
+        """A training snapshot arrived: the answer should follow it (the user watches it improve); while the tab
+        is hidden during a run, when it is shown."""
         self.explainer.weights_changed()
         self._occlusion_cache = None
+        if not self.isVisible() and self.session.state != "idle":
+            self._weights_stale = True
+            return
         if self.picture_stages:
             self._predict_picture()
         if not self._live.isActive():
             self._live.start()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._weights_stale:
+            self._weights_stale = False
+            if self.picture_stages:
+                self._predict_picture()
+            self.refresh(final=True)
 
     def _describe_model(self) -> None:
         model = self.explainer.source

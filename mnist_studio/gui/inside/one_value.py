@@ -11,6 +11,7 @@ visible (a hidden dock is only marked out of date).
 from __future__ import annotations
 
 import numpy as np
+from PyQt6.QtCore import QTimer
 
 from mnist_studio.data.datasets import to_float
 from mnist_studio.gui.inside.one_value_view import OneValueView
@@ -36,7 +37,13 @@ class OneValuePanel(OneValueView):
         self.valueClicked.connect(self.pick)
         self.conv_terms.channelChanged.connect(lambda _c: self._show_terms())
         session.modelChanged.connect(self._on_model)
-        session.weightsUpdated.connect(lambda _m: self._changed(weights=True))
+        # a training snapshot's redo waits for the next turn of the event loop: the snapshot's other views are
+        # drawn first, and the window never stalls for all of them at once
+        self._snapshot_timer = QTimer(self)
+        self._snapshot_timer.setSingleShot(True)
+        self._snapshot_timer.setInterval(0)
+        self._snapshot_timer.timeout.connect(self._changed)
+        session.weightsUpdated.connect(lambda _m: self._weights_changed())
         session.drawingChanged.connect(lambda _img: self._changed())
         self._on_model(session.model)
 
@@ -94,6 +101,15 @@ class OneValuePanel(OneValueView):
         return tuple(shape)
 
     # -- computing and showing -----------------------------------------------------------------------------------
+    def _weights_changed(self) -> None:
+        if self.session.state == "idle":
+            self._changed(weights=True)
+            return
+        self.explainer.weights_changed()
+        self._dirty = True
+        if self.isVisible() and not self._snapshot_timer.isActive():
+            self._snapshot_timer.start()
+
     def _changed(self, weights: bool = False) -> None:
         if weights:
             self.explainer.weights_changed()

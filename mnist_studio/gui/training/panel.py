@@ -346,11 +346,13 @@ class TrainingPanel(QObject):
 
     def _on_snapshot(self, s: Snapshot) -> None:
         if self._gui_model is not None and self.session.latest_model() is self._gui_model:
+            if self.session.model is self._gui_model:
+                self.weights.set_stats(s.stats, draw=False)  # drawn once, by the redraw the new weights cause
             self.session.update_weights(s.state)  # (while a checkpoint is shown: quietly, into the latest model)
             self._latest_view = (s.stats, self._latest_view[1] if s.strip is None else s.strip)
             self.session.publish_weight_history(s.history, self._job.name if self._job else "")
             if self.session.model is self._gui_model:
-                self.weights.set_stats(s.stats)
+                self.weights.fill_table()
                 self.strip.show_probabilities(s.strip)
 
     def _on_lr_edited(self, lr: float) -> None:

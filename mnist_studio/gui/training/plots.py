@@ -1,7 +1,9 @@
 """The live loss and accuracy plots, TensorBoard-style: what happens to the items :mod:`.plots_layout` builds.
 
 Every plot item is created once; new batches only append to growing arrays, and a GUI timer hands the arrays to
-``setData`` every ``REFRESH_MS`` (twice a second), whatever the batch rate. Peak downsampling and clip-to-view
+``setData`` every ``REFRESH_MS`` (twice a second), whatever the batch rate: the loss plot and the accuracy plot
+take turns, a quarter of a second apart, so each repaint of the window draws one plot, not both (while the
+trainer holds the CPU, one long repaint is what a user notices as a stall). Peak downsampling and clip-to-view
 keep 100,000 points as smooth as 100. Smoothing is the debiased exponential moving average of TensorBoard,
 computed incrementally (``EmaSmoother``) so each update smooths only the new points. Past runs ticked in the runs
 list are drawn as overlays in their own colours.
@@ -40,7 +42,8 @@ class TrainingPlots(PlotsLayout):
         # the other live changes: (epoch, the changes' labels there, line); changes at one batch share a line
         self.setting_markers: list[tuple[float, list[str], pg.InfiniteLine]] = []
         self.overlays: list[Overlay] = []
-        self._dirty = False
+        self._pending: set[str] = set()  # the plots whose curves have points not handed to them yet
+        self._turn = "accuracy"
         self._total_epochs = 3.0
         for w, h in self.hovers.items():
             h.proxy = pg.SignalProxy(w.scene().sigMouseMoved, rateLimit=30, slot=partial(self._on_hover, w))
@@ -49,8 +52,8 @@ class TrainingPlots(PlotsLayout):
         self.log_check.toggled.connect(self._on_log)
         self.raw_check.toggled.connect(self._on_raw)
         self._timer = QTimer(self)
-        self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self._refresh)
+        self._timer.setInterval(REFRESH_MS // 2)
+        self._timer.timeout.connect(self._take_turn)
         self._timer.start()
         self.clear(3)
 
@@ -186,21 +189,40 @@ class TrainingPlots(PlotsLayout):
         return (np.asarray(x) if x is not None else np.zeros(0)), (np.asarray(y) if y is not None else np.zeros(0))
 
     # -- drawing ---------------------------------------------------------------------------------------------------
-    def _refresh(self) -> None:
-        if not self._dirty:
+    @property
+    def _dirty(self) -> bool:
+        """Points wait to be drawn (setting it marks both plots, or neither)."""
+        return bool(self._pending)
+
+    @_dirty.setter
+    def _dirty(self, value: bool) -> None:
+        self._pending = {"loss", "accuracy"} if value else set()
+
+    def _take_turn(self) -> None:
+        self._turn = "loss" if self._turn == "accuracy" else "accuracy"
+        self._refresh(self._turn)
+
+    def _refresh(self, which: str | None = None) -> None:
+        """Hand the new points to the curves of ``which`` plot ("loss" or "accuracy"; None: both)."""
+        todo = set(self._pending) if which is None else self._pending & {which}
+        if not todo:
             return
-        self._dirty = False
+        self._pending -= todo
         x = self.epoch.view()
-        self.loss_line.setData(x, self.loss_smooth.view())
-        self.acc_line.setData(x, self.acc_smooth.view())
-        if self.raw_check.isChecked():
-            self.loss_raw.setData(x, self.loss.view())
-            self.acc_raw.setData(x, self.acc.view())
+        raw = self.raw_check.isChecked()
+        if "loss" in todo:
+            self.loss_line.setData(x, self.loss_smooth.view())
+            if raw:
+                self.loss_raw.setData(x, self.loss.view())
+        if "accuracy" in todo:
+            self.acc_line.setData(x, self.acc_smooth.view())
+            if raw:
+                self.acc_raw.setData(x, self.acc.view())
         if x.size and x[-1] > self._total_epochs:
             self.set_total_epochs(np.ceil(x[-1]))
-        self._update_ranges()
+        self._update_ranges(which=which)
 
-    def _update_ranges(self, force: bool = False) -> None:
+    def _update_ranges(self, force: bool = False, which: str | None = None) -> None:
         raw = self.raw_check.isChecked()
         loss = [self.loss.view() if raw else self.loss_smooth.view(), self.loss_smooth.view()]
         acc = [self.acc.view() if raw else self.acc_smooth.view()]
@@ -211,8 +233,8 @@ class TrainingPlots(PlotsLayout):
         for ov in self.overlays:
             loss.append(ov.smooth_loss)
             acc.append(ov.smooth_acc)
-        loss = [a for a in loss if a.size]
-        acc = [a for a in acc if a.size]
+        loss = [a for a in loss if a.size] if which in (None, "loss") else []
+        acc = [a for a in acc if a.size] if which in (None, "accuracy") else []
         if loss:
             lo, hi = min(float(a.min()) for a in loss), max(float(a.max()) for a in loss)
             if self.log_check.isChecked():
@@ -278,6 +300,7 @@ class TrainingPlots(PlotsLayout):
         plot = self.loss_plot.getPlotItem()
         plot.setLogMode(y=on)
         plot.vb.disableAutoRange()
+        self.loss_range.limits = (None, None) if on else (0.0, None)  # (log10 of a loss has no bound)
         self._fit_x()
         self.loss_range.follow = True
         self._update_ranges(force=True)

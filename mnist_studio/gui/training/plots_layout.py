@@ -59,9 +59,14 @@ class StickyYRange:
     A user's zoom or pan takes over (the plot stops following); pyqtgraph's "A" button hands control back."""
 
     PAD = 0.06
+    HEADROOM = 0.25  # when the data leaves the range, this share of its span is added on that side: a loss that
+    # keeps falling (an accuracy that keeps rising) then moves the axis a few times, not at every redraw; a side
+    # with a natural bound (a loss's 0, an accuracy's 0 and 100 %) closer than the data's span goes straight to it
+    # (not much closer than that: the range would then be "too wide" for the data and shrink back)
 
-    def __init__(self, plot: pg.PlotItem) -> None:
+    def __init__(self, plot: pg.PlotItem, limits: tuple[float | None, float | None] = (None, None)) -> None:
         self.vb = plot.vb
+        self.limits = limits  # the data's natural bounds (None: none); the range never goes past them
         self.follow = True
         self._bounds: tuple[float, float] | None = None
         self.vb.disableAutoRange(axis=pg.ViewBox.YAxis)
@@ -87,11 +92,18 @@ class StickyYRange:
         if not self.follow:
             return
         span = max(hi - lo, 1e-9, abs(hi) * 1e-3)
-        want = (lo - self.PAD * span, hi + self.PAD * span)
         c0, c1 = self.vb.viewRange()[1]
-        outside = lo < c0 or hi > c1
+        below, above = lo < c0, hi > c1
         too_wide = span < 0.5 * (c1 - c0)
-        if force or outside or too_wide:
+        if force or below or above or too_wide:
+            grow = not (force or too_wide)  # widened for data that left the range: head room on that side
+            low, high = self.limits
+            want = [lo - (self.PAD + (self.HEADROOM if grow and below else 0)) * span,
+                    hi + (self.PAD + (self.HEADROOM if grow and above else 0)) * span]
+            if low is not None and (grow and below and lo - low <= 0.75 * span or want[0] < low):
+                want[0] = low - self.PAD * span
+            if high is not None and (grow and above and high - hi <= 0.75 * span or want[1] > high):
+                want[1] = high + self.PAD * span
             self.vb.setYRange(*want, padding=0)
 
 
@@ -118,6 +130,7 @@ def make_plot(name: str, title: str, y_label: str) -> pg.PlotWidget:
     p.setDownsampling(auto=True, mode="peak")
     p.setClipToView(True)
     p.setMenuEnabled(True)
+    p.getAxis("left").setStyle(autoReduceTextSpace=False)  # (a narrower tick label must not relay the plot out)
     cache_axes(p)
     w.setMinimumSize(200, 160)
     return w
@@ -195,7 +208,7 @@ class PlotsLayout(QWidget):
         legend_style = dict(labelTextSize="9pt", brush=pg.mkBrush(255, 255, 255, 215), pen=pg.mkPen("#ccc"))
         lp.addLegend(offset=(-8, 8), **legend_style)
         ap.addLegend(offset=(-8, -8), **legend_style)
-        self.loss_range, self.acc_range = StickyYRange(lp), StickyYRange(ap)
+        self.loss_range, self.acc_range = StickyYRange(lp, limits=(0.0, None)), StickyYRange(ap, limits=(0.0, 100.0))
 
         faint = pg.mkPen(RUN_COLOR + (50,), width=1)
         self.loss_raw = long_series(lp.plot(pen=faint, name="batch loss", antialias=False))  # faint: no AA needed

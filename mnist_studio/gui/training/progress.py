@@ -8,7 +8,7 @@ from PyQt6.QtWidgets import QGridLayout, QLabel, QProgressBar, QWidget
 
 from mnist_studio.training import BatchEnd, FitBegin
 
-UPDATE_INTERVAL = 0.25  # seconds
+UPDATE_INTERVAL = 0.5  # seconds between two updates while training (each repaints the bars and relays the dock)
 
 
 def format_duration(seconds: float) -> str:
@@ -82,8 +82,8 @@ class ProgressView(QWidget):
         self.rate_label.setText(f"{e.train_size:,} training images, {e.val_size:,} for validation")
 
     def update(self, e: BatchEnd) -> None:
-        """Show the newest batch; at most ~4 times a second (each change repaints the dock), except an epoch's
-        last batch."""
+        """Show the newest batch; at most twice a second (each change repaints the bars), except an epoch's last
+        batch."""
         self._epoch_start = e.step - e.batch
         if e.batches_per_epoch != self._per_epoch:  # a batch-size change: the epochs left have another step count
             old, new = max(self._per_epoch, 1), max(e.batches_per_epoch, 1)
@@ -97,10 +97,20 @@ class ProgressView(QWidget):
             return
         self._shown = now
         epoch_no = min(int(e.epoch - 1e-9) + 1, self._epochs_total)
-        self.epoch_bar.setRange(0, e.batches_per_epoch)
-        self.epoch_bar.setValue(e.batch)
-        self.epoch_bar.setFormat(f"epoch {epoch_no}/{self._epochs_total} · batch {e.batch:,}/{e.batches_per_epoch:,}")
-        self.overall_bar.setValue(min(e.step, self._total_steps))
+        # QProgressBar.setValue repaints at once (synchronously): with updates off, the bars are repainted with
+        # the rest of the window in the next paint instead
+        for bar in (self.epoch_bar, self.overall_bar):
+            bar.setUpdatesEnabled(False)
+        try:
+            if self.epoch_bar.maximum() != e.batches_per_epoch:
+                self.epoch_bar.setRange(0, e.batches_per_epoch)
+            self.epoch_bar.setValue(e.batch)
+            self.epoch_bar.setFormat(f"epoch {epoch_no}/{self._epochs_total} · batch {e.batch:,}/"
+                                     f"{e.batches_per_epoch:,}")
+            self.overall_bar.setValue(min(e.step, self._total_steps))
+        finally:
+            for bar in (self.epoch_bar, self.overall_bar):
+                bar.setUpdatesEnabled(True)
         rate = e.samples_per_second
         self._rate = rate if self._rate == 0 else 0.7 * self._rate + 0.3 * rate
         left = max(self._total_steps - e.step, 0) * self._images_per_step / max(self._rate, 1e-9)

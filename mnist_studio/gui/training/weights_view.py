@@ -114,6 +114,7 @@ class WeightsView(QWidget):
         self.histogram.setMinimumSize(170, 120)
         self._hist_range = StickyYRange(hp)
         self._hist_x: tuple[float, float] | None = None
+        self._hist_title = "Weight distribution"
 
         self.table = QTableWidget(0, 4)
         self.table.setObjectName("layerStatsTable")
@@ -201,13 +202,23 @@ class WeightsView(QWidget):
             self.redraw()
             self._fill_table()
 
-    def set_stats(self, stats: LayerStats) -> None:
+    def set_stats(self, stats: LayerStats, draw: bool = True) -> None:
+        """New layer statistics; ``draw=False`` only keeps them (a redraw about to follow draws them)."""
         self.stats = stats
+        if not draw:
+            return
         if not self.isVisible():
             self._stale = True
             return
         self._draw_histogram()
         self._fill_table()
+
+    def fill_table(self) -> None:
+        """The statistics table, now if the view is on screen (else when it is shown)."""
+        if self.isVisible():
+            self._fill_table()
+        else:
+            self._stale = True
 
     def current_layer(self) -> int | None:
         return self.layer_combo.currentData()
@@ -264,15 +275,24 @@ class WeightsView(QWidget):
         hp = self.histogram.getPlotItem()
         if ws is None:
             self.hist_item.setData([0.0, 1.0], [0])
-            hp.setTitle("Weight distribution", size="10pt")
+            self._set_hist_title("Weight distribution")
             return
         self.hist_item.setData(ws.edges, ws.counts)
-        x = (float(ws.edges[0]), float(ws.edges[-1]))
-        if x != self._hist_x:
-            self._hist_x = x
-            hp.setXRange(*x, padding=0.02)
+        lo, hi = float(ws.edges[0]), float(ws.edges[-1])
+        # the x range moves only when the weights leave it or fill less than half of it: a new range redraws the
+        # axis, which a snapshot a second while training would otherwise do every time
+        old = self._hist_x
+        if old is None or lo < old[0] or hi > old[1] or (hi - lo) < 0.5 * (old[1] - old[0]):
+            pad = 0.1 * max(hi - lo, 1e-12)
+            self._hist_x = (lo - pad, hi + pad)
+            hp.setXRange(*self._hist_x, padding=0)
         self._hist_range.update(0.0, float(ws.counts.max()) if ws.counts.size else 1.0)
-        hp.setTitle(f"Weights of {ws.label}", size="10pt")
+        self._set_hist_title(f"Weights of {ws.label}")
+
+    def _set_hist_title(self, text: str) -> None:
+        if text != self._hist_title:  # (a new title is a new text layout: not every snapshot)
+            self._hist_title = text
+            self.histogram.getPlotItem().setTitle(text, size="10pt")
 
     def _fill_table(self) -> None:
         s = self.stats

@@ -4,7 +4,7 @@ through signals.
 The worker lives as long as its run: from Start until the next run replaces it or the window closes. Between two
 fits its thread idles in its event loop; "+1 epoch" is one more queued fit on the same trainer, so the Trainer never
 leaves the worker's thread. The GUI thread never touches the trainer's model: the worker sends out *copies*, batch
-metrics condensed to at most ~10 packets a second (so a 3,000-batches-a-second logistic regression does not flood
+metrics condensed to at most ~5 packets a second (so a 3,000-batches-a-second logistic regression does not flood
 the event queue), and weight snapshots with layer statistics at most one a second. Statistics cost training time,
 so they also keep to a small share of it (``STATS_BUDGET``): on a big network they simply come less often.
 
@@ -45,7 +45,7 @@ from mnist_studio.training.teststrip import strip_probabilities
 from mnist_studio.training.weight_history import WeightHistory
 from mnist_studio.training.weight_recorder import WeightHistoryRecorder
 
-BATCH_INTERVAL = 1 / 10  # seconds between two batch packets (the plots redraw twice a second anyway)
+BATCH_INTERVAL = 1 / 5  # seconds between two batch packets (the plots redraw twice a second anyway)
 SNAPSHOT_INTERVAL = 1.0  # seconds between two weight snapshots (each costs the GUI a redraw of the weight views)
 SNAPSHOT_BUDGET = 0.02  # share of training time copying the weights may take
 STATS_BUDGET = 0.005  # share of training time the weight statistics may take
