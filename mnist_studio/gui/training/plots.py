@@ -21,6 +21,7 @@ from PyQt6.QtWidgets import QWidget
 from mnist_studio.gui.training.notices import setting_change
 from mnist_studio.gui.training.plots_layout import (DEFAULT_SMOOTHING, OVERLAY_COLORS, TRAIN_COLOR, VAL_COLOR,
                                                     Overlay, PlotsLayout, Series, long_series)
+from mnist_studio.studio.decimate import Decimator
 from mnist_studio.training import EpochEnd
 from mnist_studio.studio.smoothing import EmaSmoother, smooth_ema
 
@@ -43,6 +44,9 @@ class TrainingPlots(PlotsLayout):
         self.setting_markers: list[tuple[float, list[str], pg.InfiniteLine]] = []
         self.overlays: list[Overlay] = []
         self._pending: set[str] = set()  # the plots whose curves have points not handed to them yet
+        # a long run's curves reach pyqtgraph binned (studio/decimate.py): O(new points) per redraw, not O(run)
+        self._decimators = {"loss_raw": Decimator(mode="peak"), "acc_raw": Decimator(mode="peak"),
+                            "loss_line": Decimator(mode="mean"), "acc_line": Decimator(mode="mean")}
         self._turn = "accuracy"
         self._total_epochs = 3.0
         for w, h in self.hovers.items():
@@ -62,6 +66,8 @@ class TrainingPlots(PlotsLayout):
         """Start afresh for a new run of ``total_epochs`` (the x axis spans it, so the curve grows across)."""
         for s in (self.epoch, self.loss, self.acc, self.loss_smooth, self.acc_smooth):
             s.clear()
+        for d in self._decimators.values():
+            d.clear()
         self._loss_ema, self._acc_ema = EmaSmoother(self.smoothing), EmaSmoother(self.smoothing)
         self.epochs = []
         for _, _, line in self.lr_markers + self.setting_markers:
@@ -210,22 +216,25 @@ class TrainingPlots(PlotsLayout):
         self._pending -= todo
         x = self.epoch.view()
         raw = self.raw_check.isChecked()
+        d = self._decimators
         if "loss" in todo:
-            self.loss_line.setData(x, self.loss_smooth.view())
+            self.loss_line.setData(*d["loss_line"].curve(x, self.loss_smooth.view()))
             if raw:
-                self.loss_raw.setData(x, self.loss.view())
+                self.loss_raw.setData(*d["loss_raw"].curve(x, self.loss.view()))
         if "accuracy" in todo:
-            self.acc_line.setData(x, self.acc_smooth.view())
+            self.acc_line.setData(*d["acc_line"].curve(x, self.acc_smooth.view()))
             if raw:
-                self.acc_raw.setData(x, self.acc.view())
+                self.acc_raw.setData(*d["acc_raw"].curve(x, self.acc.view()))
         if x.size and x[-1] > self._total_epochs:
             self.set_total_epochs(np.ceil(x[-1]))
         self._update_ranges(which=which)
 
     def _update_ranges(self, force: bool = False, which: str | None = None) -> None:
         raw = self.raw_check.isChecked()
-        loss = [self.loss.view() if raw else self.loss_smooth.view(), self.loss_smooth.view()]
-        acc = [self.acc.view() if raw else self.acc_smooth.view()]
+        # each series' running [min, max]; a log axis needs the smallest positive value: the whole series then
+        span = (lambda s: s.view()) if self.log_check.isChecked() else (lambda s: s.bounds())
+        loss = [span(self.loss) if raw else span(self.loss_smooth), span(self.loss_smooth)]
+        acc = [self.acc.bounds() if raw else self.acc_smooth.bounds()]
         loss += [np.array([e.train_loss for e in self.epochs] + [e.val_loss for e in self.epochs
                                                                    if e.val_loss is not None])]
         acc += [np.array([e.train_accuracy * 100 for e in self.epochs] +
@@ -289,6 +298,8 @@ class TrainingPlots(PlotsLayout):
         self.acc_smooth.clear()
         self.loss_smooth.extend(self._loss_ema.extend(self.loss.view()))
         self.acc_smooth.extend(self._acc_ema.extend(self.acc.view()))
+        self._decimators["loss_line"].clear()  # the same length, other values: binned afresh
+        self._decimators["acc_line"].clear()
         self._smooth_overlays()
         self._dirty = True
         self._refresh()

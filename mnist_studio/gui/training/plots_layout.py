@@ -23,24 +23,34 @@ DEFAULT_SMOOTHING = 0.6
 
 
 class Series:
-    """A float64 array that grows by whole packets (amortised doubling)."""
+    """A float64 array that grows by whole packets (amortised doubling), with its running minimum and maximum (a
+    plot's range without a pass over a long run's every point)."""
 
     def __init__(self) -> None:
         self._a = np.empty(4096)
-        self.n = 0
+        self.clear()
 
     def extend(self, values: np.ndarray) -> None:
         k = len(values)
+        if not k:
+            return
         if self.n + k > self._a.size:
             self._a = np.resize(self._a, max(self._a.size * 2, self.n + k))
         self._a[self.n:self.n + k] = values
         self.n += k
+        new = self._a[self.n - k:self.n]
+        self.lo, self.hi = min(self.lo, float(new.min())), max(self.hi, float(new.max()))
 
     def view(self) -> np.ndarray:
         return self._a[: self.n]
 
+    def bounds(self) -> np.ndarray:
+        """[minimum, maximum] (empty while the series is)."""
+        return np.array([self.lo, self.hi]) if self.n else np.empty(0)
+
     def clear(self) -> None:
         self.n = 0
+        self.lo, self.hi = np.inf, -np.inf
 
 
 def cache_axes(plot: pg.PlotItem) -> None:
