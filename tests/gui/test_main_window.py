@@ -193,3 +193,21 @@ def test_closing_mid_run_asks_and_no_keeps_training(qtbot, window, mnist, monkey
     assert window.close()  # "Yes": stopped, recorded as stopped, closed
     assert thread.isFinished() and len(asked) == 2
     assert [r.status for r in recorded] == ["stopped"]
+
+
+def test_a_script_that_ends_without_closing_the_window_exits_without_an_error(tmp_path):
+    """Docks report a visibility change while the window is destroyed at exit; nothing may touch it by then."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("from PyQt6.QtWidgets import QApplication\n"
+              "app = QApplication([])\n"
+              "from mnist_studio.gui.main_window import MainWindow\n"
+              "w = MainWindow(); w.show(); app.processEvents()\n"
+              "print('shown')\n")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"),
+               XDG_DATA_HOME=str(tmp_path / "data"))
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "shown" in done.stdout
+    assert "Error" not in done.stderr and "Traceback" not in done.stderr, done.stderr

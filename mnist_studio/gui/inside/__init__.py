@@ -18,6 +18,7 @@ weights (a file, a training snapshot, a checkpoint) moves these views too.
 
 from __future__ import annotations
 
+from PyQt6 import sip
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QDockWidget, QTabBar
 
@@ -65,7 +66,12 @@ def install_history_tab(window) -> WeightHistoryPanel:
 
 
 def readable_dock_tabs(window) -> None:
-    """Five docks share the right column's lower place: their tabs scroll rather than shrink to "R…", "Fe…"."""
+    """Five docks share the right column's lower place: their tabs scroll rather than shrink to "R…", "Fe…".
+
+    Docks also report a visibility change while the window is being destroyed (a script that ends without closing
+    it): by then the window's C++ side is gone, and there is nothing left to arrange."""
+    if sip.isdeleted(window):
+        return
     for bar in window.findChildren(QTabBar):
         if bar.parent() is window:  # the main window's tab bars of tabified docks (not a panel's own tabs)
             bar.setElideMode(Qt.TextElideMode.ElideNone)
