@@ -79,3 +79,15 @@ def test_the_draw_tab_puts_the_pad_back_to_full_size_in_a_large_window(qtbot, wi
     window.tabs.setCurrentWidget(window.draw_panel)
     settle(qtbot)
     assert window.draw_panel.pad.width() == 304
+
+
+def test_at_the_smallest_size_the_empty_plots_hints_fit_inside_their_plots(qtbot, window):
+    plots = window.training_panel.plots
+    settle(qtbot)
+    assert plots.empty_texts, "the empty plots say what will appear in them"
+    for w, text in plots.empty_texts.items():
+        assert text.isVisible()
+        view = w.getPlotItem().getViewBox()
+        box = view.sceneBoundingRect()
+        hint = text.mapRectToScene(text.boundingRect())
+        assert box.contains(hint), (text.toPlainText(), box, hint)

@@ -249,8 +249,8 @@ class PlotsLayout(QWidget):
                 item.hide()
             self.hovers[w] = h
         self.empty_texts = {}
-        for w, text in ((self.loss_plot, "Press Start: the loss of every batch appears here"),
-                        (self.acc_plot, "…and the accuracy here")):
+        for w, text in ((self.loss_plot, "Press Start:\nthe loss of every\nbatch appears here"),
+                        (self.acc_plot, "…and the\naccuracy here")):  # short lines: a 1024 px window's plots are narrow
             t = pg.TextItem(text, color="#888", anchor=(0.5, 0.5))
             w.getPlotItem().addItem(t, ignoreBounds=True)
             self.empty_texts[w] = t
