@@ -7,7 +7,7 @@
   at random) is held out of teaching, so before / after is measured on drawings the teaching never saw.
 - **Teach** fine-tunes a copy of the current model (:func:`mnist_studio.training.adapt.adapt`) in a background
   thread with progress, then shows the held-out examples and MNIST test read before and after. The taught model
-  becomes the session's model and is saved as a new run; the original is kept, so "Undo teaching" puts it back.
+  becomes the session's model and is saved as a new run; the original is kept, so "Undo" puts it back.
 """
 
 from __future__ import annotations
@@ -123,9 +123,9 @@ class TeachBox(QWidget):
         self.teach_button.setToolTip("Fine-tune the current model on your examples (mixed with MNIST, so it does not "
                                      "forget) and save it as a new run")
         self.teach_button.clicked.connect(self.teach)
-        self.undo_button = QPushButton("Undo teaching")
+        self.undo_button = QPushButton("Undo")  # short: three buttons share the pad's width
         self.undo_button.setObjectName("undoTeachButton")
-        self.undo_button.setToolTip("Go back to the model as it was before the last teaching")
+        self.undo_button.setToolTip("Undo teaching: go back to the model as it was before the last teaching")
         self.undo_button.clicked.connect(self.undo)
         row = QHBoxLayout()
         row.setSpacing(4)
@@ -265,7 +265,7 @@ class TeachBox(QWidget):
         held = (f"held-out drawings {result.before:.0%} → {result.after:.0%}" if result.held_out
                 else "no held-out drawings to measure on (guided mode holds one of each digit out)")
         summary = (f"Taught {result.taught} examples in {result.seconds:.1f} s: {held}; MNIST test "
-                   f"{result.mnist_before:.2%} → {result.mnist_after:.2%}. Saved as a new run; Undo teaching "
+                   f"{result.mnist_before:.2%} → {result.mnist_after:.2%}. Saved as a new run; Undo "
                    "goes back.")
         self.status.setText(summary)
         cfg = result.config

@@ -191,7 +191,7 @@ class AnswerView(QWidget):
         """No answer (nothing drawn, no model): the big digit is empty, the message says why."""
         self.digit.setText("")
         self.confidence.setText(text)
-        self.confidence.setStyleSheet("color: #555;")
+        self.confidence.setStyleSheet("color: #555; font-size: 16px;")  # a message, smaller than an answer: it fits
         self.detail.setText(detail)
         self.chart.set_probabilities(None)
 
