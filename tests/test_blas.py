@@ -69,28 +69,3 @@ def test_single_threaded_blas_holds_until_the_last_thread_leaves():
         leave.set()
         t.join(10)
         assert seen == [1] and blas_threads() == 2  # the last one out restored the count
-
-
-def test_freed_arrays_keep_their_pages_for_the_next_step():
-    """After the allocator tuning (done on importing mnist_studio.nn), allocating, filling and freeing a few
-    megabytes again and again costs no new page faults: the heap keeps the pages between training steps."""
-    import resource
-    import sys
-
-    import mnist_studio.nn  # noqa: F401 - tunes the allocator
-    from mnist_studio.nn.blas import tune_allocator
-
-    if not sys.platform.startswith("linux") or not tune_allocator():
-        pytest.skip("glibc only")
-
-    def step():  # a step's layer outputs and gradients: 8 arrays of 4 MB alive at once, then all freed
-        arrays = [np.ones(1 << 20, dtype=np.float32) for _ in range(8)]
-        return float(sum(a[-1] for a in arrays))
-
-    for _ in range(3):
-        step()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    for _ in range(20):
-        step()
-    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
-    assert faults < 500  # untuned: the freed heap went back to the system and came back page by page (81,440)

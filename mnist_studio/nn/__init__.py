@@ -7,14 +7,13 @@
 - ``spec``       architectures as JSON: validation with plain-words errors, shapes, parameter counts, presets
 - ``model``      a sequential model built from a spec
 - ``parallel``   the multi-core data-parallel training step (``cores``: how many; ``shards``: BatchNorm's meeting
-                 point); ``blas``: BLAS threads, axpy/axpby and the C allocator's thresholds; ``flat``: weights
+                 point); ``blas``: BLAS threads and axpy/axpby; ``flat``: weights
                  and gradients as views of one vector; ``infer``: prediction in chunks over the cores
 - ``modelfile``  safe, atomic model files (.npz, never pickle)
 - ``explain``    probabilities, activations and saliency for one image (the drawing pad's "why")
 - ``gradcheck``  numerical gradient checks
 """
 
-from mnist_studio.nn.blas import tune_allocator
 from mnist_studio.nn.losses import make_loss
 from mnist_studio.nn.model import Model
 from mnist_studio.nn.modelfile import ModelFileError, load_model, save_model
@@ -25,5 +24,3 @@ __all__ = [
     "Model", "ModelFileError", "Schedule", "SpecError", "analyse", "list_presets", "load_model", "load_preset",
     "load_spec_file", "make_loss", "make_optimizer", "save_model", "validate",
 ]
-
-tune_allocator()

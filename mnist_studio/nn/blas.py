@@ -158,27 +158,3 @@ def axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
         fn(y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
     else:
         y += np.multiply(alpha, x)
-
-
-# -- the C allocator ---------------------------------------------------------------------------------------------------
-# A training step allocates and frees arrays of a few megabytes (a layer's output, its gradient). glibc returns the
-# top of its heap to the system once more than a threshold of it is free, and takes it back, page by page, at the
-# next allocation: a BatchNorm CNN step paid about 700 page faults (3 MB) per batch for that, about 7 % of its time
-# on this virtual machine. Fixed thresholds (larger arrays are still mapped apart, and memory the process no longer
-# needs beyond 256 MB is still given back) keep those pages in the process between steps.
-MMAP_THRESHOLD = 64 << 20
-TRIM_THRESHOLD = 256 << 20
-
-
-def tune_allocator() -> bool:
-    """Set glibc's heap thresholds (above); False where the C library is not glibc (nothing is changed)."""
-    try:
-        libc = ctypes.CDLL(None)
-        mallopt = libc.mallopt
-        libc.gnu_get_libc_version  # glibc only: another C library's mallopt may mean something else
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    return bool(mallopt(m_mmap_threshold, MMAP_THRESHOLD)) and bool(mallopt(m_trim_threshold, TRIM_THRESHOLD))
-
