@@ -83,6 +83,9 @@ def test_scrubbing_moves_the_whole_studio_to_a_checkpoint_and_back(qtbot, make_w
     c = tt.checkpoints[3]
     assert session.moment is not None and session.moment.step == c.step == 8
     assert session.model_source == "checkpoint" and session.model is not latest
+    notice = win.training_panel.notice  # the Training tab says what is shown and what Start / +1 epoch do now
+    assert not notice.isHidden() and c.label() in notice.text() and "Back to latest" in notice.text()
+    assert "opened weights" not in notice.text()
     at = model_at(record.spec, c)
     for k, v in at.state_dict().items():
         np.testing.assert_array_equal(session.model.state_dict()[k], v)
@@ -121,6 +124,7 @@ def test_scrubbing_moves_the_whole_studio_to_a_checkpoint_and_back(qtbot, make_w
     tt.scrubber.latest_button.click()
     assert session.moment is None and session.model is latest and session.model_source == "training"
     assert tt.slider.value() == 5 and not tt.scrubber.latest_button.isEnabled()
+    assert c.label() not in notice.text() or notice.isHidden()
     np.testing.assert_allclose(strip.predictions.probabilities, strip_probabilities(latest, strip.images),
                                atol=1e-6)
     assert win.training_panel.weights.model is latest

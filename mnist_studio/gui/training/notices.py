@@ -27,6 +27,13 @@ def opened_model(label: str, designer: str | None, same: bool) -> str:
             "are not continued, they stay in the Draw and Evaluate tabs until a new run starts.")
 
 
+def at_checkpoint(label: str) -> str:
+    """A checkpoint of a run is shown (time travel): the views look back, training goes on from the latest weights."""
+    return (f"<b>Showing {label or 'a checkpoint'}.</b> The views show the network as it was at that moment; "
+            "Back to latest returns to the run's latest weights. Start trains the designer's network from scratch "
+            "and +1 epoch continues the last run from its latest weights, not from this checkpoint.")
+
+
 def more_tip(run_name: str, trained_from: str, schedule: str) -> str:
     tip = f"Continue {run_name} ({trained_from}) for one more epoch, with its own weights, optimizer state and settings"
     if schedule == "cosine":

@@ -224,6 +224,8 @@ class TrainingPanel(QObject):
                 tip = notices.more_tip(job.name, old, job.config.schedule)
                 changed = spec is not None and not same_layers(job.spec, spec)
                 text = notices.continued_run(job.name, old, designer, changed)
+        elif model is not None and self.session.moment is not None:
+            text = notices.at_checkpoint(self.session.model_info.name)
         elif model is not None and self.session.model_source not in ("", "training"):
             text = notices.opened_model(self.session.model_name(), designer, same_layers(model.spec, spec))
         self.controls.more_button.setToolTip(tip)
