@@ -93,13 +93,14 @@ def in_gui(window, app, spec: dict, config: TrainConfig) -> tuple[float, list[fl
 
 def settle(window, app) -> None:
     """Before the next measurement, stop what the end of a GUI run sets off in the background (the Evaluate tab
-    tests the new model on the 10,000 test images in its own thread), so each measurement has the machine to
+    tests the new model on the 10,000 test images in its own thread, time travel each new checkpoint), so each measurement has the machine to
     itself; then give that thread half a second to leave its current chunk."""
     from PyQt6.QtCore import QEventLoop, QTimer
 
-    runner = getattr(getattr(window, "evaluate_panel", None), "runner", None)
-    if runner is not None:
-        runner.cancel()
+    for panel in ("evaluate_panel", "time_travel"):  # time travel reads each new checkpoint once a run ends
+        runner = getattr(getattr(window, panel, None), "runner", None)
+        if runner is not None:
+            runner.cancel()
     loop = QEventLoop()
     QTimer.singleShot(500, loop.quit)
     loop.exec()
