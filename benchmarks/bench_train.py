@@ -6,6 +6,7 @@
     python benchmarks/bench_train.py --accuracy      # accuracy targets (full epochs; about 3 minutes)
     python benchmarks/bench_train.py --inference     # evaluating the 10,000 test images with lenet: time, peak memory
     python benchmarks/bench_train.py --threads 1 2 --models lenet   # the same models on 1 and on 2 cores
+    python benchmarks/bench_train.py --cores 1 --models lenet   # both sides on one core (steadier when busy)
 
 For a fair run unset the machine's OpenBLAS safety settings in that command only, e.g.
 ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_train.py``; the BLAS kernel in use is
@@ -99,6 +100,7 @@ class Torch:
         from torch import nn
 
         torch.manual_seed(0)
+        torch.set_num_threads(len(os.sched_getaffinity(0)))  # its default, but also under an affinity mask (--cores)
         if preset == "lenet":
             self.net = nn.Sequential(nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
                                      nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
@@ -237,7 +239,8 @@ def scaling(preset: str, optimizer: str, lr: float, batches: int, rounds: int, t
             "ms_per_batch": {t: round(statistics.median(v), 3) for t, v in times.items()}}
 
 
-def speed(preset: str, optimizer: str, lr: float, batches: int, rounds: int, peak: float) -> dict:
+def speed(preset: str, optimizer: str, lr: float, batches: int, rounds: int, peak: float,
+          cores: int | None = None) -> dict:
     """Alternate rounds of ours and PyTorch, each in a fresh process of its own.
 
     Separate processes, because two runtimes in one process disturb each other: the thread pool of whichever ran
@@ -245,10 +248,10 @@ def speed(preset: str, optimizer: str, lr: float, batches: int, rounds: int, pea
     PyTorch's first step in the process, 2.0 ms after it). Alternating rounds still give both the same machine."""
     ours_t, torch_t, ratios, info = [], [], [], {}
     for _ in range(rounds):
-        a = run_worker("ours", preset, optimizer, lr, batches)
+        a = run_worker("ours", preset, optimizer, lr, batches, threads=cores)
         info = a
         ours_t.append(a["ms_per_batch"])
-        b = run_worker("torch", preset, optimizer, lr, batches)
+        b = run_worker("torch", preset, optimizer, lr, batches, threads=cores)
         if b is not None:
             torch_t.append(b["ms_per_batch"])
             ratios.append(a["ms_per_batch"] / b["ms_per_batch"])
@@ -292,6 +295,8 @@ def main() -> None:
     ap.add_argument("--inference", action="store_true", help="time evaluating the 10,000 test images (lenet)")
     ap.add_argument("--threads", type=int, nargs="+", metavar="N",
                     help="time our step on these core counts (an affinity mask per run), no PyTorch")
+    ap.add_argument("--cores", type=int, metavar="N", help="both sides on N cores (an affinity mask per run; "
+                    "PyTorch's threads follow it): with 1, a steadier comparison on a busy machine")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--worker", nargs=5, metavar=("RUNTIME", "PRESET", "OPTIMIZER", "LR", "BATCHES"),
                     help=argparse.SUPPRESS)  # internal: one timing in a fresh process
@@ -334,7 +339,7 @@ def main() -> None:
         for preset, opt, lr, batches in SPEED_RUNS:
             if args.models and preset not in args.models:
                 continue
-            r = speed(preset, opt, lr, args.batches or batches, args.rounds, peak)
+            r = speed(preset, opt, lr, args.batches or batches, args.rounds, peak, args.cores)
             threads = f" ({r['shards']} threads)" if r["shards"] > 1 else ""
             line = (f"{preset:<12} batch {BATCH} {opt:<4}{threads}: "
                     f"{r['ms_per_batch']:7.2f} ms/batch, "

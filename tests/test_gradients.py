@@ -14,6 +14,8 @@ CASES = [
     ("conv valid 5x5", lambda: Conv2D(filters=2, kernel_size=5, padding="valid"), (7, 7, 1)),
     ("conv stride 2 pad 1", lambda: Conv2D(filters=2, kernel_size=3, stride=2, padding=1), (7, 7, 3)),
     ("conv same stride 2", lambda: Conv2D(filters=2, kernel_size=4, stride=2, padding="same"), (7, 7, 2)),
+    ("conv 5x5 same, 8 channels (Winograd)", lambda: Conv2D(filters=3, kernel_size=5, padding="same"), (4, 6, 8)),
+    ("conv 3x3 valid, 8 channels (Winograd)", lambda: Conv2D(filters=2, kernel_size=3), (6, 4, 8)),
     ("maxpool 2", lambda: MaxPool2D(pool_size=2), (6, 6, 2)),
     ("maxpool 3 stride 2 (overlapping)", lambda: MaxPool2D(pool_size=3, stride=2), (7, 7, 2)),
     ("maxpool odd size", lambda: MaxPool2D(pool_size=2), (7, 5, 2)),

@@ -24,6 +24,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from mnist_studio.nn.flat import with_row
+from mnist_studio.nn.layers import winograd
 from mnist_studio.nn.init import init_weights
 from mnist_studio.nn.layers.base import Layer, LayerShapeError, Shape, TorchModule, ValueTerms, shape_str
 from mnist_studio.nn.layers.dense import INIT_PARAM
@@ -85,6 +86,9 @@ class Conv2D(Layer):
     summary = "Slide small learned kernels over the image (feature maps)"
     activation_group = "starts"
     weight_picture = "kernels"
+    #: Stride-1 convolutions over many channels go by Winograd's F(2×2, r×r) (``winograd.py``); False keeps im2col
+    #: (the reference the tests compare with).
+    use_winograd = True
 
     def describe(self) -> str:
         c = self.config
@@ -150,6 +154,8 @@ class Conv2D(Layer):
         n, c = x.shape[0], x.shape[3]
         if s == 1 and k * c < SHORT_ROWS:
             return self._forward_wide(x, training, (pt, pb, ho), (pl, pr, wo))
+        if self.use_winograd and winograd.fits(k, s, c, (pt, pb, ho), (pl, pr, wo), x.shape[1], x.shape[2]):
+            return self._forward_winograd(x, training, (pt, pb, pl, pr))
         xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0))) if pt or pb or pl or pr else x
         rows, width = ho * wo, k * k * c
         chunk = max(1, CHUNK_BYTES // (rows * width * x.itemsize))  # samples whose patches stay in cache
@@ -171,6 +177,11 @@ class Conv2D(Layer):
     def backward(self, dy, need_input_grad=True):
         if self._cache[0] == "wide":
             return self._backward_wide(dy, need_input_grad)
+        if self._cache[0] == "winograd":
+            _, pads, kept, chunk = self._cache
+            winograd.weight_grad(kept, dy, self.config["kernel_size"], chunk, self._scratch, self.grads["W"],
+                                 self.grads["b"])
+            return winograd.input_grad(dy, self.params["W"], pads, self._scratch) if need_input_grad else None
         _, xp, x_shape, (pt, pl), (ho, wo), chunk, cols_kept, extra = self._cache
         k, s, f = self.config["kernel_size"], self.config["stride"], self.config["filters"]
         n, h, w, c = x_shape
@@ -211,6 +222,21 @@ class Conv2D(Layer):
         if not need_input_grad:
             return None
         return dxp[:, pt:pt + h, pl:pl + w, :]
+
+    def _forward_winograd(self, x, training, pads):
+        pt, pb, pl, pr = pads
+        xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0))) if any(pads) else x
+        r = self.config["kernel_size"]
+        n, hp, wp, c = xp.shape
+        tiles = ((hp - r + 1) // winograd.TILE) * ((wp - r + 1) // winograd.TILE)
+        # the transformed input tiles, kept for the weight gradient (a reused array: one pass in flight per layer;
+        # an evaluation pass keeps its own, since saliency maps back-propagate through one)
+        kept = (None if self.forward_only else
+                self._scratch("wino_kept" + ("" if training else "_eval"), (n * (r + 1) ** 2 * tiles * c,), x.dtype))
+        u = winograd.kernel_transform(self.params["W"])
+        y, chunk = winograd.correlate(xp, u, r, self._scratch, "fw" if training else "ev", self.params["b"], kept)
+        self._cache = ("winograd", pads, kept, chunk)
+        return y
 
     # -- few input channels (a first layer on grey images): the patch matrix transposed, on a widened grid ----------
     # With one input channel a patch row holds only k values in a row of the input, so the usual patch matrix is
