@@ -98,12 +98,16 @@ def fit_pca(feats: np.ndarray) -> Projection:
 
 def place_by_neighbours(feats: np.ndarray, coords: np.ndarray, new: np.ndarray, k: int = NEIGHBOURS) -> np.ndarray:
     """Map positions for new feature vectors (M×D) on a map without a formula: the inverse-distance-weighted mean
-    of the positions of their ``k`` nearest neighbours in feature space."""
+    of the positions of their ``k`` nearest neighbours in feature space.
+
+    The neighbours are found with |a|² + |b|² - 2a·b (one matmul for all pairs), but their distances are then taken
+    directly as |a - b|: the expanded form cancels catastrophically for a point on the map itself (its distance came
+    out as float32 noise of |a|², not 0, so a map point was placed partly among its neighbours, not on itself)."""
     new = np.asarray(new, dtype=np.float32).reshape(-1, feats.shape[1])
     d2 = (new * new).sum(1)[:, None] + (feats * feats).sum(1)[None, :] - 2.0 * new @ feats.T
     k = min(k, len(feats))
     near = np.argpartition(d2, k - 1, axis=1)[:, :k]
-    w = 1.0 / (np.sqrt(np.maximum(np.take_along_axis(d2, near, axis=1), 0.0)) + 1e-6)
+    w = 1.0 / (np.sqrt(((feats[near] - new[:, None, :]) ** 2).sum(2)) + 1e-6)
     return ((w[:, :, None] * coords[near]).sum(1) / w.sum(1)[:, None]).astype(np.float32)
 
 
