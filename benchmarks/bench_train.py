@@ -130,11 +130,14 @@ class Torch:
         return loss.item()
 
 
+CLOCK = time.perf_counter  # --cpu: the process's CPU time (with --cores 1, the work alone, not the waits for a core)
+
+
 def time_batches(runner, xs, ys) -> float:
-    t = time.perf_counter()
+    t = CLOCK()
     for x, y in zip(xs, ys):
         runner.step(x, y)
-    return (time.perf_counter() - t) / len(xs)
+    return (CLOCK() - t) / len(xs)
 
 
 def batches_for(batches: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -198,6 +201,8 @@ def inference_worker(runtime: str, preset: str) -> dict:
 def run_worker(runtime: str, preset: str, optimizer: str, lr: float, batches: int,
                threads: int | None = None) -> dict | None:
     cmd = [sys.executable, __file__, "--worker", runtime, preset, optimizer, str(lr), str(batches)]
+    if CLOCK is time.process_time:
+        cmd.append("--cpu")
     if threads is not None:  # the cores this run may use: an affinity mask for the worker process
         cmd = ["taskset", "-c", ",".join(str(c) for c in sorted(os.sched_getaffinity(0))[:threads])] + cmd
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -297,10 +302,15 @@ def main() -> None:
                     help="time our step on these core counts (an affinity mask per run), no PyTorch")
     ap.add_argument("--cores", type=int, metavar="N", help="both sides on N cores (an affinity mask per run; "
                     "PyTorch's threads follow it): with 1, a steadier comparison on a busy machine")
+    ap.add_argument("--cpu", action="store_true", help="time CPU seconds of the process, not wall time (with "
+                    "--cores 1: steady on a busy machine; with more cores it counts every thread's work and spinning)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--worker", nargs=5, metavar=("RUNTIME", "PRESET", "OPTIMIZER", "LR", "BATCHES"),
                     help=argparse.SUPPRESS)  # internal: one timing in a fresh process
     args = ap.parse_args()
+    if args.cpu:
+        global CLOCK
+        CLOCK = time.process_time
     if args.worker:
         runtime, preset, opt, lr, batches = args.worker
         print(json.dumps(worker(runtime, preset, opt, float(lr), int(batches))))

@@ -34,7 +34,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-KERNELS = (3, 5)  # kernel sizes done this way: their transforms have small integer data matrices
+KERNELS = (3, 5)  # kernel sizes done this way (their transforms' entries are small binary fractions)
 MIN_CHANNELS = 8  # fewer input channels (a first layer on grey images) go the im2col way: the matmuls would be tiny
 CHUNK_BYTES = 600 << 10  # input tiles of the images handled together (2 images of 32 channels for LeNet)
 TILE = 2  # output pixels per tile side
@@ -50,11 +50,24 @@ def fits(kernel: int, stride: int, channels: int, ph: tuple[int, int, int], pw: 
             and max(ph[0], ph[1], pw[0], pw[1]) <= kernel - 1)
 
 
+# Interpolation points (the first r of them, and ∞). With 0, -1, 1, 1/2, -2 the float32 error of a 5×5 convolution
+# was 2.5× smaller than with the usual 0, ±1, ±2 (max 1.1e-6 against 2.7e-6 of the largest output; im2col: 4e-7),
+# and every transform entry is still a binary fraction (exact in floating point).
+POINTS = (Fraction(0), Fraction(-1), Fraction(1), Fraction(1, 2), Fraction(-2))
+
+
+def ones_product(r: int) -> int:
+    """Index of the product (of α²) for the point 1 in both directions: its output-transform column is all ones."""
+    alpha = TILE + r - 1
+    one = POINTS.index(1)
+    return one * alpha + one
+
+
 @lru_cache(maxsize=None)
 def _exact(r: int) -> tuple[list, list, list]:
-    """(Aᵀ, G, Bᵀ) of F(2, r) as exact fractions, from the points 0, 1, -1, 2, -2 (as many as needed) and ∞."""
+    """(Aᵀ, G, Bᵀ) of F(2, r) as exact fractions, from the first r :data:`POINTS` and ∞."""
     alpha = TILE + r - 1
-    points = [Fraction(0), Fraction(1), Fraction(-1), Fraction(2), Fraction(-2)][:alpha - 1]
+    points = list(POINTS[:alpha - 1])
     at = [[p ** i for p in points] + [Fraction(int(i == TILE - 1))] for i in range(TILE)]
     g = [[p ** j / math.prod((p - q for q in points if q != p), start=Fraction(1)) for j in range(r)]
          for p in points] + [[Fraction(int(j == r - 1)) for j in range(r)]]
@@ -62,10 +75,10 @@ def _exact(r: int) -> tuple[list, list, list]:
     rows = np.array([[float(at[i][k] * g[k][j]) for k in range(alpha)] for i in range(TILE) for j in range(r)])
     rhs = np.array([[float(l == i + j) for l in range(alpha)] for i in range(TILE) for j in range(r)])
     bt = np.linalg.lstsq(rows, rhs, rcond=None)[0]
-    bt_int = np.rint(bt)
-    if not np.allclose(bt, bt_int, atol=1e-9):
-        raise ValueError(f"F(2, {r}) has no integer data transform with these points")
-    return at, g, [[Fraction(int(v)) for v in row] for row in bt_int]
+    quarters = np.rint(bt * 4)
+    if not np.allclose(bt * 4, quarters, atol=1e-9):
+        raise ValueError(f"F(2, {r}) has no data transform in quarters with these points")
+    return at, g, [[Fraction(int(v), 4) for v in row] for row in quarters]
 
 
 @lru_cache(maxsize=None)
@@ -85,8 +98,8 @@ def kernel_transform(w: np.ndarray, flipped: bool = False) -> np.ndarray:
     r, _, c, f = w.shape
     if flipped:
         w, c, f = w[::-1, ::-1].transpose(0, 1, 3, 2), f, c
-    kg = matrices(r, w.dtype.str)[3]
-    return (kg @ np.ascontiguousarray(w).reshape(r * r, c * f)).reshape(-1, c, f)
+    kg = matrices(r, "<f8")[3]  # in float64, rounded once: the kernel's share of the rounding error vanishes
+    return (kg @ w.reshape(r * r, c * f).astype(np.float64)).astype(w.dtype).reshape(-1, c, f)
 
 
 def chunk_images(r: int, tiles: int, c: int, itemsize: int) -> int:
@@ -107,6 +120,7 @@ def correlate(xp: np.ndarray, u: np.ndarray, r: int, scratch, tag: str, bias: np
     th, tw = (hp - r + 1) // TILE, (wp - r + 1) // TILE
     tt = th * tw
     bt, ka, _, _ = matrices(r, xp.dtype.str)
+    ones = ones_product(r)
     chunk = chunk_images(r, tt, c, xp.itemsize)
     m = min(chunk, n)
     tiles = scratch(tag + "tiles", (a2 * m * tt * c,), xp.dtype)
@@ -130,7 +144,7 @@ def correlate(xp: np.ndarray, u: np.ndarray, r: int, scratch, tag: str, bias: np
         mk = prod[:a2 * rows * f].reshape(a2, rows, f)
         np.matmul(v.reshape(a2, rows, c), u, out=mk)
         if bias is not None:
-            mk[alpha + 1] += bias  # the point 1 in both directions: its output column is all ones
+            mk[ones] += bias  # the point 1 in both directions: its output column is all ones
         yk = back[:TILE * TILE * rows * f].reshape(TILE * TILE, rows * f)
         np.matmul(ka, mk.reshape(a2, rows * f), out=yk)
         y[a:b].transpose(2, 4, 0, 1, 3, 5)[...] = yk.reshape(TILE, TILE, k, th, tw, f)
@@ -165,7 +179,7 @@ def weight_grad(kept: np.ndarray, dy: np.ndarray, r: int, chunk: int, scratch, g
         np.matmul(v.transpose(0, 2, 1), z, out=total if a == 0 else part)
         if a:
             total += part
-        gb += z[alpha + 1].sum(axis=0)  # the all-ones output column again: Σ of the output gradient
+        gb += z[ones_product(r)].sum(axis=0)  # the all-ones output column again: Σ of the output gradient
     result = kg.T @ total.reshape(a2, c * f)
     gw[...] = result.reshape(gw.shape)
 
