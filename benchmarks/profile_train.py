@@ -33,10 +33,11 @@ CLOCK = time.perf_counter
 
 
 def instrument(model: Model, times: dict) -> None:
-    """Wrap every layer's forward/backward of ``model`` to add its seconds to ``times[label]``."""
+    """Wrap every layer's forward/backward of ``model`` to add its seconds to ``times[label]`` (a fused pair's under
+    its first layer: "forward_fused")."""
     for i, layer in enumerate(model.layers):
         label = f"{i} {layer.short_name()}"
-        for kind in ("forward", "backward"):
+        for kind in ("forward", "backward", "forward_fused", "backward_fused"):
             fn = getattr(layer, kind)
 
             def timed(*a, _fn=fn, _key=(label, kind), **kw):

@@ -108,3 +108,54 @@ def test_lenet_gradients_are_the_same_with_and_without_winograd():
     assert abs(runs[0][0] - runs[1][0]) < 1e-5
     for name, g in runs[0][1].items():
         assert relative(g, runs[1][1][name]) < 5e-5, name
+
+
+def lenet_pair():
+    """LeNet twice with the same weights: its second convolution and max-pool fused (the default) and not."""
+    fused, alone = Model(load_preset("lenet"), seed=0), Model(load_preset("lenet"), seed=0)
+    alone.fuse = False
+    return fused, alone
+
+
+def test_fused_convolution_and_pool_equal_the_layers_alone_bit_for_bit():
+    from mnist_studio.nn import make_loss
+
+    fused, alone = lenet_pair()
+    x = np.random.default_rng(7).uniform(0, 1, (12, 28, 28, 1)).astype(np.float32)
+    labels = np.arange(12) % 10
+    results = [m.loss_and_grads(x, labels, make_loss("cross_entropy")) for m in (fused, alone)]
+    assert fused._fused == {3: 5} and alone._fused == {}  # Conv 64 with the MaxPool after it (ReLU runs after both)
+    assert results[0][0] == results[1][0]
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    for (name, _, g), (_, _, g_ref) in zip(fused.named_params(), alone.named_params()):
+        np.testing.assert_array_equal(g, g_ref, err_msg=name)
+    # evaluation and saliency (back to the input through the fused pair)
+    np.testing.assert_array_equal(fused.forward(x), alone.forward(x))
+    sal, sal_ref = fused.input_gradient(x[:3])[0], alone.input_gradient(x[:3])[0]
+    assert np.abs(sal).max() > 0
+    np.testing.assert_array_equal(sal, sal_ref)
+
+
+def test_fused_pool_gives_a_tied_window_gradient_to_one_position_as_maxpool_does():
+    fused, alone = lenet_pair()
+    for m in (fused, alone):  # every output of the second convolution equal: each pooling window is a 4-way tie
+        m.layers[3].params["W"][...] = 0
+        m.layers[3].params["b"][...] = 0.5
+    x = np.random.default_rng(8).uniform(0, 1, (4, 28, 28, 1)).astype(np.float32)
+    dy = np.random.default_rng(9).normal(size=(4, 7, 7, 64)).astype(np.float32)
+    grads = []
+    for m in (fused, alone):
+        m.forward(x, training=True, upto=6)
+        grads.append(m.backward(dy.copy(), from_layer=6, to_input=True))
+        grads.append(m.layers[3].grads["W"].copy())
+    np.testing.assert_array_equal(grads[0], grads[2])
+    np.testing.assert_array_equal(grads[1], grads[3])
+
+
+def test_a_fused_pair_is_only_used_when_both_layers_run():
+    fused, _ = lenet_pair()
+    x = np.random.default_rng(10).uniform(0, 1, (2, 28, 28, 1)).astype(np.float32)
+    fused.forward(x, upto=5)  # stops between the convolution and its pool: nothing fused
+    assert fused._fused == {}
+    fused.forward(x)
+    assert fused._fused == {3: 5}

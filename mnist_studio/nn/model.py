@@ -191,15 +191,29 @@ class Model:
     # Layer indices here name the boundary at a layer's input: ``k`` is "the input of layer k", which is the output of
     # layer k-1. forward(upto=k) ends there, forward(from_layer=k) and backward(from_layer=k) start there.
 
+    #: Run a layer and the next in execution order together when the first offers it (``Layer.fuses_with``: a
+    #: Winograd convolution and its 2×2 max-pool); False runs every layer alone (the reference the tests compare).
+    fuse = True
+
     def forward(self, x: np.ndarray, training: bool = False, upto: int | None = None,
                 from_layer: int = 0) -> np.ndarray:
         """Run layers ``[from_layer, upto)`` (all by default), in :func:`execution_order`; ``x`` is layer
         ``from_layer``'s input. (A swapped pair never straddles a weighted layer, so splitting there gives the same
         outputs.)"""
         end = len(self.layers) if upto is None else upto
-        for i in self._order:
-            if from_layer <= i < end:
-                x = self.layers[i].forward(x, training)
+        steps = [i for i in self._order if from_layer <= i < end]
+        fused = {i: j for i, j in self.__dict__.get("_fused", {}).items() if not from_layer <= i < end}
+        k = 0
+        while k < len(steps):
+            layer = self.layers[steps[k]]
+            if k + 1 < len(steps) and self.fuse and layer.fuses_with(self.layers[steps[k + 1]], x.shape[1:]):
+                x = layer.forward_fused(x, self.layers[steps[k + 1]], training)
+                fused[steps[k]] = steps[k + 1]
+                k += 2
+            else:
+                x = layer.forward(x, training)
+                k += 1
+        self._fused = fused  # which pairs ran together: the backward pass goes through them together
         return x
 
     def backward(self, dy: np.ndarray, from_layer: int | None = None, to_input: bool = False) -> np.ndarray | None:
@@ -208,9 +222,20 @@ class Model:
         ``to_input`` (saliency maps need it; training does not)."""
         end = len(self.layers) if from_layer is None else from_layer
         first = 0 if to_input else self._first_weighted
-        for i in reversed(self._order):
-            if first <= i < end:
-                dy = self.layers[i].backward(dy, need_input_grad=to_input or i > first)
+        steps = [i for i in reversed(self._order) if first <= i < end]
+        fused = self.__dict__.get("_fused", {})
+        k = 0
+        while k < len(steps):
+            i = steps[k]
+            if k + 1 < len(steps) and fused.get(steps[k + 1]) == i:
+                j = steps[k + 1]
+                dy = self.layers[j].backward_fused(dy, self.layers[i], need_input_grad=to_input or j > first)
+                k += 2
+                continue
+            if i in fused:
+                raise RuntimeError(f"layer {i} ran fused with layer {fused[i]}: back-propagate through both")
+            dy = self.layers[i].backward(dy, need_input_grad=to_input or i > first)
+            k += 1
         return dy
 
     def loss_and_grads(self, x: np.ndarray, labels: np.ndarray, loss: Loss) -> tuple[float, np.ndarray]:

@@ -229,6 +229,21 @@ class Layer:
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         raise NotImplementedError
 
+    # A layer may run together with the layer that follows it in execution order (a convolution with its 2×2
+    # max-pool): the model calls the fused pair's two methods instead of the two layers' own, with results equal
+    # to theirs bit for bit. Nothing else changes: each layer still declares and computes itself alone.
+    def fuses_with(self, following: "Layer", input_shape: Shape) -> bool:
+        """Whether :meth:`forward_fused` can do this layer and ``following`` for this input shape (default: no)."""
+        return False
+
+    def forward_fused(self, x: np.ndarray, following: "Layer", training: bool = False) -> np.ndarray:
+        """``following.forward(self.forward(x))``, in one pass."""
+        raise NotImplementedError
+
+    def backward_fused(self, dy: np.ndarray, following: "Layer", need_input_grad: bool = True) -> np.ndarray | None:
+        """``self.backward(following.backward(dy))`` after :meth:`forward_fused`; fills this layer's gradients."""
+        raise NotImplementedError
+
     def backward(self, dy: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         """Fill ``self.grads`` from the output gradient and return the input gradient.
 

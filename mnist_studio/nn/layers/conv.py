@@ -178,10 +178,7 @@ class Conv2D(Layer):
         if self._cache[0] == "wide":
             return self._backward_wide(dy, need_input_grad)
         if self._cache[0] == "winograd":
-            _, pads, kept, chunk = self._cache
-            winograd.weight_grad(kept, dy, self.config["kernel_size"], chunk, self._scratch, self.grads["W"],
-                                 self.grads["b"])
-            return winograd.input_grad(dy, self.params["W"], pads, self._scratch) if need_input_grad else None
+            return self._backward_winograd(winograd.copy_fill(dy), dy.shape, need_input_grad)
         _, xp, x_shape, (pt, pl), (ho, wo), chunk, cols_kept, extra = self._cache
         k, s, f = self.config["kernel_size"], self.config["stride"], self.config["filters"]
         n, h, w, c = x_shape
@@ -223,20 +220,53 @@ class Conv2D(Layer):
             return None
         return dxp[:, pt:pt + h, pl:pl + w, :]
 
-    def _forward_winograd(self, x, training, pads):
+    def _forward_winograd(self, x, training, pads, pooled=False):
         pt, pb, pl, pr = pads
         xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0))) if any(pads) else x
-        r = self.config["kernel_size"]
+        r, f = self.config["kernel_size"], self.config["filters"]
         n, hp, wp, c = xp.shape
-        tiles = ((hp - r + 1) // winograd.TILE) * ((wp - r + 1) // winograd.TILE)
+        ho, wo = hp - r + 1, wp - r + 1
+        tiles = (ho // winograd.TILE) * (wo // winograd.TILE)
         # the transformed input tiles, kept for the weight gradient (a reused array: one pass in flight per layer;
         # an evaluation pass keeps its own, since saliency maps back-propagate through one)
-        kept = (None if self.forward_only else
-                self._scratch("wino_kept" + ("" if training else "_eval"), (n * (r + 1) ** 2 * tiles * c,), x.dtype))
+        end = "" if training else "_eval"
+        kept = None if self.forward_only else self._scratch("wino_kept" + end, (n * (r + 1) ** 2 * tiles * c,), x.dtype)
+        pool = None
+        if pooled:  # the pool's winners (MaxPool2D keeps the same)
+            pool = (None, None) if self.forward_only else (self._scratch("wino_rows" + end, (2, n * tiles, f), bool),
+                                                          self._scratch("wino_cols" + end, (n * tiles, f), bool))
         u = winograd.kernel_transform(self.params["W"])
-        y, chunk = winograd.correlate(xp, u, r, self._scratch, "fw" if training else "ev", self.params["b"], kept)
-        self._cache = ("winograd", pads, kept, chunk)
+        y, chunk = winograd.correlate(xp, u, r, self._scratch, "fw" if training else "ev", self.params["b"], kept,
+                                      pool)
+        self._cache = ("winograd", pads, kept, chunk, (n, ho, wo, f), pool)
         return y
+
+    def _backward_winograd(self, fill, shape, need_input_grad):
+        _, pads, kept, chunk, _, _ = self._cache
+        r = self.config["kernel_size"]
+        dyp, inside = winograd.padded_grad_buffer(self._work, shape, r, pads, kept.dtype) if need_input_grad else (
+            None, None)
+        winograd.weight_grad(kept, fill, shape, r, chunk, self._scratch, self.grads["W"], self.grads["b"], inside)
+        return winograd.input_grad(dyp, self.params["W"], self._scratch) if need_input_grad else None
+
+    # -- a following 2×2 max-pool done on the Winograd output tiles (each tile is one pooling window) ----------------
+    def fuses_with(self, following, input_shape):
+        if not (following.window_max and following.config.get("pool_size") == 2
+                and following.config.get("stride") in (None, 2) and self.use_winograd and len(input_shape) == 3):
+            return False
+        (pt, pb, ho), (pl, pr, wo) = self._geometry(input_shape)
+        h, w, c = input_shape
+        k, s = self.config["kernel_size"], self.config["stride"]
+        return not (s == 1 and k * c < SHORT_ROWS) and winograd.fits(k, s, c, (pt, pb, ho), (pl, pr, wo), h, w)
+
+    def forward_fused(self, x, following, training=False):
+        (pt, pb, _), (pl, pr, _) = self._geometry(x.shape[1:])
+        return self._forward_winograd(x, training, (pt, pb, pl, pr), pooled=True)
+
+    def backward_fused(self, dy, following, need_input_grad=True):
+        *_, shape, (rows_won, cols_won) = self._cache
+        fill = winograd.unpool_fill(dy, rows_won, cols_won, self._scratch)
+        return self._backward_winograd(fill, shape, need_input_grad)
 
     # -- few input channels (a first layer on grey images): the patch matrix transposed, on a widened grid ----------
     # With one input channel a patch row holds only k values in a row of the input, so the usual patch matrix is

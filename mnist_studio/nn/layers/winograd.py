@@ -108,11 +108,16 @@ def chunk_images(r: int, tiles: int, c: int, itemsize: int) -> int:
 
 
 def correlate(xp: np.ndarray, u: np.ndarray, r: int, scratch, tag: str, bias: np.ndarray | None = None,
-              keep: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+              keep: np.ndarray | None = None, pool: tuple | None = None) -> tuple[np.ndarray, int]:
     """(y, chunk): the stride-1 correlation of padded NHWC input ``xp`` with the kernels whose transform is ``u``
     (:func:`kernel_transform`), plus ``bias``, as an (n, ho, wo, out) array; ``keep``, a flat array of
     n·α²·tiles·in values, receives the transformed input tiles, chunk by chunk, for :func:`weight_grad`.
-    ``scratch(key, shape, dtype)`` gives reusable work arrays."""
+    ``scratch(key, shape, dtype)`` gives reusable work arrays.
+
+    ``pool``: (row winners, column winners) boolean arrays of shapes (2, n·tiles, out) and (n·tiles, out), or
+    (None, None) when no backward pass follows: then y is the 2×2 max-pool of the correlation, (n, ho/2, wo/2, out).
+    A 2×2 output tile *is* a pooling window, so the pool runs on each chunk's tiles while they are in cache, with
+    MaxPool2D's own comparisons (the same values and winners, ties included)."""
     n, hp, wp, c = xp.shape
     f = u.shape[2]
     alpha = TILE + r - 1
@@ -124,11 +129,16 @@ def correlate(xp: np.ndarray, u: np.ndarray, r: int, scratch, tag: str, bias: np
     chunk = chunk_images(r, tt, c, xp.itemsize)
     m = min(chunk, n)
     tiles = scratch(tag + "tiles", (a2 * m * tt * c,), xp.dtype)
-    trans = scratch(tag + "trans", (a2 * m * tt * c,), xp.dtype) if keep is None else None
     half_done = scratch(tag + "half", (a2 * m * tt * c,), xp.dtype)
+    trans = scratch(tag + "trans", (a2 * m * tt * c,), xp.dtype) if keep is None else None
     prod = scratch(tag + "prod", (a2 * m * tt * f,), xp.dtype)
     back = scratch(tag + "back", (TILE * TILE * m * tt * f,), xp.dtype)
-    y = np.empty((n, th, TILE, tw, TILE, f), dtype=xp.dtype)
+    if pool is None:
+        y = np.empty((n, th, TILE, tw, TILE, f), dtype=xp.dtype)
+    else:
+        y = np.empty((n * tt, f), dtype=xp.dtype)
+        rows_won, cols_won = pool
+        pair = scratch(tag + "pair", (TILE * m * tt * f,), xp.dtype)
     s0, s1, s2, s3 = xp.strides
     for a in range(0, n, chunk):
         b = min(n, a + chunk)
@@ -147,47 +157,106 @@ def correlate(xp: np.ndarray, u: np.ndarray, r: int, scratch, tag: str, bias: np
             mk[ones] += bias  # the point 1 in both directions: its output column is all ones
         yk = back[:TILE * TILE * rows * f].reshape(TILE * TILE, rows * f)
         np.matmul(ka, mk.reshape(a2, rows * f), out=yk)
-        y[a:b].transpose(2, 4, 0, 1, 3, 5)[...] = yk.reshape(TILE, TILE, k, th, tw, f)
-    return y.reshape(n, th * TILE, tw * TILE, f), chunk
+        if pool is None:
+            y[a:b].transpose(2, 4, 0, 1, 3, 5)[...] = yk.reshape(TILE, TILE, k, th, tw, f)
+            continue
+        # 2×2 max-pool, as MaxPool2D: per column j the lower row wins if strictly greater, then the right column
+        x4 = yk.reshape(TILE, TILE, rows, f)  # [row i, column j] of every tile
+        t = pair[:TILE * rows * f].reshape(TILE, rows, f)
+        if rows_won is not None:
+            np.greater(x4[1], x4[0], out=rows_won[:, a * tt:b * tt])
+        np.maximum(x4[0], x4[1], out=t)
+        if cols_won is not None:
+            np.greater(t[1], t[0], out=cols_won[a * tt:b * tt])
+        np.maximum(t[0], t[1], out=y[a * tt:b * tt])
+    if pool is None:
+        return y.reshape(n, th * TILE, tw * TILE, f), chunk
+    return y.reshape(n, th, tw, f), chunk
 
 
-def weight_grad(kept: np.ndarray, dy: np.ndarray, r: int, chunk: int, scratch, gw: np.ndarray, gb: np.ndarray) -> None:
-    """Write the kernel gradient (HWIO) into ``gw`` and the bias gradient into ``gb``, from the transformed input
-    tiles ``kept`` by :func:`correlate` (with the same ``chunk``) and the output gradient ``dy``."""
+def unpool_fill(dy: np.ndarray, rows_won: np.ndarray, cols_won: np.ndarray, scratch):
+    """A ``fill`` for :func:`weight_grad` after a pooled :func:`correlate`: each window's gradient to its winner,
+    with MaxPool2D's backward arithmetic (so the result is the same bit for bit)."""
+    flat = dy.reshape(-1, dy.shape[-1])
+
+    def fill(a: int, b: int, tt: int, blocks: np.ndarray) -> None:  # blocks: (2, 2, rows, f), [row i, column j]
+        g = flat[a * tt:b * tt]
+        dt = scratch("unpool", (TILE,) + g.shape, g.dtype)
+        np.multiply(g, cols_won[a * tt:b * tt], out=dt[1])
+        np.subtract(g, dt[1], out=dt[0])
+        np.multiply(dt, rows_won[:, a * tt:b * tt], out=blocks[1])
+        np.subtract(dt, blocks[1], out=blocks[0])
+    return fill
+
+
+def copy_fill(dy: np.ndarray):
+    """A ``fill`` for :func:`weight_grad`: the output gradient's 2×2 blocks, tile by tile."""
     n, ho, wo, f = dy.shape
+    th, tw = ho // TILE, wo // TILE
+
+    def fill(a: int, b: int, tt: int, blocks: np.ndarray) -> None:
+        blocks.reshape(TILE, TILE, b - a, th, tw, f)[...] = (
+            dy[a:b].reshape(b - a, th, TILE, tw, TILE, f).transpose(2, 4, 0, 1, 3, 5))
+    return fill
+
+
+def weight_grad(kept: np.ndarray, fill, shape: tuple[int, int, int, int], r: int, chunk: int, scratch,
+                gw: np.ndarray, gb: np.ndarray, unpooled: np.ndarray | None = None) -> None:
+    """Write the kernel gradient (HWIO) into ``gw`` and the bias gradient into ``gb``, from the transformed input
+    tiles ``kept`` by :func:`correlate` (with the same ``chunk``) and the output gradient of ``shape`` (n, ho, wo,
+    out), which ``fill(a, b, tiles, blocks)`` writes for images a..b as tile blocks (2, 2, rows, out). ``unpooled``,
+    an (n, ho, wo, out) view (the inside of the zero-bordered buffer :func:`input_grad` reads), receives the output
+    gradient as well, while each chunk is in cache."""
+    n, ho, wo, f = shape
     alpha = TILE + r - 1
     a2 = alpha * alpha
     th, tw = ho // TILE, wo // TILE
     tt = th * tw
     c = kept.size // (n * a2 * tt)
-    _, _, kat, kg = matrices(r, dy.dtype.str)
+    _, _, kat, kg = matrices(r, gw.dtype.str)
+    ones = ones_product(r)
     m = min(chunk, n)
-    blocks = scratch("gtiles", (TILE * TILE * m * tt * f,), dy.dtype)
-    zs = scratch("gtrans", (a2 * m * tt * f,), dy.dtype)
-    total = scratch("gsum", (a2, c, f), dy.dtype)
-    part = scratch("gpart", (a2, c, f), dy.dtype)
+    blocks = scratch("gtiles", (TILE * TILE * m * tt * f,), gw.dtype)
+    zs = scratch("gtrans", (a2 * m * tt * f,), gw.dtype)
+    total = scratch("gsum", (a2, c, f), gw.dtype)
+    part = scratch("gpart", (a2, c, f), gw.dtype)
     gb[...] = 0
     for a in range(0, n, chunk):
         b = min(n, a + chunk)
         k = b - a
         rows = k * tt
         d = blocks[:TILE * TILE * rows * f].reshape(TILE * TILE, rows * f)
-        d.reshape(TILE, TILE, k, th, tw, f)[...] = dy[a:b].reshape(k, th, TILE, tw, TILE, f).transpose(2, 4, 0, 1, 3, 5)
+        fill(a, b, tt, d.reshape(TILE, TILE, rows, f))
+        if unpooled is not None:
+            unpooled[a:b].reshape(k, th, TILE, tw, TILE, f).transpose(2, 4, 0, 1, 3, 5)[...] = (
+                d.reshape(TILE, TILE, k, th, tw, f))
         z = zs[:a2 * rows * f].reshape(a2, rows, f)
         np.matmul(kat, d, out=z.reshape(a2, rows * f))
         v = kept[a * a2 * tt * c:b * a2 * tt * c].reshape(a2, rows, c)
         np.matmul(v.transpose(0, 2, 1), z, out=total if a == 0 else part)
         if a:
             total += part
-        gb += z[ones_product(r)].sum(axis=0)  # the all-ones output column again: Σ of the output gradient
+        gb += z[ones].sum(axis=0)  # the all-ones output column again: Σ of the output gradient
     result = kg.T @ total.reshape(a2, c * f)
     gw[...] = result.reshape(gw.shape)
 
 
-def input_grad(dy: np.ndarray, w: np.ndarray, pads: tuple[int, int, int, int], scratch) -> np.ndarray:
-    """The gradient with respect to the (unpadded) input: the correlation of the output gradient, padded by
-    ``r - 1 - pad`` on each side (``pads``: top, bottom, left, right of the forward pass), with the flipped kernel."""
-    r = w.shape[0]
+def padded_grad_buffer(work: dict, shape: tuple[int, int, int, int], r: int, pads: tuple[int, int, int, int],
+                       dtype) -> tuple[np.ndarray, np.ndarray]:
+    """(buffer, inside): a reused zero-bordered array for the output gradient of ``shape``, padded by ``r - 1 - pad``
+    on each side (``pads``: top, bottom, left, right of the forward pass), and the view of its inside. Only the
+    inside is ever written, so the border stays zero."""
+    n, ho, wo, f = shape
     pt, pb, pl, pr = pads
-    dyp = np.pad(dy, ((0, 0), (r - 1 - pt, r - 1 - pb), (r - 1 - pl, r - 1 - pr), (0, 0)))
-    return correlate(dyp, kernel_transform(w, flipped=True), r, scratch, "dx")[0]
+    full = (n, ho + 2 * (r - 1) - pt - pb, wo + 2 * (r - 1) - pl - pr, f)
+    key = ("winograd_dy", full, np.dtype(dtype).str)
+    buf = work.get(key)
+    if buf is None:
+        buf = work[key] = np.zeros(full, dtype=dtype)
+    return buf, buf[:, r - 1 - pt:r - 1 - pt + ho, r - 1 - pl:r - 1 - pl + wo]
+
+
+def input_grad(dyp: np.ndarray, w: np.ndarray, scratch) -> np.ndarray:
+    """The gradient with respect to the (unpadded) input: the correlation of the padded output gradient
+    (:func:`padded_grad_buffer`) with the kernel turned by 180°, input and output channels swapped."""
+    return correlate(dyp, kernel_transform(w, flipped=True), w.shape[0], scratch, "dx")[0]
