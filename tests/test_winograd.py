@@ -111,7 +111,7 @@ def test_lenet_gradients_are_the_same_with_and_without_winograd():
 
 
 def lenet_pair():
-    """LeNet twice with the same weights: its second convolution and max-pool fused (the default) and not."""
+    """LeNet twice with the same weights: each convolution and its max-pool fused (the default) and not."""
     fused, alone = Model(load_preset("lenet"), seed=0), Model(load_preset("lenet"), seed=0)
     alone.fuse = False
     return fused, alone
@@ -124,7 +124,8 @@ def test_fused_convolution_and_pool_equal_the_layers_alone_bit_for_bit():
     x = np.random.default_rng(7).uniform(0, 1, (12, 28, 28, 1)).astype(np.float32)
     labels = np.arange(12) % 10
     results = [m.loss_and_grads(x, labels, make_loss("cross_entropy")) for m in (fused, alone)]
-    assert fused._fused == {3: 5} and alone._fused == {}  # Conv 64 with the MaxPool after it (ReLU runs after both)
+    # each Conv with the MaxPool after it (each ReLU runs after both): the wide path and Winograd's
+    assert fused._fused == {0: 2, 3: 5} and alone._fused == {}
     assert results[0][0] == results[1][0]
     np.testing.assert_array_equal(results[0][1], results[1][1])
     for (name, _, g), (_, _, g_ref) in zip(fused.named_params(), alone.named_params()):
@@ -155,7 +156,7 @@ def test_fused_pool_gives_a_tied_window_gradient_to_one_position_as_maxpool_does
 def test_a_fused_pair_is_only_used_when_both_layers_run():
     fused, _ = lenet_pair()
     x = np.random.default_rng(10).uniform(0, 1, (2, 28, 28, 1)).astype(np.float32)
-    fused.forward(x, upto=5)  # stops between the convolution and its pool: nothing fused
-    assert fused._fused == {}
+    fused.forward(x, upto=5)  # stops between the second convolution and its pool: only the first pair fused
+    assert fused._fused == {0: 2}
     fused.forward(x)
-    assert fused._fused == {3: 5}
+    assert fused._fused == {0: 2, 3: 5}

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from mnist_studio.nn.flat import with_row
-from mnist_studio.nn.layers import winograd
+from mnist_studio.nn.layers import conv_wide, winograd
 from mnist_studio.nn.init import init_weights
 from mnist_studio.nn.layers.base import Layer, LayerShapeError, Shape, TorchModule, ValueTerms, shape_str
 from mnist_studio.nn.layers.dense import INIT_PARAM
@@ -153,7 +153,7 @@ class Conv2D(Layer):
         k, s, f = self.config["kernel_size"], self.config["stride"], self.config["filters"]
         n, c = x.shape[0], x.shape[3]
         if s == 1 and k * c < SHORT_ROWS:
-            return self._forward_wide(x, training, (pt, pb, ho), (pl, pr, wo))
+            return conv_wide.forward(self, x, training, (pt, pb, ho), (pl, pr, wo))
         if self.use_winograd and winograd.fits(k, s, c, (pt, pb, ho), (pl, pr, wo), x.shape[1], x.shape[2]):
             return self._forward_winograd(x, training, (pt, pb, pl, pr))
         xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0))) if pt or pb or pl or pr else x
@@ -176,7 +176,7 @@ class Conv2D(Layer):
 
     def backward(self, dy, need_input_grad=True):
         if self._cache[0] == "wide":
-            return self._backward_wide(dy, need_input_grad)
+            return conv_wide.backward(self, dy, need_input_grad)
         if self._cache[0] == "winograd":
             return self._backward_winograd(winograd.copy_fill(dy), dy.shape, need_input_grad)
         _, xp, x_shape, (pt, pl), (ho, wo), chunk, cols_kept, extra = self._cache
@@ -249,91 +249,34 @@ class Conv2D(Layer):
         winograd.weight_grad(kept, fill, shape, r, chunk, self._scratch, self.grads["W"], self.grads["b"], inside)
         return winograd.input_grad(dyp, self.params["W"], self._scratch) if need_input_grad else None
 
-    # -- a following 2×2 max-pool done on the Winograd output tiles (each tile is one pooling window) ----------------
-    def fuses_with(self, following, input_shape):
-        if not (following.window_max and following.config.get("pool_size") == 2
-                and following.config.get("stride") in (None, 2) and self.use_winograd and len(input_shape) == 3):
-            return False
+    # -- a following 2×2 max-pool in the same pass: on the Winograd output tiles (each tile is one pooling window),
+    # or on the wide path's output a few images at a time, while it is in cache ------------------------------------
+    def _pool_path(self, input_shape) -> str | None:
         (pt, pb, ho), (pl, pr, wo) = self._geometry(input_shape)
         h, w, c = input_shape
         k, s = self.config["kernel_size"], self.config["stride"]
-        return not (s == 1 and k * c < SHORT_ROWS) and winograd.fits(k, s, c, (pt, pb, ho), (pl, pr, wo), h, w)
+        if s == 1 and k * c < SHORT_ROWS:
+            return "wide" if ho % 2 == 0 and wo % 2 == 0 else None
+        if self.use_winograd and winograd.fits(k, s, c, (pt, pb, ho), (pl, pr, wo), h, w):
+            return "winograd"
+        return None
+
+    def fuses_with(self, following, input_shape):
+        return (following.window_max and following.config.get("pool_size") == 2 and len(input_shape) == 3
+                and following.config.get("stride") in (None, 2) and self._pool_path(input_shape) is not None)
 
     def forward_fused(self, x, following, training=False):
-        (pt, pb, _), (pl, pr, _) = self._geometry(x.shape[1:])
-        return self._forward_winograd(x, training, (pt, pb, pl, pr), pooled=True)
+        ph, pw = self._geometry(x.shape[1:])
+        if self._pool_path(x.shape[1:]) == "wide":
+            return conv_wide.forward(self, x, training, ph, pw, pooled=True)
+        return self._forward_winograd(x, training, (ph[0], ph[1], pw[0], pw[1]), pooled=True)
 
     def backward_fused(self, dy, following, need_input_grad=True):
+        if self._cache[0] == "wide":
+            return conv_wide.backward(self, dy, need_input_grad)
         *_, shape, (rows_won, cols_won) = self._cache
         fill = winograd.unpool_fill(dy, rows_won, cols_won, self._scratch)
         return self._backward_winograd(fill, shape, need_input_grad)
-
-    # -- few input channels (a first layer on grey images): the patch matrix transposed, on a widened grid ----------
-    # With one input channel a patch row holds only k values in a row of the input, so the usual patch matrix is
-    # built from runs of k floats (5 for LeNet's first layer: half of that layer's time went to the copy). Here the
-    # output is computed on the padded input's full width (Wp columns a row, the last Wp - Wo of them unused): then
-    # for a fixed kernel offset (i, j) the inputs of all output positions of an image are ONE run of Ho·Wp values,
-    # starting i·Wp + j into the padded image. The patch matrix is built transposed, (kernel offsets × positions),
-    # from such long runs, and one matmul gives all outputs; the unused columns are left out of the output by a
-    # strided view, and their gradients are zero in the backward pass.
-
-    def _forward_wide(self, x, training, ph, pw):
-        (pt, pb, ho), (pl, pr, wo) = ph, pw
-        k, f = self.config["kernel_size"], self.config["filters"]
-        n, h, w, c = x.shape
-        hp, wp = h + pt + pb, w + pl + pr
-        width, per = k * k * c, ho * wp  # patch length; widened output positions per image
-        # the padded images one after another, then k·c spare values read (for unused columns) past the last one
-        buf = self._scratch("wide_in" + ("" if training else "_eval"), (n * hp * wp * c + k * c,), x.dtype)
-        buf[n * hp * wp * c:] = 0
-        img = buf[:n * hp * wp * c].reshape(n, hp, wp, c)
-        if pt or pb or pl or pr:
-            img[:, :pt], img[:, hp - pb:], img[:, :, :pl], img[:, :, wp - pr:] = 0, 0, 0, 0
-        img[:, pt:pt + h, pl:pl + w] = x
-        w2, w_aug = self._weights(width, f)
-        extra = w_aug is not None
-        cols = self._scratch("wide_cols" + ("" if training else "_eval"), (width + extra, n * per), x.dtype)
-        it = x.itemsize
-        src = as_strided(buf, (k, k, c, n, per), (wp * c * it, c * it, it, hp * wp * c * it, c * it), writeable=False)
-        cols[:width].reshape(k, k, c, n, per)[...] = src
-        if extra:
-            cols[width] = 1.0
-        y = np.matmul(cols.T, w_aug if extra else w2)
-        if not extra:
-            y += self.params["b"]
-        self._cache = ("wide", x.shape, (pt, pl), (ho, wo, hp, wp), extra, cols)
-        return y.reshape(n, ho, wp, f)[:, :, :wo, :]
-
-    def _backward_wide(self, dy, need_input_grad):
-        _, (n, h, w, c), (pt, pl), (ho, wo, hp, wp), extra, cols = self._cache
-        k, f = self.config["kernel_size"], self.config["filters"]
-        width, per = k * k * c, ho * wp
-        key = ("wide_dy", n, ho, wp, f)
-        dy_wide = self._work.get(key)  # the unused columns stay zero: they get no gradient
-        if dy_wide is None or dy_wide.dtype != dy.dtype:
-            dy_wide = self._work[key] = np.zeros((n, ho, wp, f), dtype=dy.dtype)
-        dy_wide[:, :, :wo] = dy
-        d2 = dy_wide.reshape(n * per, f)
-        w2, _ = self._weights(width, f)
-        gw2, gw_aug = self._weights(width, f, grads=True)
-        if extra and gw_aug is not None:
-            np.matmul(cols, d2, out=gw_aug)
-        else:
-            np.matmul(cols[:width], d2, out=gw2)
-            np.sum(dy.reshape(-1, f), axis=0, out=self.grads["b"])
-        if not need_input_grad:
-            return None
-        # dx_padded[position + i·wp + j] += Σ_f dy[position, f] · W[i, j, :, f], for every kernel offset (i, j)
-        grad = np.matmul(w2, d2.T).reshape(k, k, c, n, per)
-        dbuf = np.zeros(n * hp * wp * c + k * wp * c + k * c, dtype=dy.dtype)
-        it = dy.itemsize
-        for i in range(k):
-            for j in range(k):
-                off = (i * wp + j) * c
-                target = as_strided(dbuf[off:], (n, per, c), (hp * wp * c * it, c * it, it))
-                target += grad[i, j].transpose(1, 2, 0)
-        dxp = dbuf[:n * hp * wp * c].reshape(n, hp, wp, c)
-        return dxp[:, pt:pt + h, pl:pl + w, :]
 
     def value_terms(self, x, index):
         """Output ``(row, col, filter)``: the kernel-sized patch of the (zero-padded) input under that position,

@@ -21,6 +21,30 @@ from mnist_studio.nn.layers.base import Layer, LayerShapeError, Shape, TorchModu
 from mnist_studio.nn.params import Param
 
 
+def max_pool_2x2(x6: np.ndarray, y: np.ndarray, row: np.ndarray | None = None,
+                 col: np.ndarray | None = None) -> np.ndarray:
+    """2×2 max-pool of the (n, ho, 2, wo, 2, c) view ``x6`` into ``y`` (n, ho, wo, c): first across the rows of each
+    window, then its columns. ``row`` (n, ho, wo, 2, c) and ``col`` (n, ho, wo, c) receive the winners, strictly
+    (on ties the first row, then the first column keeps it), unless None. (Also run by a convolution fused with its
+    pool, on each chunk of its output: the same comparisons, the same winners.)"""
+    if row is not None:
+        np.greater(x6[:, :, 1], x6[:, :, 0], out=row)
+    t = np.maximum(x6[:, :, 0], x6[:, :, 1])
+    if col is not None:
+        np.greater(t[:, :, :, 1], t[:, :, :, 0], out=col)
+    return np.maximum(t[:, :, :, 0], t[:, :, :, 1], out=y)
+
+
+def max_unpool_2x2(dy: np.ndarray, row: np.ndarray, col: np.ndarray, dx6: np.ndarray, dt: np.ndarray) -> None:
+    """The backward pass of :func:`max_pool_2x2` into the (n, ho, 2, wo, 2, c) view ``dx6``, through ``dt`` (a work
+    array shaped like ``row``). The masks are booleans: the second gets dy·mask, the first the rest (dy or 0,
+    exactly)."""
+    np.multiply(dy, col, out=dt[:, :, :, 1])
+    np.subtract(dy, dt[:, :, :, 1], out=dt[:, :, :, 0])
+    np.multiply(dt, row, out=dx6[:, :, 1])
+    np.subtract(dt, dx6[:, :, 1], out=dx6[:, :, 0])
+
+
 class _Pool2D(Layer):
     schema = (
         Param("pool_size", "int", 2, "Width and height of the pooling window, in pixels.", low=1, high=28),
@@ -86,16 +110,13 @@ class MaxPool2D(_Pool2D):
             return y
         n, c = x.shape[0], x.shape[3]
         x6 = x[:, :ho * p, :wo * p].reshape(n, ho, p, wo, p, c)
-        if p == 2 and self.forward_only:  # prediction: the maximum alone
-            t = np.maximum(x6[:, :, 0], x6[:, :, 1])
-            return np.maximum(t[:, :, :, 0], t[:, :, :, 1])
-        if p == 2:  # the usual 2×2: masks straight from the comparisons
-            row = np.greater(x6[:, :, 1], x6[:, :, 0])  # strictly: on ties the first row keeps it
-            t = np.maximum(x6[:, :, 0], x6[:, :, 1])
-            col = np.greater(t[:, :, :, 1], t[:, :, :, 0])
-            y = np.maximum(t[:, :, :, 0], t[:, :, :, 1])
+        if p == 2:  # the usual 2×2: masks straight from the comparisons (none for prediction)
+            y = np.empty((n, ho, wo, c), dtype=x.dtype)
+            if self.forward_only:
+                return max_pool_2x2(x6, y)
+            row, col = np.empty((n, ho, wo, 2, c), dtype=bool), np.empty((n, ho, wo, c), dtype=bool)
             self._cache = (x.shape, row, col)
-            return y
+            return max_pool_2x2(x6, y, row, col)
         # stage 1, across rows (long contiguous runs): t[n, i, j, b, c] = max over a of x[n, i·p+a, j·p+b, c]
         t = np.array(x6[:, :, 0])
         row = np.zeros(t.shape, dtype=np.uint8)
@@ -129,11 +150,8 @@ class MaxPool2D(_Pool2D):
         exact = x_shape[1] == ho * p and x_shape[2] == wo * p
         dx = np.empty(x_shape, dtype=dy.dtype) if exact else np.zeros(x_shape, dtype=dy.dtype)
         dx6 = dx[:, :ho * p, :wo * p].reshape(n, ho, p, wo, p, c)
-        if p == 2:  # masks are booleans: the second gets dy·mask, the first the rest (dy or 0, exactly)
-            np.multiply(dy, col, out=dt[:, :, :, 1])
-            np.subtract(dy, dt[:, :, :, 1], out=dt[:, :, :, 0])
-            np.multiply(dt, row, out=dx6[:, :, 1])
-            np.subtract(dt, dx6[:, :, 1], out=dx6[:, :, 0])
+        if p == 2:
+            max_unpool_2x2(dy, row, col, dx6, dt)
             return dx
         for b in range(p):
             np.multiply(dy, col == b, out=dt[:, :, :, b])
