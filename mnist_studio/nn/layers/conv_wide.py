@@ -81,25 +81,34 @@ def backward(layer, dy, need_input_grad):
     _, (n, h, w, c), (pt, pl), (ho, wo, hp, wp), extra, cols, pool = layer._cache
     k, f = layer.config["kernel_size"], layer.config["filters"]
     width, per = k * k * c, ho * wp
-    key = ("wide_dy", n, ho, wp, f)
-    dy_wide = layer._work.get(key)  # the unused columns stay zero: they get no gradient
-    if dy_wide is None or dy_wide.dtype != dy.dtype:
-        dy_wide = layer._work[key] = np.zeros((n, ho, wp, f), dtype=dy.dtype)
-    if pool is None:
-        dy_wide[:, :, :wo] = dy
-    else:
-        dx6 = dy_wide[:, :, :wo].reshape(n, ho // 2, 2, wo // 2, 2, f)
-        max_unpool_2x2(dy, pool[0], pool[1], dx6, layer._scratch("wide_unpool", pool[0].shape, dy.dtype))
-    d2 = dy_wide.reshape(n * per, f)
     w2, _ = layer._weights(width, f)
     gw2, gw_aug = layer._weights(width, f, grads=True)
-    if extra and gw_aug is not None:
-        np.matmul(cols, d2, out=gw_aug)
-    else:
-        np.matmul(cols[:width], d2, out=gw2)
-        np.sum(dy_wide[:, :, :wo].reshape(-1, f) if pool else dy.reshape(-1, f), axis=0, out=layer.grads["b"])
+    gw, rows = (gw_aug, cols) if extra and gw_aug is not None else (gw2, cols[:width])
+    # the widened output gradient: the unused columns stay zero (they get no gradient); without an input gradient
+    # to compute, only a few images' worth at a time, each piece multiplied while it is in cache
+    step = n if need_input_grad else max(1, POOL_CHUNK_BYTES // (per * f * dy.itemsize))
+    key = ("wide_dy", step, ho, wp, f)
+    dy_wide = layer._work.get(key)
+    if dy_wide is None or dy_wide.dtype != dy.dtype:
+        dy_wide = layer._work[key] = np.zeros((step, ho, wp, f), dtype=dy.dtype)
+    part = layer._scratch("wide_gw", gw.shape, dy.dtype)
+    for a in range(0, n, step):
+        b = min(n, a + step)
+        piece = dy_wide[:b - a]
+        if pool is None:
+            piece[:, :, :wo] = dy[a:b]
+        else:
+            dx6 = piece[:, :, :wo].reshape(b - a, ho // 2, 2, wo // 2, 2, f)
+            max_unpool_2x2(dy[a:b], pool[0][a:b], pool[1][a:b], dx6,
+                           layer._scratch("wide_unpool", pool[0][a:b].shape, dy.dtype))
+        np.matmul(rows[:, a * per:b * per], piece.reshape(-1, f), out=gw if a == 0 else part)
+        if a:
+            gw += part
+        if gw is gw2:  # no bias row in the weights (they are not laid out in one vector): the bias's own sum
+            layer.grads["b"][...] = (layer.grads["b"] if a else 0) + piece[:, :, :wo].sum(axis=(0, 1, 2))
     if not need_input_grad:
         return None
+    d2 = dy_wide.reshape(n * per, f)
     # dx_padded[position + i·wp + j] += Σ_f dy[position, f] · W[i, j, :, f], for every kernel offset (i, j)
     grad = np.matmul(w2, d2.T).reshape(k, k, c, n, per)
     dbuf = np.zeros(n * hp * wp * c + k * wp * c + k * c, dtype=dy.dtype)
