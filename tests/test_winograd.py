@@ -160,3 +160,20 @@ def test_a_fused_pair_is_only_used_when_both_layers_run():
     assert fused._fused == {0: 2}
     fused.forward(x)
     assert fused._fused == {0: 2, 3: 5}
+
+
+def test_a_large_evaluation_pass_keeps_only_its_input_and_still_back_propagates():
+    """More than EVAL_KEEP_IMAGES in evaluation mode: no transformed tiles kept (a feature map's 250 LeNet images would
+    hold 56 MB), and a backward pass (saliency) transforms them then, with the same result."""
+    from mnist_studio.nn.layers.conv import EVAL_KEEP_IMAGES
+
+    fused, alone = lenet_pair()
+    x = np.random.default_rng(11).uniform(0, 1, (EVAL_KEEP_IMAGES + 3, 28, 28, 1)).astype(np.float32)
+    sal, probs = fused.input_gradient(x)
+    assert fused.layers[3]._cache[2].shape == (EVAL_KEEP_IMAGES + 3, 18, 18, 32)  # the padded input, not tiles
+    sal_ref, probs_ref = alone.input_gradient(x)
+    np.testing.assert_array_equal(probs, probs_ref)
+    np.testing.assert_array_equal(sal, sal_ref)
+    small = x[:EVAL_KEEP_IMAGES]
+    np.testing.assert_array_equal(fused.input_gradient(small)[0], alone.input_gradient(small)[0])
+    assert fused.layers[3]._cache[2].ndim == 1  # tiles kept

@@ -32,6 +32,7 @@ from mnist_studio.nn.params import Param
 
 
 CHUNK_BYTES = 6 << 20  # patch-matrix bytes per chunk: about what stays in this machine's caches
+EVAL_KEEP_IMAGES = 32  # an evaluation pass of at most this many images keeps its Winograd tiles for a backward pass
 SHORT_ROWS = 16  # a stride-1 convolution whose patch rows are shorter (kernel width × channels) uses the wide grid
 
 
@@ -227,10 +228,12 @@ class Conv2D(Layer):
         n, hp, wp, c = xp.shape
         ho, wo = hp - r + 1, wp - r + 1
         tiles = (ho // winograd.TILE) * (wo // winograd.TILE)
-        # the transformed input tiles, kept for the weight gradient (a reused array: one pass in flight per layer;
-        # an evaluation pass keeps its own, since saliency maps back-propagate through one)
+        # the transformed input tiles, kept for the weight gradient (a reused array: one pass in flight per layer).
+        # An evaluation pass keeps its own when small (saliency maps back-propagate through one); a larger one (a
+        # feature map's 250 images: 56 MB for LeNet) keeps only its input, and a backward pass redoes the transform
         end = "" if training else "_eval"
-        kept = None if self.forward_only else self._scratch("wino_kept" + end, (n * (r + 1) ** 2 * tiles * c,), x.dtype)
+        keep = not self.forward_only and (training or n <= EVAL_KEEP_IMAGES)
+        kept = self._scratch("wino_kept" + end, (n * (r + 1) ** 2 * tiles * c,), x.dtype) if keep else None
         pool = None
         if pooled:  # the pool's winners (MaxPool2D keeps the same)
             pool = (None, None) if self.forward_only else (self._scratch("wino_rows" + end, (2, n * tiles, f), bool),
@@ -238,12 +241,17 @@ class Conv2D(Layer):
         u = winograd.kernel_transform(self.params["W"])
         y, chunk = winograd.correlate(xp, u, r, self._scratch, "fw" if training else "ev", self.params["b"], kept,
                                       pool)
-        self._cache = ("winograd", pads, kept, chunk, (n, ho, wo, f), pool)
+        self._cache = ("winograd", pads, kept if keep else xp, chunk, (n, ho, wo, f), pool)
         return y
 
     def _backward_winograd(self, fill, shape, need_input_grad):
         _, pads, kept, chunk, _, _ = self._cache
         r = self.config["kernel_size"]
+        if kept.ndim > 1:  # the padded input of a large evaluation pass: transform its tiles now
+            xp, u = kept, winograd.kernel_transform(self.params["W"])
+            kept = self._scratch("wino_kept_late", (xp.shape[0] * (r + 1) ** 2 * (shape[1] // 2) * (shape[2] // 2)
+                                                    * xp.shape[3],), xp.dtype)
+            winograd.correlate(xp, u, r, self._scratch, "late", None, kept)
         dyp, inside = winograd.padded_grad_buffer(self._work, shape, r, pads, kept.dtype) if need_input_grad else (
             None, None)
         winograd.weight_grad(kept, fill, shape, r, chunk, self._scratch, self.grads["W"], self.grads["b"], inside)
