@@ -130,7 +130,6 @@ def correlate(xp: np.ndarray, u: np.ndarray, r: int, scratch, tag: str, bias: np
     m = min(chunk, n)
     tiles = scratch(tag + "tiles", (a2 * m * tt * c,), xp.dtype)
     half_done = scratch(tag + "half", (a2 * m * tt * c,), xp.dtype)
-    trans = scratch(tag + "trans", (a2 * m * tt * c,), xp.dtype) if keep is None else None
     prod = scratch(tag + "prod", (a2 * m * tt * f,), xp.dtype)
     back = scratch(tag + "back", (TILE * TILE * m * tt * f,), xp.dtype)
     if pool is None:
@@ -147,7 +146,8 @@ def correlate(xp: np.ndarray, u: np.ndarray, r: int, scratch, tag: str, bias: np
         d = tiles[:a2 * rows * c].reshape(a2, rows * c)
         d.reshape(alpha, alpha, k, th, tw, c)[...] = as_strided(
             xp[a:b], (alpha, alpha, k, th, tw, c), (s1, s2, s0, TILE * s1, TILE * s2, s3), writeable=False)
-        v = (trans[:a2 * rows * c] if keep is None else keep[a * a2 * tt * c:b * a2 * tt * c]).reshape(a2, rows * c)
+        # the second pass of the transform writes over the gathered tiles, no longer needed (less cache used)
+        v = (d if keep is None else keep[a * a2 * tt * c:b * a2 * tt * c].reshape(a2, rows * c))
         half = half_done[:a2 * rows * c].reshape(alpha, alpha, rows * c)
         np.matmul(bt, d.reshape(alpha, alpha * rows * c), out=half.reshape(alpha, alpha * rows * c))  # tile rows
         np.matmul(bt, half, out=v.reshape(alpha, alpha, rows * c))  # then tile columns
