@@ -23,6 +23,7 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from mnist_studio.data.photo import Cleaned, clean_page, resize_float
+from mnist_studio.data.pieces import count_probabilities
 from mnist_studio.data.preprocess import BOX, PEN_WIDTH, Stages, preprocess_ink
 from mnist_studio.data.segment import Digit, Layout, faint_digits, segment, stroke_width
 from mnist_studio.data.split import choose
@@ -127,8 +128,7 @@ def read_picture(gray: np.ndarray, classify: Callable[[np.ndarray], np.ndarray] 
             made[id(d)] = digit_stages(cleaned, d, layout.angle)
         return made[id(d)]
 
-    if classify is not None:
-        choose_cuts(layout, stages_of, classify)
+    choose_cuts(layout, stages_of, classify)
     out = Reading(cleaned=cleaned, layout=layout)
     H, W = gray.shape
     inv = 1.0 / cleaned.scale
@@ -151,25 +151,36 @@ def preprocess_picture(picture: np.ndarray) -> list[Stages]:
     return read_picture(picture).stages
 
 
-def choose_cuts(layout: Layout, stages_of, classify) -> None:
-    """For every group with several ways of cutting it, let the network's confidence choose (one batch)."""
+def choose_cuts(layout: Layout, stages_of, classify=None) -> None:
+    """For every group with several ways of cutting it, choose one: the judge of touching digits says how many
+    digits the whole blob holds (:mod:`.pieces`, when it is shipped), and the network's confidence in each
+    alternative's pieces says how well they read (one batch); without either, the geometry decides."""
     undecided = [g for g in layout.groups if len(g.alternatives) > 1]
     if not undecided:
         return
-    inputs, owners = [], []
+    wholes = [next((a[0].mask for a in g.alternatives if len(a) == 1), None) for g in undecided]
+    judged = count_probabilities([m for m in wholes if m is not None])
+    counts: list[np.ndarray | None] = [None] * len(undecided)
+    if judged is not None:
+        for gi, row in zip([i for i, m in enumerate(wholes) if m is not None], judged):
+            counts[gi] = row
+    top, owners = None, []
+    if classify is not None:
+        inputs = []
+        for gi, g in enumerate(undecided):
+            for ai, alt in enumerate(g.alternatives):
+                for d in alt:
+                    st = stages_of(d)
+                    if st is not None:
+                        inputs.append(st.centred)
+                        owners.append((gi, ai))
+        if inputs:
+            top = np.asarray(classify(np.stack(inputs))).max(axis=1)
     for gi, g in enumerate(undecided):
-        for ai, alt in enumerate(g.alternatives):
-            for d in alt:
-                st = stages_of(d)
-                if st is not None:
-                    inputs.append(st.centred)
-                    owners.append((gi, ai))
-    if not inputs:
-        return
-    top = np.asarray(classify(np.stack(inputs))).max(axis=1)
-    for gi, g in enumerate(undecided):
-        conf = [np.array([t for t, o in zip(top, owners) if o == (gi, ai)]) for ai in range(len(g.alternatives))]
-        g.chosen = choose(g.costs, conf)
+        conf = None
+        if top is not None:
+            conf = [np.array([t for t, o in zip(top, owners) if o == (gi, ai)]) for ai in range(len(g.alternatives))]
+        g.chosen = choose(g.costs, conf, [len(a) for a in g.alternatives], counts[gi])
 
 
 def layout_doubts(layout: Layout) -> list[str]:

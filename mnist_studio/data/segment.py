@@ -37,7 +37,8 @@ FAINT = 0.2  # ink this strong (1 = the picture's typical ink) may be a faint di
 FAINT_GAP = 2  # gaps (px of the working copy, per side) closed in faint ink
 FAINT_HEIGHT = (0.7, 1.4)  # ... and as tall as this share of the line's digits
 INNER = 0.08  # a blob away from the picture's border this share of its short side tall is a digit, not a speck
-SPLIT_FROM = 1.0  # a group wider than this × H may hold touching digits: cutting it is proposed
+SPLIT_FROM = 0.7  # a group wider than this × H may hold touching digits: cutting it is proposed (the judge
+# of :mod:`.pieces` and the network choose; pendigits writers' joined pairs are 0.8-1.0 H wide)
 
 
 @dataclass

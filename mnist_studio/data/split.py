@@ -21,6 +21,7 @@ PIECE = 1.0  # cost of one more piece (geometry alone: prefer fewer)
 TOO_WIDE, TOO_NARROW = 0.9, 0.1  # piece widths (× H) beyond which pieces cost more
 SHORT = 3.0  # a piece much shorter than the line's digits (the bar of a 5 cut off) is no digit
 EXTRA = 0.3  # with the network: each piece beyond one must be read this much more surely (nats)
+JUDGE = 1.0  # weight of the judge's log-probability of the alternative's count (see :mod:`.pieces`)
 
 
 def _column_runs(mask: np.ndarray, H: float) -> tuple[np.ndarray, int]:
@@ -70,13 +71,23 @@ def alternatives(mask: np.ndarray, H: float, max_pieces: int = MAX_PIECES) -> li
     return out
 
 
-def choose(costs: list[float], confidences: list[np.ndarray] | None) -> int:
+def choose(costs: list[float], confidences: list[np.ndarray] | None, pieces: list[int] | None = None,
+           count_probs: np.ndarray | None = None) -> int:
     """Which alternative to take: the cheapest by geometry, or, given each alternative's pieces' confidences
     (the network's top probability per piece), the one whose pieces are read most surely, less the geometry's
     cost beyond one piece per digit and a price per extra piece: networks read slivers of a digit as confident 1s,
-    so a cut must earn its place."""
+    so a cut must earn its place.
+
+    ``count_probs`` (the judge's probabilities that the whole blob holds 1, 2, 3+ digits, :mod:`.pieces`) with
+    ``pieces`` (each alternative's number of pieces) adds the judge's say: the digit network cannot tell a
+    squeezed pair from one wide digit, the judge was taught exactly that."""
     if confidences is None:
-        return int(np.argmin(costs))
-    scores = [float(np.sum(np.log(np.clip(c, 1e-6, 1.0)))) - 0.5 * (cost - PIECE * len(c)) - EXTRA * (len(c) - 1)
-              for cost, c in zip(costs, confidences)]
+        scores = [-float(c) for c in costs]
+    else:
+        scores = [float(np.sum(np.log(np.clip(c, 1e-6, 1.0)))) - 0.5 * (cost - PIECE * len(c))
+                  - EXTRA * (len(c) - 1) for cost, c in zip(costs, confidences)]
+    if count_probs is not None and pieces is not None:
+        last = len(count_probs) - 1
+        scores = [s + JUDGE * float(np.log(max(count_probs[min(k, last + 1) - 1], 1e-4)))
+                  for s, k in zip(scores, pieces)]
     return int(np.argmax(scores))

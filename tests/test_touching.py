@@ -1,0 +1,96 @@
+"""Touching digits (issue 12's biggest count failure): the judge of how many digits a blob holds
+(``data/pieces.py``) parts pairs the digit network left joined, and leaves wide single digits whole. Synthetic
+pictures of MNIST *test* digits (the judge learnt from training digits only) with known boxes."""
+
+import numpy as np
+import pytest
+
+from test_segment import assert_boxes, ds, glyph, mnist_digit, photo, place, ramp, reader  # noqa: F401
+
+from mnist_studio.data.pieces import count_probabilities, judge_input
+from mnist_studio.data.picture import read_picture
+
+
+def touching_pair(ds, first: int, second: int, overlap: int, h: int = 72, x: int = 50, y: int = 40):
+    """Two MNIST test digits side by side, the second's box reaching ``overlap`` px into the first's."""
+    a, b = mnist_digit(ds, first, h), mnist_digit(ds, second, h)
+    return [(a, x, y), (b, x + a.shape[1] - overlap, y)]
+
+
+def one_blob(gray) -> int:
+    from mnist_studio.data.photo import clean_page
+    from mnist_studio.data.segment import components
+
+    return len([a for a in components(clean_page(gray).binary)[2] if a > 20])
+
+
+def test_judge_input_keeps_the_aspect_and_evens_the_pen():
+    """A blob twice as wide as tall fills the judge's whole width, a square one half of it; a thin and a fat pen
+    give nearly the same picture (strokes redrawn at MNIST's width for the height)."""
+    pair = np.zeros((60, 120), bool)
+    pair[:, :8] = pair[:, 112:] = pair[:8, :] = pair[-8:, :] = True
+    square = pair[:, :60].copy()
+    square[:, 52:] = True
+    wide_cols = np.flatnonzero(judge_input(pair).max(axis=0) > 0.2)
+    square_cols = np.flatnonzero(judge_input(square).max(axis=0) > 0.2)
+    assert judge_input(pair).shape == (28, 28)
+    assert wide_cols[0] <= 1 and wide_cols[-1] >= 26
+    assert 12 <= square_cols[-1] - square_cols[0] + 1 <= 16
+    thin, fat = glyph("0", h=80, pen=3.0) > 0.5, glyph("0", h=80, pen=14.0) > 0.5
+    a, b = judge_input(thin), judge_input(fat)
+    assert abs(a.sum() - b.sum()) < 0.25 * a.sum()
+
+
+@pytest.mark.parametrize("first, second, overlap", [(2, 4, 6), (7, 12, 4), (3, 9, 8)])
+def test_judge_counts_touching_mnist_test_pairs(ds, first, second, overlap):
+    """Pairs of MNIST test digits pushed into each other are judged two; each digit alone, one."""
+    ink, _ = place((160, 300), touching_pair(ds, first, second, overlap))
+    singles = [mnist_digit(ds, i) > 0.5 for i in (first, second)]
+    p = count_probabilities([ink > 0.5, *singles])
+    assert p is not None  # the judge is shipped in resources/judge
+    assert p[0].argmax() == 1, p[0]
+    assert p[1].argmax() == 0 and p[2].argmax() == 0, p[1:]
+
+
+def number_row(ds, ids, joined_after=None, overlap=6, h=72, stretch=None):
+    """MNIST test digits in a row 30 px apart, except the digit after ``joined_after`` which reaches ``overlap`` px
+    into its left neighbour's box; ``stretch``: {position: factor} widens a digit (a wide 0)."""
+    from PIL import Image
+
+    items, x = [], 40
+    for k, i in enumerate(ids):
+        a = mnist_digit(ds, i, h)
+        if stretch and k in stretch:
+            a = np.asarray(Image.fromarray(a, "F").resize((round(a.shape[1] * stretch[k]), a.shape[0]),
+                                                          Image.Resampling.BICUBIC), np.float32).clip(0, 1)
+        items.append((a, x, 40))
+        x += a.shape[1] + (-overlap if k == joined_after else 30)
+    return items
+
+
+@pytest.mark.parametrize("ids", [(2, 0, 5), (2, 17, 6)])  # "171", "174": a 1 touching a 7
+def test_a_one_touching_a_seven_is_parted(ds, reader, ids):
+    """A 1 written into a 7: one blob, which the digit network alone reads as one 7 (sure of it); the judge
+    says two, and the cut falls between them: every box within a few pixels."""
+    shape = (160, 420)
+    ink, boxes = place(shape, number_row(ds, ids, joined_after=0))
+    gray = photo(ink, ramp(shape, 0.7, 0.95))
+    assert one_blob(gray) == 2  # the pair is one piece of ink
+    reading = read_picture(gray, reader)
+    assert len(reading.boxes) == 3
+    assert_boxes(reading.boxes[2:], boxes[2:])
+    cut = reading.boxes[1][0]  # the cut: where the 7 begins, within the 1's last pixels
+    assert boxes[1][0] - 2 <= cut <= boxes[0][2] + 2
+    assert abs(reading.boxes[0][0] - boxes[0][0]) <= 3 and abs(reading.boxes[1][2] - boxes[1][2]) <= 3
+
+
+@pytest.mark.parametrize("zero, factor", [(3, 1.7), (10, 1.6), (13, 1.6)])
+def test_wide_zeros_stay_one_digit(ds, reader, zero, factor):
+    """A 0 drawn far wider than tall (wider than its line's height) between two ordinary digits: one digit,
+    with and without the network."""
+    shape = (160, 460)
+    ink, boxes = place(shape, number_row(ds, (2, zero, 4), stretch={1: factor}))
+    assert boxes[1][2] - boxes[1][0] > 1.15 * (boxes[1][3] - boxes[1][1])
+    gray = photo(ink, ramp(shape, 0.7, 0.95))
+    assert_boxes(read_picture(gray, reader).boxes, boxes)
+    assert_boxes(read_picture(gray).boxes, boxes)
