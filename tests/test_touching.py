@@ -94,3 +94,20 @@ def test_wide_zeros_stay_one_digit(ds, reader, zero, factor):
     gray = photo(ink, ramp(shape, 0.7, 0.95))
     assert_boxes(read_picture(gray, reader).boxes, boxes)
     assert_boxes(read_picture(gray).boxes, boxes)
+
+
+def test_a_two_way_cut_parts_the_digits_not_a_sliver():
+    """Two 0s run into each other, the second ending in a flat tail (a stroke's foot run on): the cut crossing the
+    fewest strokes with pieces of even width would slice the tail off as a 'digit' a twelfth of
+    the height; pieces must be digit-tall, so the two-way cut falls where the two 0s meet."""
+    from mnist_studio.data.split import alternatives
+
+    H, overlap, tail = 60, 4, 30
+    ring = glyph("0", h=H, pen=5.0) > 0.5
+    w = ring.shape[1]
+    mask = np.zeros((H + 2, 2 * w + tail), bool)
+    mask[:ring.shape[0], :w] |= ring
+    mask[:ring.shape[0], w - overlap:2 * w - overlap] |= ring
+    mask[H - 6:H - 1, 2 * w - overlap - 10:] = True  # the tail: 5 px high
+    two = [cuts for cost, cuts in alternatives(mask, float(H)) if len(cuts) == 1]
+    assert two and w - overlap - 4 <= two[0][0] <= w + 2, two

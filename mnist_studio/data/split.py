@@ -19,7 +19,8 @@ MAX_PIECES = 8
 CUT = 0.7  # cost of crossing one stroke with a cut
 PIECE = 1.0  # cost of one more piece (geometry alone: prefer fewer)
 TOO_WIDE, TOO_NARROW = 0.9, 0.1  # piece widths (× H) beyond which pieces cost more
-SHORT = 3.0  # a piece much shorter than the line's digits (the bar of a 5 cut off) is no digit
+SHORT = 3.0  # a piece much shorter than the line's digits (the bar of a 5 cut off) is no digit ...
+TALL = 0.55  # ... shorter than this × H (the segmenter's FRAGMENT)
 EXTRA = 0.3  # with the network: each piece beyond one must be read this much more surely (nats)
 JUDGE = 1.0  # weight of the judge's log-probability of the alternative's count (see :mod:`.pieces`)
 
@@ -38,11 +39,27 @@ def _piece_cost(w: np.ndarray) -> np.ndarray:
     return PIECE + 8.0 * np.clip(w - TOO_WIDE, 0, None) ** 2 + 10.0 * np.clip(TOO_NARROW - w, 0, None) / TOO_NARROW
 
 
-def alternatives(mask: np.ndarray, H: float, max_pieces: int = MAX_PIECES) -> list[tuple[float, list[int]]]:
+def _bin_extents(mask: np.ndarray, b: int, nb: int) -> tuple[np.ndarray, np.ndarray]:
+    """The highest and lowest ink row (end exclusive) in each bin of ``b`` columns; an empty bin has none
+    (top = height, bottom = 0)."""
+    h = mask.shape[0]
+    any_ink = mask.any(axis=0)
+    top = np.where(any_ink, mask.argmax(axis=0), h)
+    bottom = np.where(any_ink, h - mask[::-1].argmax(axis=0), 0)
+    top = np.pad(top, (0, nb * b - len(top)), constant_values=h).reshape(nb, b).min(axis=1)
+    bottom = np.pad(bottom, (0, nb * b - len(bottom))).reshape(nb, b).max(axis=1)
+    return top, bottom
+
+
+def alternatives(mask: np.ndarray, H: float, max_pieces: int = MAX_PIECES,
+                 tall: float = TALL) -> list[tuple[float, list[int]]]:
     """For every number of pieces k = 1 .. the most that fit, the cheapest cuts: [(cost, inner cut columns)],
-    cheapest first. ``mask`` is the blob's box; cut columns are indices into it."""
+    cheapest first. ``mask`` is the blob's box; cut columns are indices into it. A piece less than ``tall`` × H
+    high costs :data:`SHORT` more, so the best two-way cut of a pair is between the two digits, not a sliver of
+    one digit's stroke cut off at the blob's end (which the judge's "two" would otherwise pick)."""
     prof, b = _column_runs(mask, H)
     nb = len(prof)
+    top, bottom = _bin_extents(mask, b, nb)
     bw = b / H
     k_max = int(min(max_pieces, max(1, nb * bw / TOO_NARROW // 2)))
     # best[k, j]: cheapest way to cover bins [0, j) with k pieces (a cut before bin j costs prof[j])
@@ -51,10 +68,14 @@ def alternatives(mask: np.ndarray, H: float, max_pieces: int = MAX_PIECES) -> li
     best[0, 0] = 0.0
     cut_cost = np.append(CUT * prof, 0.0)
     cut_cost[0] = 0.0
+    piece_cost = []  # for pieces ending before bin j: the cost of each start i < j
+    for j in range(1, nb + 1):
+        high = np.maximum.accumulate(bottom[:j][::-1])[::-1] - np.minimum.accumulate(top[:j][::-1])[::-1]
+        piece_cost.append(_piece_cost((j - np.arange(j)) * bw) + SHORT * (high < tall * H))
     for k in range(1, k_max + 1):
         for j in range(1, nb + 1):
             i = np.arange(j)
-            cost = best[k - 1, :j] + cut_cost[i] + _piece_cost((j - i) * bw)
+            cost = best[k - 1, :j] + cut_cost[i] + piece_cost[j - 1]
             m = int(np.argmin(cost))
             best[k, j], back[k, j] = cost[m], m
     out = []
