@@ -27,11 +27,10 @@ import photo_gen  # noqa: E402
 
 def read_number(model, gray: np.ndarray) -> str:
     from mnist_studio.data.picture import read_picture
+    from mnist_studio.data.shift_average import averaged_proba
 
     reading = read_picture(gray, model.predict_proba)
-    if not len(reading.inputs):
-        return ""
-    return "".join(str(int(d)) for d in model.predict_proba(reading.inputs).argmax(axis=1))
+    return "".join(str(int(d)) for d in averaged_proba(model.predict_proba, reading.inputs).argmax(axis=1))
 
 
 def main(argv=None) -> int:

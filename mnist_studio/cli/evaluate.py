@@ -39,6 +39,7 @@ def run_evaluate(args) -> int:
 def run_predict(args) -> int:
     from mnist_studio.data.images import read_image
     from mnist_studio.data.picture import LOW_CONFIDENCE, read_picture, write_debug_stages
+    from mnist_studio.data.shift_average import averaged_proba
     from mnist_studio.nn.modelfile import load_model
 
     model = load_model(args.model).model
@@ -49,7 +50,7 @@ def run_predict(args) -> int:
         gray = picture.gray
         reading = read_picture(gray, model.predict_proba)
         if reading.stages:
-            probs = model.predict_proba(reading.inputs)
+            probs = averaged_proba(model.predict_proba, reading.inputs)  # a cut digit asked five ways
             digits = [int(d) for d in probs.argmax(axis=1)]
             plist = [[round(float(v), 6) for v in row] for row in probs]
         else:

@@ -18,6 +18,7 @@ from mnist_studio.data.idx import DatasetError
 from mnist_studio.data.images import read_image
 from mnist_studio.data.picture import LOW_CONFIDENCE, Reading, digit_ink_stages, preprocess_picture, read_picture
 from mnist_studio.data.preprocess import Stages, preprocess_strokes
+from mnist_studio.data.shift_average import averaged_proba
 from mnist_studio.gui import dialogs
 from mnist_studio.gui.draw.pad import CANVAS, PEN_WIDTH
 from mnist_studio.gui.draw.layout import SALIENCY_MODES, build_draw_panel
@@ -245,7 +246,7 @@ class DrawPanel(QWidget):
                             stages, [s.centred for s in r.stages], r.doubts)
 
     def _predict_picture(self) -> None:
-        probs = self.explainer.predict_proba(np.stack([s.centred for s in self.picture_stages]))
+        probs = averaged_proba(self.explainer.predict_proba, np.stack([s.centred for s in self.picture_stages]))
         self.picture_probs = probs
         current = self._selected
         self.results.set_results([s.centred for s in self.picture_stages], probs)
