@@ -10,7 +10,8 @@ photo exactly as ``mnist-studio predict`` does and reports, by condition and by 
 - **whole right**: every digit read right;
 - **per digit**: accuracy of the digits of photos whose count is right;
 - for pendigits photos, the **pad** accuracy of the very same digits through the drawing pad's recipe
-  (``preprocess_strokes``): cutting a photo should lose nothing against it;
+  (``preprocess_strokes``), read once and shift-averaged as the photos are (``data/shift_average.py``): cutting a
+  photo should lose nothing against it; for MNIST photos, the accuracy on the same MNIST test images;
 - the time to read a 1600 px wide photo before the network (median of several photos).
 
 It writes a PNG grid of the failures (``--out``) to look at. The pendigits data is for measuring only: the photos
