@@ -191,6 +191,8 @@ def layout_doubts(layout: Layout) -> list[str]:
     digits = layout.digits
     if len(digits) > 24 or (digits and max(d.line for d in digits) >= 4):
         doubts.append(f"{len(digits)} marks in {max(d.line for d in digits) + 1} lines: more like text than a number")
+    if layout.print_alone:
+        doubts.append("printed text, not handwriting")
     heights: dict[int, list[int]] = {}
     for d in digits:
         heights.setdefault(d.line, []).append(d.box[1] - d.box[0])

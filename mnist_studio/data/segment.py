@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
-from mnist_studio.data.photo import Cleaned
+from mnist_studio.data.photo import Cleaned, rough_stroke_width
 from mnist_studio.data.split import PIECE, SHORT, alternatives
+from mnist_studio.data.strokes_join import stroke_bridges
+from mnist_studio.data.text_rows import printed_rows
 
 EIGHT = np.ones((3, 3), bool)
 MIN_SPECK = 6  # components with fewer pixels (on the working copy) are specks
@@ -69,6 +71,8 @@ class Layout:
     groups: list[Group] = field(default_factory=list)
     height: float = 0.0
     angle: float = 0.0
+    printed: int = 0  # rows of printed text found beside the number and left out of it
+    print_alone: bool = False  # the picture held print and nothing else to read: the print was read
 
     @property
     def digits(self) -> list[Digit]:
@@ -232,26 +236,40 @@ def stroke_width(mask: np.ndarray) -> float:
     return max(1.0, 4.0 * float(dist[dist > 0].mean()) - 1.5)
 
 
+def pieces(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(labels, boxes, areas, keep): the components of ``binary`` and the indices of those worth looking at (no
+    specks, at most :data:`MAX_COMPONENTS`, largest first, no bands along the border)."""
+    labels, boxes, areas = components(binary)
+    keep = np.flatnonzero(areas >= MIN_SPECK)
+    keep = keep[np.argsort(-areas[keep])][:MAX_COMPONENTS]
+    keep = keep[~edge_bands(boxes[keep], areas[keep], binary.shape)]
+    return labels, boxes, areas, keep
+
+
 def segment(cleaned: Cleaned) -> Layout:
     """Find the digits of a cleaned picture (see the module doc). Empty layout for a blank picture."""
     binary = cleaned.binary
-    labels, boxes, areas = components(binary)
-    keep = np.flatnonzero(areas >= MIN_SPECK)
+    labels, boxes, areas, keep = pieces(binary)
     if keep.size == 0:
         return Layout()
-    keep = keep[np.argsort(-areas[keep])][:MAX_COMPONENTS]
-    keep = keep[~edge_bands(boxes[keep], areas[keep], binary.shape)]
-    if keep.size == 0:
-        return Layout()
+    # strokes a skipping pen or a streaky marker broke are bridged, so each digit is one blob (:mod:`.strokes_join`)
+    ids = keep + 1
+    bridges = stroke_bridges(labels, boxes, ids, rough_stroke_width(np.isin(labels, ids)))
+    if bridges is not None:
+        labels, boxes, areas, keep = pieces(binary | bridges)
+    # printed words beside the number (a form's label, a heading) are no digits, and the line's height is the
+    # handwriting's (:mod:`.text_rows`)
+    found = printed_rows(boxes[keep], areas[keep], binary.shape)
+    keep, n_printed = keep[~found.mask], found.rows
     H = line_height(boxes[keep], areas[keep], binary.shape)
     keep = keep[~not_digits(boxes[keep], areas[keep], H)]
     if keep.size == 0:
-        return Layout(height=H)
+        return Layout(height=H, printed=n_printed, print_alone=found.alone)
     b = boxes[keep].astype(np.float64)
     hh, ww = b[:, 1] - b[:, 0], b[:, 3] - b[:, 2]
     tall = hh >= FRAGMENT * H
     if not tall.any():
-        return Layout(height=H)
+        return Layout(height=H, printed=n_printed, print_alone=found.alone)
     cy, cx = (b[:, 0] + b[:, 1]) / 2, (b[:, 2] + b[:, 3]) / 2
     angle = fit_angle(cx[tall], cy[tall], H)
     c, s = np.cos(angle), np.sin(angle)
@@ -320,7 +338,7 @@ def segment(cleaned: Cleaned) -> Layout:
                         cost += SHORT * sum((d.box[1] - d.box[0]) < FRAGMENT * H for d in alt)
                     costs.append(cost)
             groups_out.append(Group(alts, costs, int(np.argmin(costs))))
-    return Layout(groups_out, H, angle)
+    return Layout(groups_out, H, angle, n_printed, found.alone)
 
 
 def faint_digits(cleaned: Cleaned, layout: Layout) -> np.ndarray | None:

@@ -1,0 +1,135 @@
+"""Joining strokes a pen broke: a ballpoint that skips, a drying marker's streaks, a whiteboard's glare.
+
+Such a stroke reaches the thresholded picture as pieces with short gaps between them, and each piece would be
+judged on its own: a fragment here, an extra "digit" there, and a digit with holes in it read wrong. Closing all
+gaps of that size (a morphological closing) would also join neighbouring digits of tight handwriting, whose gaps
+are as small. What tells a skip from two digits side by side is the direction: across a skip the stroke goes on,
+so both pieces *end* at the gap and both run along it (the gap continues each piece's stroke); two neighbouring
+digits face each other with the sides of their strokes, or with one stroke's end against the other's side.
+
+So (:func:`stroke_bridges`): for every pair of pieces closer than :data:`GAP` stroke widths, the nearest points of
+the two (from one distance transform of the picture, with the nearest ink pixel of every background pixel); near
+each of the two points, the piece's ink within a few stroke widths must lie behind the point (it is an end) and
+be elongated along the gap (the stroke points across it). Those gaps are bridged with a stroke of the pen's
+width, so the digit is one blob again, with its strokes whole for the network. Loops run over pairs of nearby
+pieces (a few dozen), never over pixels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+GAP = 3.0  # pieces at most this many stroke widths apart may be one broken stroke
+MIN_GAP = 3.0  # px: ... and at least this far (a gap of a pixel or two is the threshold's noise on any pen)
+REACH = 3.0  # the ink looked at near a gap's end: within this many stroke widths of it
+ALONG = np.cos(np.deg2rad(40))  # the stroke's direction and the gap's differ by less than this angle
+ELONGATED = 2.0  # the ink near an end is a stroke when its spread along its axis is this × the spread across
+JUNCTION = 2.0  # a gap where only one side runs along it is bridged up to this many stroke widths
+
+
+def end_facing(ys: np.ndarray, xs: np.ndarray, point: np.ndarray, towards: np.ndarray,
+               reach: float) -> tuple[bool, bool]:
+    """(an end, running along) for the piece whose pixels are (ys, xs) at ``point``, the gap going ``towards``
+    (a unit vector): its ink within ``reach`` lies behind the point (it ends there, it does not pass by), and that
+    ink is a stroke running along the gap's direction."""
+    d = np.stack([ys - point[0], xs - point[1]], 1).astype(np.float64)
+    near = d[(d ** 2).sum(1) <= reach * reach]
+    if len(near) < 3:
+        return False, False
+    centre = near.mean(0)
+    if float(centre @ towards) > -0.25 * reach:
+        return False, False
+    vals, vecs = np.linalg.eigh(np.cov((near - centre).T))
+    if vals[1] < ELONGATED ** 2 * max(vals[0], 0.25):
+        # no stroke to follow: a blot, a short stub, or the side of a round digit seen from close by
+        return True, False
+    return True, abs(float(vecs[:, 1] @ towards)) >= ALONG
+
+
+def nearest_pairs(labels: np.ndarray, ids: np.ndarray, max_gap: float) -> list[tuple[int, int, np.ndarray,
+                                                                                        np.ndarray]]:
+    """[(label a, label b, point of a, point of b)]: for every two pieces among ``ids`` (labels) less than
+    ``max_gap`` apart, their nearest points (y, x), from one distance transform."""
+    ink = np.isin(labels, ids)
+    if not ink.any():
+        return []
+    dist, (iy, ix) = ndimage.distance_transform_edt(~ink, return_indices=True)
+    owner = labels[iy, ix]  # the piece nearest to each pixel (its own, on ink)
+    out = []
+    half = max_gap / 2 + 1
+    keys, gaps, pa, pb = [], [], [], []
+    for sl_a, sl_b in (((slice(None), slice(None, -1)), (slice(None), slice(1, None))),
+                       ((slice(None, -1), slice(None)), (slice(1, None), slice(None)))):
+        oa, ob = owner[sl_a], owner[sl_b]
+        da, db = dist[sl_a], dist[sl_b]
+        where = (oa != ob) & (da <= half) & (db <= half)
+        if not where.any():
+            continue
+        ya, xa = np.nonzero(where)
+        # the pixel pair's position in the full picture
+        oy, ox = (0, 1) if sl_a[0] == slice(None) else (1, 0)
+        a_lab, b_lab = oa[where], ob[where]
+        g = da[where] + db[where]
+        src_a = np.stack([iy[ya, xa], ix[ya, xa]], 1)
+        src_b = np.stack([iy[ya + oy, xa + ox], ix[ya + oy, xa + ox]], 1)
+        swap = a_lab > b_lab
+        lo, hi = np.where(swap, b_lab, a_lab), np.where(swap, a_lab, b_lab)
+        keys.append(lo.astype(np.int64) * (labels.max() + 1) + hi)
+        gaps.append(g)
+        pa.append(np.where(swap[:, None], src_b, src_a))
+        pb.append(np.where(swap[:, None], src_a, src_b))
+    if not keys:
+        return out
+    keys, gaps = np.concatenate(keys), np.concatenate(gaps)
+    pa, pb = np.concatenate(pa), np.concatenate(pb)
+    order = np.lexsort((gaps, keys))
+    first = order[np.r_[True, keys[order][1:] != keys[order][:-1]]]
+    for k in first:
+        a, b = pa[k], pb[k]
+        if np.hypot(*(a - b)) <= max_gap:
+            n = labels.max() + 1
+            out.append((int(keys[k] // n), int(keys[k] % n), a, b))
+    return out
+
+
+def stroke_bridges(labels: np.ndarray, boxes: np.ndarray, ids: np.ndarray, stroke: float) -> np.ndarray | None:
+    """Ink to add (a bool picture) that bridges the gaps of broken strokes among the pieces ``ids`` (labels, 1-based;
+    ``boxes`` indexed by label - 1: y0, y1, x0, x1) drawn with a pen ``stroke`` px wide; None if there are none."""
+    if len(ids) < 2 or stroke <= 0:
+        return None
+    max_gap = max(MIN_GAP, GAP * stroke)
+    reach = max(3.0, REACH * stroke)
+    lines = []
+    for la, lb, a, b in nearest_pairs(labels, ids, max_gap):
+        v = (b - a).astype(np.float64)
+        d = float(np.hypot(*v))
+        if d < 1.5:  # touching already (8-connected) or one pixel apart: nothing to bridge
+            continue
+        v /= d
+        ends = []
+        for lab, p, towards in ((la, a, v), (lb, b, -v)):
+            y0, y1, x0, x1 = boxes[lab - 1]
+            r = int(np.ceil(reach))
+            wy0, wy1 = max(y0, p[0] - r), min(y1, p[0] + r + 1)
+            wx0, wx1 = max(x0, p[1] - r), min(x1, p[1] + r + 1)
+            ys, xs = np.nonzero(labels[wy0:wy1, wx0:wx1] == lab)
+            ends.append(end_facing(ys + wy0, xs + wx0, p, towards, reach))
+        (end_a, along_a), (end_b, along_b) = ends
+        # both ends run along the gap: a skip in a stroke; one only, close by: a skip where a stroke meets
+        # another (the stem of a 4 at its bar), whose ink beyond the gap runs across
+        if end_a and end_b and ((along_a and along_b) or ((along_a or along_b) and d <= JUNCTION * stroke)):
+            lines.append((a, b))
+    if not lines:
+        return None
+    out = np.zeros(labels.shape, bool)
+    for a, b in lines:
+        steps = int(np.ceil(np.hypot(*(b - a)) * 2)) + 1
+        t = np.linspace(0.0, 1.0, steps)[:, None]
+        pts = np.rint(a[None] * (1 - t) + b[None] * t).astype(np.int64)
+        out[pts[:, 0], pts[:, 1]] = True
+    radius = max(0, int(round(stroke / 2 - 0.5)))
+    if radius:
+        yy, xx = np.mgrid[-radius:radius + 1, -radius:radius + 1]
+        out = ndimage.binary_dilation(out, structure=yy * yy + xx * xx <= radius * radius)
+    return out

@@ -1,0 +1,148 @@
+"""Printed words around a handwritten number, and strokes a pen broke: synthetic photos with known boxes.
+
+The handwriting is drawn with a thin pen (a ballpoint's few pixels on digits 80 px tall), the print in a bold
+sans face of several sizes: thin digits have little ink, so many letters outweigh them, which is how a form's
+labels became the line's digit height and a digit each."""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from mnist_studio.data.photo import clean_page
+from mnist_studio.data.picture import read_picture
+from mnist_studio.data.segment import components, segment
+from mnist_studio.data.strokes_join import stroke_bridges
+from mnist_studio.data.text_rows import printed_rows
+
+from test_segment import assert_boxes, glyph, photo, place, ramp, row
+
+
+def printed(shape, words, x, y, size):
+    """Ink (0-1) of ``words`` printed at (x, y) in the default face at ``size`` px, and its box x0, y0, x1, y1."""
+    layer = Image.new("L", (shape[1], shape[0]), 0)
+    ImageDraw.Draw(layer).text((x, y), words, fill=255, font=ImageFont.load_default(size=size))
+    a = np.asarray(layer, np.float32) / 255.0
+    rows, cols = np.flatnonzero(a.max(1) > 0.5), np.flatnonzero(a.max(0) > 0.5)
+    return a, [cols[0], rows[0], cols[-1] + 1, rows[-1] + 1]
+
+
+def thin_number(shape, kinds, x=170, y=90, gap=30):
+    return place(shape, row([glyph(k, h=80, pen=2.5) for k in kinds], x=x, y=y, gap=gap))
+
+
+@pytest.mark.parametrize("where", ["left", "above", "below"])
+def test_a_printed_label_beside_a_thin_number_is_no_digit(where):
+    shape = (300, 640)
+    ink, boxes = thin_number(shape, ["1", "7", "4", "0"], x=300)
+    at = {"left": ("Total due:", 20, 118, 28), "above": ("Invoice Number Date", 200, 15, 28),
+          "below": ("Please write clearly", 200, 235, 28)}[where]
+    text, _ = printed(shape, at[0], at[1], at[2], at[3])
+    assert not (text > 0.5)[ink > 0.5].any()  # (the print stays clear of the digits)
+    gray = photo(np.maximum(ink, text), ramp(shape, 0.75, 0.95))
+    reading = read_picture(gray)
+    assert_boxes(reading.boxes, boxes)
+    assert reading.layout.printed == 1
+    # the line's height is the handwriting's, not the letters'
+    assert abs(reading.layout.height - 80) <= 6
+
+
+def test_print_on_both_sides_and_a_fat_heading():
+    shape = (340, 560)
+    ink, boxes = thin_number(shape, ["4", "1", "7"], x=200, y=120)
+    label, _ = printed(shape, "Amount:", 20, 150, 24)
+    heading, _ = printed(shape, "ORDER FORM", 190, 20, 34)
+    small, _ = printed(shape, "Received by", 380, 260, 16)
+    gray = photo(np.maximum.reduce([ink, label, heading, small]), np.full(shape, 0.9, np.float32))
+    reading = read_picture(gray)
+    assert_boxes(reading.boxes, boxes)
+    assert reading.layout.printed == 3
+
+
+def test_handwritten_digits_in_a_row_are_not_taken_for_print():
+    """Neat handwriting shares a baseline too; beside smaller print, it is the number."""
+    shape = (260, 640)
+    ink, boxes = place(shape, row([glyph(k, h=70, pen=6.0) for k in ["1", "7", "4", "0", "7", "1"]], x=40,
+                                  y=70, gap=24))
+    text, _ = printed(shape, "Customer account", 40, 200, 20)
+    reading = read_picture(photo(np.maximum(ink, text), np.full(shape, 0.9, np.float32)))
+    assert_boxes(reading.boxes, boxes)
+    assert reading.layout.printed == 1
+
+
+def test_a_picture_of_print_alone_is_read_but_doubted():
+    shape = (200, 620)
+    text, _ = printed(shape, "Please write clearly in ink", 20, 70, 40)
+    reading = read_picture(photo(text, np.full(shape, 0.9, np.float32)))
+    assert len(reading.boxes) >= 10  # a mark a letter: read, as there is nothing else ...
+    assert any("printed" in d for d in reading.doubts)  # ... and said to be print
+
+
+def test_printed_rows_judges_rows_not_single_blobs():
+    # three marks of one height on one baseline, half the height of the other ink, apart from it: print
+    boxes = np.array([[100, 110, 10, 18], [100, 110, 20, 27], [100, 110, 29, 36],
+                      [20, 60, 100, 125], [22, 61, 140, 165]])
+    areas = np.array([40, 40, 40, 300, 300])
+    mask, rows, alone = printed_rows(boxes, areas, (200, 300))
+    assert mask.tolist() == [True, True, True, False, False] and rows == 1 and not alone
+    # the same marks with wandering bottoms (a hand's) are no printed row
+    wander = boxes.copy()
+    wander[1, :2] += 3
+    wander[2, :2] -= 3
+    assert not printed_rows(wander, areas, (200, 300))[0].any()
+    # and marks on a much taller blob (the dashes of a digit's broken bar) are none either
+    on_digit = boxes.copy()
+    on_digit[3] = [90, 140, 5, 40]
+    assert not printed_rows(on_digit, areas, (200, 300))[0][:3].any()
+
+
+def skipping(ink, spots, radius):
+    """``ink`` with round gaps (a ballpoint skipping) at ``spots`` [(x, y)], ``radius`` px."""
+    yy, xx = np.mgrid[0:ink.shape[0], 0:ink.shape[1]]
+    out = ink.copy()
+    for x, y in spots:
+        out[(yy - y) ** 2 + (xx - x) ** 2 <= radius ** 2] = 0.0
+    return out
+
+
+def skip_at_mid_height(ink, boxes, radius):
+    """Gaps where each digit's strokes cross its middle height: every digit comes apart into a top and a bottom
+    half, so the pieces are half a digit tall (the line's height, taken from them, would be halved)."""
+    spots = []
+    for x0, y0, x1, y1 in boxes:
+        y = (y0 + y1) // 2
+        cols = np.flatnonzero(ink[y, x0:x1] > 0.5)
+        runs = np.split(cols, np.flatnonzero(np.diff(cols) > 1) + 1)
+        spots += [(x0 + int(r.mean()), y) for r in runs if len(r)]
+    return skipping(ink, spots, radius)
+
+
+def test_a_skipping_pen_leaves_each_digit_whole():
+    shape = (200, 520)
+    ink, boxes = place(shape, row([glyph(k, h=80, pen=5.0) for k in ["1", "7", "0", "4", "1"]], x=40, y=50,
+                                  gap=34))
+    broken = skip_at_mid_height(ink, boxes, radius=4)
+    gray = photo(broken, ramp(shape, 0.75, 0.95))
+    clean = clean_page(gray)
+    assert len(components(clean.binary)[2]) >= 11  # really in pieces: 5 digits, 6 strokes cut
+    reading = read_picture(gray)
+    assert_boxes(reading.boxes, boxes)
+    assert [d.pieces for d in reading.layout.digits] == [1] * 5  # each bridged into one blob
+    # and the network gets the digits as if the pen had not skipped
+    whole = read_picture(photo(ink, ramp(shape, 0.75, 0.95)))
+    assert np.abs(reading.inputs - whole.inputs).mean(axis=(1, 2)).max() < 0.05
+
+
+def test_neighbouring_digits_of_tight_handwriting_are_not_bridged():
+    shape = (180, 360)
+    one, zero = glyph("1", h=80, pen=5.0), glyph("0", h=80, pen=5.0)
+    # gaps of 5-8 px (one to two pen widths): as close as a skip, but side by side
+    ink, boxes = place(shape, [(one, 40, 40), (one, 40 + one.shape[1] + 6, 40),
+                               (zero, 40 + 2 * one.shape[1] + 12, 40),
+                               (zero, 40 + 2 * one.shape[1] + zero.shape[1] + 20, 40)])
+    gray = photo(ink, np.full(shape, 0.9, np.float32))
+    clean = clean_page(gray)
+    labels, boxes_, areas = components(clean.binary)
+    from mnist_studio.data.photo import rough_stroke_width
+
+    assert stroke_bridges(labels, boxes_, np.arange(1, len(areas) + 1), rough_stroke_width(clean.binary)) is None
+    assert_boxes(read_picture(gray).boxes, boxes)
