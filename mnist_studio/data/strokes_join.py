@@ -47,48 +47,49 @@ def end_facing(ys: np.ndarray, xs: np.ndarray, point: np.ndarray, towards: np.nd
     return True, abs(float(vecs[:, 1] @ towards)) >= ALONG
 
 
-def nearest_pairs(labels: np.ndarray, ids: np.ndarray, max_gap: float) -> list[tuple[int, int, np.ndarray,
-                                                                                        np.ndarray]]:
-    """[(label a, label b, point of a, point of b)]: for every two pieces among ``ids`` (labels) less than
-    ``max_gap`` apart, their nearest points (y, x), from one distance transform."""
-    ink = np.isin(labels, ids)
-    if not ink.any():
+def nearest_pairs(labels: np.ndarray, ids: np.ndarray, boxes: np.ndarray,
+                  max_gap: float) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
+    """[(label a, label b, point of a, point of b)]: for every two pieces among ``ids`` (labels; ``boxes`` indexed
+    by label - 1) less than ``max_gap`` apart, their nearest points (y, x), from one distance transform of the
+    part of the picture they occupy."""
+    if not len(ids):
         return []
+    m = int(np.ceil(max_gap)) + 2
+    sel = boxes[ids - 1]
+    oy, ox = max(0, int(sel[:, 0].min()) - m), max(0, int(sel[:, 2].min()) - m)
+    crop = labels[oy:int(sel[:, 1].max()) + m, ox:int(sel[:, 3].max()) + m]
+    ink = np.isin(crop, ids)
     dist, (iy, ix) = ndimage.distance_transform_edt(~ink, return_indices=True)
-    owner = labels[iy, ix]  # the piece nearest to each pixel (its own, on ink)
-    out = []
+    owner = np.where(ink, crop, crop[iy, ix])  # the piece nearest to each pixel (its own, on ink)
     half = max_gap / 2 + 1
     keys, gaps, pa, pb = [], [], [], []
-    for sl_a, sl_b in (((slice(None), slice(None, -1)), (slice(None), slice(1, None))),
-                       ((slice(None, -1), slice(None)), (slice(1, None), slice(None)))):
-        oa, ob = owner[sl_a], owner[sl_b]
-        da, db = dist[sl_a], dist[sl_b]
-        where = (oa != ob) & (da <= half) & (db <= half)
+    n = int(labels.max()) + 1
+    for dy, dx in ((0, 1), (1, 0)):  # neighbouring pixels (right, below) nearest to different pieces
+        h, w = owner.shape[0] - dy, owner.shape[1] - dx
+        oa, ob = owner[:h, :w], owner[dy:, dx:]
+        da, db = dist[:h, :w], dist[dy:, dx:]
+        where = (oa != ob) & (oa > 0) & (ob > 0) & (da <= half) & (db <= half)
         if not where.any():
             continue
         ya, xa = np.nonzero(where)
-        # the pixel pair's position in the full picture
-        oy, ox = (0, 1) if sl_a[0] == slice(None) else (1, 0)
         a_lab, b_lab = oa[where], ob[where]
-        g = da[where] + db[where]
         src_a = np.stack([iy[ya, xa], ix[ya, xa]], 1)
-        src_b = np.stack([iy[ya + oy, xa + ox], ix[ya + oy, xa + ox]], 1)
-        swap = a_lab > b_lab
-        lo, hi = np.where(swap, b_lab, a_lab), np.where(swap, a_lab, b_lab)
-        keys.append(lo.astype(np.int64) * (labels.max() + 1) + hi)
-        gaps.append(g)
-        pa.append(np.where(swap[:, None], src_b, src_a))
-        pb.append(np.where(swap[:, None], src_a, src_b))
+        src_b = np.stack([iy[ya + dy, xa + dx], ix[ya + dy, xa + dx]], 1)
+        swap = (a_lab > b_lab)[:, None]
+        keys.append(np.minimum(a_lab, b_lab).astype(np.int64) * n + np.maximum(a_lab, b_lab))
+        gaps.append(da[where] + db[where])
+        pa.append(np.where(swap, src_b, src_a))
+        pb.append(np.where(swap, src_a, src_b))
     if not keys:
-        return out
+        return []
     keys, gaps = np.concatenate(keys), np.concatenate(gaps)
-    pa, pb = np.concatenate(pa), np.concatenate(pb)
+    pa, pb = np.concatenate(pa) + (oy, ox), np.concatenate(pb) + (oy, ox)
     order = np.lexsort((gaps, keys))
     first = order[np.r_[True, keys[order][1:] != keys[order][:-1]]]
+    out = []
     for k in first:
         a, b = pa[k], pb[k]
         if np.hypot(*(a - b)) <= max_gap:
-            n = labels.max() + 1
             out.append((int(keys[k] // n), int(keys[k] % n), a, b))
     return out
 
@@ -101,7 +102,7 @@ def stroke_bridges(labels: np.ndarray, boxes: np.ndarray, ids: np.ndarray, strok
     max_gap = max(MIN_GAP, GAP * stroke)
     reach = max(3.0, REACH * stroke)
     lines = []
-    for la, lb, a, b in nearest_pairs(labels, ids, max_gap):
+    for la, lb, a, b in nearest_pairs(labels, ids, boxes, max_gap):
         v = (b - a).astype(np.float64)
         d = float(np.hypot(*v))
         if d < 1.5:  # touching already (8-connected) or one pixel apart: nothing to bridge
@@ -117,19 +118,22 @@ def stroke_bridges(labels: np.ndarray, boxes: np.ndarray, ids: np.ndarray, strok
             ends.append(end_facing(ys + wy0, xs + wx0, p, towards, reach))
         (end_a, along_a), (end_b, along_b) = ends
         # both ends run along the gap: a skip in a stroke; one only, close by: a skip where a stroke meets
-        # another (the stem of a 4 at its bar), whose ink beyond the gap runs across
-        if end_a and end_b and ((along_a and along_b) or ((along_a or along_b) and d <= JUNCTION * stroke)):
+        # another (the stem of a 4 at its bar), whose ink beyond the gap runs across - or a digit's stroke
+        # ending against its neighbour's side in tight writing, which makes a blob wider than tall
+        ba, bb = boxes[la - 1], boxes[lb - 1]
+        upright = max(ba[3], bb[3]) - min(ba[2], bb[2]) <= max(ba[1], bb[1]) - min(ba[0], bb[0])
+        junction = (along_a or along_b) and d <= JUNCTION * stroke and upright
+        if end_a and end_b and ((along_a and along_b) or junction):
             lines.append((a, b))
     if not lines:
         return None
     out = np.zeros(labels.shape, bool)
-    for a, b in lines:
-        steps = int(np.ceil(np.hypot(*(b - a)) * 2)) + 1
-        t = np.linspace(0.0, 1.0, steps)[:, None]
-        pts = np.rint(a[None] * (1 - t) + b[None] * t).astype(np.int64)
-        out[pts[:, 0], pts[:, 1]] = True
     radius = max(0, int(round(stroke / 2 - 0.5)))
-    if radius:
-        yy, xx = np.mgrid[-radius:radius + 1, -radius:radius + 1]
-        out = ndimage.binary_dilation(out, structure=yy * yy + xx * xx <= radius * radius)
+    yy, xx = np.mgrid[-radius:radius + 1, -radius:radius + 1]
+    disk = np.stack([yy[yy * yy + xx * xx <= radius * radius], xx[yy * yy + xx * xx <= radius * radius]], 1)
+    for a, b in lines:  # the pen drawn along the gap: a disk at every half pixel
+        t = np.linspace(0.0, 1.0, int(np.ceil(np.hypot(*(b - a)) * 2)) + 1)[:, None]
+        pts = (np.rint(a[None] * (1 - t) + b[None] * t).astype(np.int64)[:, None, :] + disk[None]).reshape(-1, 2)
+        pts = pts[(pts[:, 0] >= 0) & (pts[:, 1] >= 0) & (pts[:, 0] < out.shape[0]) & (pts[:, 1] < out.shape[1])]
+        out[pts[:, 0], pts[:, 1]] = True
     return out

@@ -82,10 +82,12 @@ def other_height(boxes: np.ndarray, areas: np.ndarray, shape: tuple[int, int]) -
     return float(np.median(hh[areas >= areas.max() / 3]))
 
 
-def inside_taller(marks: np.ndarray, others: np.ndarray, cap: float) -> bool:
-    """Whether some of a row's ``marks`` (boxes) lie on a blob much taller than they are (boxes ``others``): the
-    dashes of a digit's broken bar, not print (print stands apart from the handwriting)."""
-    tall = others[(others[:, 1] - others[:, 0]) > 1.5 * cap]
+def inside_taller(marks: np.ndarray, others: np.ndarray, cap: float, shape: tuple[int, int]) -> bool:
+    """Whether some of a row's ``marks`` (boxes) lie on a blob much taller than they are (boxes ``others``; not
+    those cut by the picture's border, the desk or a shadow's edge): the dashes of a digit's broken bar, not
+    print (print stands apart from the handwriting)."""
+    inner = (others[:, 0] > 0) & (others[:, 2] > 0) & (others[:, 1] < shape[0]) & (others[:, 3] < shape[1])
+    tall = others[inner & ((others[:, 1] - others[:, 0]) > 1.5 * cap)]
     if not len(tall) or not len(marks):
         return False
     m = 0.1 * cap
@@ -132,7 +134,7 @@ def printed_rows(boxes: np.ndarray, areas: np.ndarray, shape: tuple[int, int]) -
             continue
         cap = float(np.percentile(h[idx][inl], 90))
         others = np.setdiff1d(np.arange(n), pool[idx])
-        if inside_taller(boxes[pool[idx]], boxes[others], cap):
+        if inside_taller(boxes[pool[idx]], boxes[others], cap, shape):
             continue
         smaller = cap < SMALLER * other_height(boxes[others], areas[others], shape) if len(others) else False
         exact = len(idx) >= LONG and resid <= EXACT
