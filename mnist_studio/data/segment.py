@@ -4,6 +4,8 @@ A digit is one connected blob of ink most of the time, but not always: the bar o
 an open 4 or a loop broken by a faint stroke come apart; digits written close together touch. So:
 
 1. **Components** of the thresholded ink (8-connected). Specks of dirt and noise (a handful of pixels) go first.
+   Strokes a skipping pen broke are bridged (:mod:`.strokes_join`) and rows of printed text beside the number
+   are left out of it (:mod:`.text_rows`), so that what follows sees the handwriting alone.
 2. **The line's digit height** ``H``: the median height of the largest components. Everything else is judged in
    units of ``H``, so the rules hold for a 28 px row of MNIST digits and for a 1600 px photo alike.
 3. **Not digits**: components much taller than ``H`` or long thin ones (a sheet's edge, the desk, a ruled line),
@@ -41,6 +43,7 @@ FAINT_HEIGHT = (0.7, 1.4)  # ... and as tall as this share of the line's digits
 INNER = 0.08  # a blob away from the picture's border this share of its short side tall is a digit, not a speck
 SPLIT_FROM = 0.7  # a group wider than this × H may hold touching digits: cutting it is proposed (the judge
 # of :mod:`.pieces` and the network choose; pendigits writers' joined pairs are 0.8-1.0 H wide)
+RULED = 0.25  # rules taken out of the ink this large a share of what is left: ruled or squared paper
 
 
 @dataclass
@@ -254,7 +257,11 @@ def segment(cleaned: Cleaned) -> Layout:
         return Layout()
     # strokes a skipping pen or a streaky marker broke are bridged, so each digit is one blob (:mod:`.strokes_join`)
     ids = keep + 1
-    bridges = stroke_bridges(labels, boxes, ids, rough_stroke_width(np.isin(labels, ids)))
+    # (faint ink across a gap is a stroke's, except on ruled or squared paper, where it is as often a rule's
+    # left over: a page whose rules had a good share of the ink)
+    ruled = cleaned.rules is not None and int(cleaned.rules.sum()) > RULED * int(binary.sum())
+    bridges = stroke_bridges(labels, boxes, ids, rough_stroke_width(np.isin(labels, ids)),
+                             None if ruled else cleaned.ink)
     if bridges is not None:
         labels, boxes, areas, keep = pieces(binary | bridges)
     # printed words beside the number (a form's label, a heading) are no digits, and the line's height is the

@@ -26,6 +26,7 @@ REACH = 3.0  # the ink looked at near a gap's end: within this many stroke width
 ALONG = np.cos(np.deg2rad(40))  # the stroke's direction and the gap's differ by less than this angle
 ELONGATED = 2.0  # the ink near an end is a stroke when its spread along its axis is this × the spread across
 JUNCTION = 2.0  # a gap where only one side runs along it is bridged up to this many stroke widths
+FAINT_GAP, FAINT_INK = 5.0, 0.12  # a gap crossed by ink this faint (1 = typical) may be this many widths long
 
 
 def end_facing(ys: np.ndarray, xs: np.ndarray, point: np.ndarray, towards: np.ndarray,
@@ -94,18 +95,38 @@ def nearest_pairs(labels: np.ndarray, ids: np.ndarray, boxes: np.ndarray,
     return out
 
 
-def stroke_bridges(labels: np.ndarray, boxes: np.ndarray, ids: np.ndarray, stroke: float) -> np.ndarray | None:
+def gap_ink(ink: np.ndarray, a: np.ndarray, b: np.ndarray, stroke: float) -> float:
+    """The faintest ink along the gap from ``a`` to ``b`` (each point along it: the strongest ink across a pen's
+    width there), in ``ink``'s units (1 = the picture's typical ink)."""
+    v = (b - a).astype(np.float64)
+    d = float(np.hypot(*v))
+    t = np.linspace(0.0, 1.0, max(3, int(np.ceil(d)) + 1))[1:-1, None]
+    n = np.array([-v[1], v[0]]) / max(d, 1e-9)
+    k = np.arange(-max(1, round(stroke / 2)), max(1, round(stroke / 2)) + 1)[None, :, None]
+    pts = np.rint(a[None, None] + t[:, :, None] * v[None, None] + k * n[None, None]).astype(np.int64)
+    pts[..., 0] = np.clip(pts[..., 0], 0, ink.shape[0] - 1)
+    pts[..., 1] = np.clip(pts[..., 1], 0, ink.shape[1] - 1)
+    return float(ink[pts[..., 0], pts[..., 1]].max(axis=1).min())
+
+
+def stroke_bridges(labels: np.ndarray, boxes: np.ndarray, ids: np.ndarray, stroke: float,
+                   ink: np.ndarray | None = None) -> np.ndarray | None:
     """Ink to add (a bool picture) that bridges the gaps of broken strokes among the pieces ``ids`` (labels, 1-based;
-    ``boxes`` indexed by label - 1: y0, y1, x0, x1) drawn with a pen ``stroke`` px wide; None if there are none."""
+    ``boxes`` indexed by label - 1: y0, y1, x0, x1) drawn with a pen ``stroke`` px wide; None if there are none.
+    ``ink`` (the flattened ink, 1 = typical): a gap the pen crossed faintly (a marker's streak, a glare) is
+    bridged up to :data:`FAINT_GAP` stroke widths if one of its ends runs along it."""
     if len(ids) < 2 or stroke <= 0:
         return None
-    max_gap = max(MIN_GAP, GAP * stroke)
+    max_gap = max(MIN_GAP, (FAINT_GAP if ink is not None else GAP) * stroke)
     reach = max(3.0, REACH * stroke)
     lines = []
     for la, lb, a, b in nearest_pairs(labels, ids, boxes, max_gap):
         v = (b - a).astype(np.float64)
         d = float(np.hypot(*v))
         if d < 1.5:  # touching already (8-connected) or one pixel apart: nothing to bridge
+            continue
+        faint = ink is not None and gap_ink(ink, a, b, stroke) >= FAINT_INK
+        if d > max(MIN_GAP, GAP * stroke) and not faint:
             continue
         v /= d
         ends = []
@@ -123,7 +144,7 @@ def stroke_bridges(labels: np.ndarray, boxes: np.ndarray, ids: np.ndarray, strok
         ba, bb = boxes[la - 1], boxes[lb - 1]
         upright = max(ba[3], bb[3]) - min(ba[2], bb[2]) <= max(ba[1], bb[1]) - min(ba[0], bb[0])
         junction = (along_a or along_b) and d <= JUNCTION * stroke and upright
-        if end_a and end_b and ((along_a and along_b) or junction):
+        if end_a and end_b and ((along_a and along_b) or junction or (faint and (along_a or along_b))):
             lines.append((a, b))
     if not lines:
         return None
