@@ -82,8 +82,8 @@ def test_printed_rows_judges_rows_not_single_blobs():
     boxes = np.array([[100, 110, 10, 18], [100, 110, 20, 27], [100, 110, 29, 36],
                       [20, 60, 100, 125], [22, 61, 140, 165]])
     areas = np.array([40, 40, 40, 300, 300])
-    mask, rows, alone = printed_rows(boxes, areas, (200, 300))
-    assert mask.tolist() == [True, True, True, False, False] and rows == 1 and not alone
+    mask, rows, alone, cap = printed_rows(boxes, areas, (200, 300))
+    assert mask.tolist() == [True, True, True, False, False] and rows == 1 and not alone and cap == 10
     # the same marks with wandering bottoms (a hand's) are no printed row
     wander = boxes.copy()
     wander[1, :2] += 3

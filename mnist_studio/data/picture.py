@@ -193,6 +193,8 @@ def layout_doubts(layout: Layout) -> list[str]:
         doubts.append(f"{len(digits)} marks in {max(d.line for d in digits) + 1} lines: more like text than a number")
     if layout.print_alone:
         doubts.append("printed text, not handwriting")
+    elif layout.printed and digits and np.median([d.box[1] - d.box[0] for d in digits]) < 1.3 * layout.print_height:
+        doubts.append("marks no taller than the printed text beside them")
     heights: dict[int, list[int]] = {}
     for d in digits:
         heights.setdefault(d.line, []).append(d.box[1] - d.box[0])

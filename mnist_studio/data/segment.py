@@ -76,6 +76,7 @@ class Layout:
     angle: float = 0.0
     printed: int = 0  # rows of printed text found beside the number and left out of it
     print_alone: bool = False  # the picture held print and nothing else to read: the print was read
+    print_height: float = 0.0  # the printed rows' height (0: none found)
 
     @property
     def digits(self) -> list[Digit]:
@@ -271,12 +272,12 @@ def segment(cleaned: Cleaned) -> Layout:
     H = line_height(boxes[keep], areas[keep], binary.shape)
     keep = keep[~not_digits(boxes[keep], areas[keep], H)]
     if keep.size == 0:
-        return Layout(height=H, printed=n_printed, print_alone=found.alone)
+        return Layout(height=H, printed=n_printed, print_alone=found.alone, print_height=found.cap)
     b = boxes[keep].astype(np.float64)
     hh, ww = b[:, 1] - b[:, 0], b[:, 3] - b[:, 2]
     tall = hh >= FRAGMENT * H
     if not tall.any():
-        return Layout(height=H, printed=n_printed, print_alone=found.alone)
+        return Layout(height=H, printed=n_printed, print_alone=found.alone, print_height=found.cap)
     cy, cx = (b[:, 0] + b[:, 1]) / 2, (b[:, 2] + b[:, 3]) / 2
     angle = fit_angle(cx[tall], cy[tall], H)
     c, s = np.cos(angle), np.sin(angle)
@@ -345,7 +346,7 @@ def segment(cleaned: Cleaned) -> Layout:
                         cost += SHORT * sum((d.box[1] - d.box[0]) < FRAGMENT * H for d in alt)
                     costs.append(cost)
             groups_out.append(Group(alts, costs, int(np.argmin(costs))))
-    return Layout(groups_out, H, angle, n_printed, found.alone)
+    return Layout(groups_out, H, angle, n_printed, found.alone, found.cap)
 
 
 def faint_digits(cleaned: Cleaned, layout: Layout) -> np.ndarray | None:

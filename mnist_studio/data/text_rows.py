@@ -56,16 +56,22 @@ def link_neighbours(boxes: np.ndarray) -> np.ndarray:
 
 def baseline_fit(cx: np.ndarray, bottom: np.ndarray, h: np.ndarray) -> tuple[float, np.ndarray]:
     """(RMS residual of the inliers / median height, inlier mask) of a straight line through a row's bottoms.
-    Descenders are the outliers: the line is fitted again without the bottoms far below it."""
+    Descenders and punctuation (g, y, a comma) are the outliers: the line is first fitted robustly (the median of
+    the slopes between pairs of marks, the median offset), then again by least squares through the bottoms near
+    it."""
     med = float(np.median(h))
-    inl = np.ones(len(cx), bool)
-    for _ in range(2):
-        if inl.sum() < 2:
-            break
-        A = np.stack([cx[inl], np.ones(inl.sum())], 1)
-        coef, *_ = np.linalg.lstsq(A, bottom[inl], rcond=None)
+    tol = max(0.12 * med, 1.5)
+    i, j = np.triu_indices(len(cx), 1)
+    dx = cx[j] - cx[i]
+    ok = dx != 0
+    slope = float(np.median((bottom[j] - bottom[i])[ok] / dx[ok])) if ok.any() else 0.0
+    res = bottom - slope * cx
+    res = res - np.median(res)
+    inl = np.abs(res) <= tol
+    if inl.sum() >= 2:
+        coef, *_ = np.linalg.lstsq(np.stack([cx[inl], np.ones(inl.sum())], 1), bottom[inl], rcond=None)
         res = bottom - (coef[0] * cx + coef[1])
-        inl = np.abs(res) <= max(0.12 * med, 1.5)
+        inl = np.abs(res) <= tol
     if inl.sum() < 2:
         return np.inf, inl
     return float(np.sqrt(np.mean(res[inl] ** 2)) / med), inl
@@ -103,6 +109,7 @@ class Print(NamedTuple):
     mask: np.ndarray
     rows: int
     alone: bool
+    cap: float = 0.0  # the print's height (capitals and ascenders; the smallest printed row's), 0: none
 
 
 def printed_rows(boxes: np.ndarray, areas: np.ndarray, shape: tuple[int, int]) -> Print:
@@ -126,13 +133,14 @@ def printed_rows(boxes: np.ndarray, areas: np.ndarray, shape: tuple[int, int]) -
     n_rows, row_of = connected_components(graph, directed=False)
     sizes = np.bincount(row_of, minlength=n_rows)
     printed = np.zeros(n, bool)
-    caps = []
+    caps, regular = [], []
     for r in np.flatnonzero(sizes >= MIN_MARKS):
         idx = np.flatnonzero(row_of == r)
         resid, inl = baseline_fit((b[idx, 2] + b[idx, 3]) / 2, b[idx, 1], h[idx])
         if inl.sum() < max(MIN_MARKS, 0.7 * len(idx)) or resid > BASELINE:
             continue
         cap = float(np.percentile(h[idx][inl], 90))
+        regular.append((pool[idx], cap))
         others = np.setdiff1d(np.arange(n), pool[idx])
         if inside_taller(boxes[pool[idx]], boxes[others], cap, shape):
             continue
@@ -143,7 +151,11 @@ def printed_rows(boxes: np.ndarray, areas: np.ndarray, shape: tuple[int, int]) -
             caps.append(cap)
     if not caps:
         return none
+    # what else there is, besides the print and rows like it (a text's other lines)
     rest = ~printed
+    for idx, cap in regular:
+        if 0.6 * np.median(caps) <= cap <= 1.6 * np.median(caps):
+            rest[idx] = False
     if not rest.any() or other_height(boxes[rest], areas[rest], shape) < 0.5 * min(caps):
-        return Print(np.zeros(n, bool), 0, True)
-    return Print(printed, len(caps), False)
+        return Print(np.zeros(n, bool), 0, True, min(caps))
+    return Print(printed, len(caps), False, min(caps))
