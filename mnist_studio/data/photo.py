@@ -19,7 +19,10 @@ So, as a scanner's software does:
    high threshold, so faint parts of a stroke stay attached while isolated noise goes. On paper a faint pencil
    differs from the paper by 6-10 %, so ink may be that faint, except where the light changes fast (a shadow's
    edge, which the block background lags behind): there 12 %, as on a board (:func:`paper_floor`).
-5. **Rules.** Printed lines (ruled or squared paper, a margin) are taken out of the ink (:mod:`.rules`).
+5. **Rules.** Printed lines (ruled or squared paper, a margin) are taken out of the ink (:mod:`.rules`), and
+   looked for again among the faint ink: a light grid below the threshold is no faint digit either.
+6. **Gaps.** Faint gaps that break one stroke into dashes (a pencil's grain, a marker's streaks, a glare) are
+   filled where faint ink joins two pieces (:func:`bridge_gaps`).
 
 Everything is whole-array NumPy/SciPy; the picture is worked on at most :data:`WORK_SIDE` px on its long side.
 """
@@ -47,6 +50,11 @@ DOT_FILL = 0.6  # a region filling this much of its box, about as wide as tall, 
 DENOISE = 0.8  # Gaussian sigma (px of the working copy) taken off the noise before thresholding
 NOISY = 0.008  # pixel-to-pixel noise (grey levels) above which the picture is smoothed
 BG_FLOOR = 0.08  # the background level divided by is never below this (pure black backgrounds)
+FAINT_RULES = 0.2  # printed lines are also looked for among ink this faint (× the ink's level)
+BRIDGE = 0.15  # a gap in a stroke is bridged by ink this faint (× the ink's level) ...
+BRIDGE_SMOOTH = 1.0  # ... on a copy smoothed this much (Gaussian sigma, px of the working copy) ...
+BRIDGE_NOISE = 2.0  # ... beyond this × that copy's noise ...
+BRIDGE_REACH = 0.5  # ... within this × the stroke width of the ink
 
 
 @dataclass
@@ -54,7 +62,7 @@ class Cleaned:
     """A picture prepared for segmentation (all arrays at the working size, ``scale`` × the picture's).
 
     ``gray``: 0 = black, 1 = white; ``background``: the estimated paper/board level; ``ink``: flattened ink,
-    0 = background, 1 = the ink's typical strength; ``binary``: the thresholded ink; ``threshold``: the low
+    0 = background, 1 = the ink's typical strength (0 along printed lines); ``binary``: the thresholded ink; ``threshold``: the low
     hysteresis threshold on ``ink``; ``light_on_dark``: chalk-on-board polarity; ``noise``: the picture's noise
     level in grey levels.
     """
@@ -228,6 +236,17 @@ def clean_page(gray: np.ndarray, max_side: int = WORK_SIDE) -> Cleaned:
         found = threshold(work, background, light)
     found.scale = scale
     found.binary, found.rules = remove_rules(found.binary, found.ink)
+    if found.binary.any():
+        # Printed lines too faint to pass the threshold (a light grid, a margin's fringe) are still ink to the
+        # faint-digit search (``ink`` > 0.2) and the gap bridging below: they are looked for among the faint ink
+        # too, and the ink along every printed line is set to nothing (a grid square is no faint digit).
+        _, faint_rules = remove_rules((found.ink > FAINT_RULES) | found.binary, found.ink)
+        found.rules |= faint_rules & ~found.binary
+        if found.rules.any():
+            near_rule = ndimage.maximum_filter(found.rules.view(np.uint8), size=5).astype(bool)
+            found.ink = np.where(near_rule & ~found.binary, np.float32(0), found.ink)
+        diff, _ = contrast(found.gray, found.background, light)
+        found.binary = bridge_gaps(found.binary, found.ink, diff)
     return found
 
 
@@ -268,3 +287,34 @@ def threshold(work: np.ndarray, background: np.ndarray, light: bool) -> Cleaned:
     binary = hysteresis((c > low) & (diff > WEAK * sigma), (c > high) & (diff > SIGNIFICANT * sigma))
     ink = np.clip(c / level, 0.0, 1.0)
     return Cleaned(work, 1.0, background, ink, binary, float(np.median(low)) / level, light, sigma)
+
+
+def bridge_gaps(binary: np.ndarray, ink: np.ndarray, diff: np.ndarray) -> np.ndarray:
+    """``binary`` with the faint gaps that part pieces of one stroke filled in.
+
+    A pencil's grain, a drying marker's streaks or a glare break a stroke into dashes a few pixels apart, each
+    read as a digit or a fragment. Near the ink (within half a stroke width), ink much fainter than the threshold
+    (:data:`BRIDGE` × the ink's level, both as it is and on a copy smoothed at a stroke's scale, where it must also
+    stand :data:`BRIDGE_NOISE` × that copy's noise above the paper) is taken where a blob of it touches two or
+    more pieces: it joins them and adds nothing else, so faint noise beside a stroke does not fatten it, noise
+    between specks is not taken unless it bridges, and two strokes a pixel apart with clean paper between them
+    (touching digits, a pupil in an eye) stay apart. A printed line's pixels (zero ``ink``, see
+    :func:`clean_page`) bridge nothing."""
+    width = rough_stroke_width(binary)
+    reach = max(1, int(round(BRIDGE_REACH * width)))
+    near = ndimage.maximum_filter(binary.view(np.uint8), size=2 * reach + 1).astype(bool)
+    smooth_ink = ndimage.gaussian_filter(ink, BRIDGE_SMOOTH, mode="nearest")
+    diff = ndimage.gaussian_filter(diff, BRIDGE_SMOOTH, mode="nearest")
+    faint = near & ~binary & (smooth_ink > BRIDGE) & (diff > BRIDGE_NOISE * max(robust_sigma(diff), 0.001))
+    faint &= ink > BRIDGE  # (faint ink really there: not only the blur of two strokes a pixel or two apart)
+    gaps, n_gaps = ndimage.label(faint, structure=np.ones((3, 3), bool))
+    if n_gaps == 0:
+        return binary
+    pieces, _ = ndimage.label(binary, structure=np.ones((3, 3), bool))
+    # (gap, piece) pairs where a gap's pixel is next to a piece's: the pieces each gap touches
+    beside = ndimage.maximum_filter(gaps, size=3)[binary]
+    pairs = np.unique(np.stack([beside, pieces[binary]], axis=1), axis=0)
+    pairs = pairs[pairs[:, 0] > 0]
+    bridges = np.bincount(pairs[:, 0], minlength=n_gaps + 1) >= 2
+    bridges[0] = False
+    return binary | bridges[gaps]

@@ -1,0 +1,75 @@
+"""The segmenter on the surfaces of issue 12's third round: squared paper with a margin line (faint pieces of the
+grid are no digits), faint pencil broken into dashes by its grain, and a whiteboard marker's stroke cut by a
+glare. Synthetic pictures with known boxes, built with ``test_segment``'s
+helpers; each failed before the change it tests (the digit count or the boxes were wrong)."""
+
+import numpy as np
+
+from test_segment import assert_boxes, ds, glyph, mnist_digit, photo, place, row  # noqa: F401
+
+from mnist_studio.data.picture import read_picture
+
+
+def grid_paper(shape, spacing, strength, thickness=2, margin=None, offset=(5, 7)):
+    """Paper (0.92) with a squared grid every ``spacing`` px of ``strength`` contrast, and a vertical margin line
+    (twice as strong, three px wide) at column ``margin``: the printed lines' own ink map."""
+    lines = np.zeros(shape, np.float32)
+    for y in range(offset[0], shape[0], spacing):
+        lines[y:y + thickness] = strength
+    for x in range(offset[1], shape[1], spacing):
+        lines[:, x:x + thickness] = strength
+    if margin is not None:
+        lines[:, margin:margin + 3] = min(1.0, 2 * strength)
+    return np.full(shape, 0.92, np.float32), lines
+
+
+def test_faint_grid_squares_beside_the_number_are_no_digits(ds):
+    """Squared paper whose faint grid (a third of the pen's contrast: below the threshold, above the faint-digit
+    search's bar) comes and goes in patches, with a margin line: pieces of squares as tall as the digits sit on
+    their line, yet none is read as a faint digit (before, one was)."""
+    from scipy import ndimage
+
+    shape = (260, 560)
+    ink, boxes = place(shape, row([mnist_digit(ds, i, h=72) for i in (1, 2, 3)], x=190, y=90, gap=40))
+    paper, lines = grid_paper(shape, spacing=40, strength=0.22)
+    rng = np.random.default_rng(1)
+    patches = ndimage.zoom(rng.random((14, 29)), 20, order=0)[:shape[0], :shape[1]] < 0.75
+    lines = np.where(patches, lines, 0)
+    lines[:, 120:123] = 0.6  # the margin
+    reading = read_picture(photo(np.maximum(ink, lines), paper, noise=0.006, seed=1))
+    assert_boxes(reading.boxes, boxes, tol=4)
+
+
+def dashed(ink, period, gap, seed=0):
+    """``ink`` broken into dashes: every ``period`` px along x and y, ``gap`` px where the pencil left almost
+    nothing (a fifth of its ink): a pencil's grain on a rough sheet."""
+    rng = np.random.default_rng(seed)
+    h, w = ink.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    phase = rng.integers(0, period, 2)
+    holes = ((xx + phase[0]) % period < gap) | ((yy + phase[1]) % period < gap)
+    return np.where(holes, 0.2 * ink, ink)
+
+
+def test_faint_pencil_broken_into_dashes_is_one_digit_each(ds):
+    """Faint pencil (17 % darker than the paper) whose strokes the grain breaks every 9 px for 3 px: each digit
+    is still one box, not a handful of dashes read as digits."""
+    shape = (200, 460)
+    ink, boxes = place(shape, row([mnist_digit(ds, i, h=90) for i in (0, 7, 4)], x=50, y=50, gap=50))
+    gray = photo(dashed(ink, period=9, gap=3), np.full(shape, 0.9, np.float32), ink_level=0.83, noise=0.008)
+    reading = read_picture(gray)
+    assert_boxes(reading.boxes, boxes, tol=4)
+
+
+def test_a_glare_across_a_marker_stroke_does_not_cut_it():
+    """A whiteboard 7 and 4 with a glare's bright band across the 7's stem: there the marker keeps under a third
+    of its contrast (faint, but still there); the 7 is one digit, not its bar and its foot."""
+    shape = (220, 420)
+    seven, four = glyph("7", h=120, pen=12.0), glyph("4", h=120, pen=12.0)
+    ink, boxes = place(shape, [(seven, 90, 50), (four, 230, 50)])
+    band = np.exp(-((np.arange(shape[0])[:, None] - 125) / 12.0) ** 4)  # the glare, 24 px high, across the stem
+    washed = ink.copy()
+    washed[:, :200] *= 1 - 0.7 * band
+    board = np.full(shape, 0.85, np.float32) + 0.12 * band  # the glare also brightens the board
+    reading = read_picture(photo(washed, board, ink_level=0.2, noise=0.008))
+    assert_boxes(reading.boxes, boxes, tol=4)
