@@ -58,3 +58,34 @@ class ElidedLabel(QLabel):
     def shown_text(self) -> str:
         """What is on screen (the text, or its elided form)."""
         return super().text()
+
+
+class WrappedLabel(QLabel):
+    """A word-wrapped label that claims the height of its wrapped lines as its minimum.
+
+    A plain word-wrapped QLabel counts as one line in its layout's minimum, so a column squeezed to its minimum
+    (the Draw tab in a 1024×700 window) pushed its other views over each other to make room for the second and
+    third lines. This one tells its layout, at its current width, how tall it really is."""
+
+    def __init__(self, text: str = "", parent=None) -> None:
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self._hfw = -1
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        hint = super().minimumSizeHint()
+        if self.width() > 0 and self.text():
+            hint.setHeight(max(hint.height(), self.heightForWidth(self.width())))
+        return hint
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        super().setText(text)
+        self._hfw = -1
+        self.updateGeometry()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        h = self.heightForWidth(self.width())
+        if h != self._hfw:  # a new width wraps differently: the layout asks for the new minimum
+            self._hfw = h
+            self.updateGeometry()

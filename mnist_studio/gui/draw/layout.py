@@ -12,8 +12,9 @@ from PyQt6.QtWidgets import QBoxLayout, QComboBox, QHBoxLayout, QLabel, QPushBut
 
 from mnist_studio.gui.draw.pad import DrawingPad
 from mnist_studio.gui.draw.teach import TeachBox
-from mnist_studio.gui.draw.views import ActivationsView, AnswerView, PictureResults, SaliencyView, StageStrip
-from mnist_studio.gui.labels import title_label
+from mnist_studio.gui.draw.answer import AnswerView
+from mnist_studio.gui.draw.views import ActivationsView, PictureResults, SaliencyView, StageStrip
+from mnist_studio.gui.labels import WrappedLabel, title_label
 
 SALIENCY_MODES = {
     "gradient": "Gradient: where more ink would raise (red) or lower (blue) the answer's score",
@@ -47,9 +48,8 @@ def build_draw_panel(panel) -> None:
     for b in (clear, undo, open_btn):
         buttons.addWidget(b)
     panel.clear_button, panel.undo_button, panel.open_button = clear, undo, open_btn
-    panel.caption = QLabel("")
+    panel.caption = WrappedLabel("")
     panel.caption.setObjectName("drawCaption")
-    panel.caption.setWordWrap(True)
     panel.caption.setStyleSheet("color: #555;")
     panel.stage_strip = StageStrip()
 
@@ -76,9 +76,8 @@ def build_draw_panel(panel) -> None:
     left.setContentsMargins(0, 0, 0, 0)
 
     panel.answer = AnswerView()
-    panel.model_label = QLabel("")
+    panel.model_label = WrappedLabel("")
     panel.model_label.setObjectName("drawModelLabel")
-    panel.model_label.setWordWrap(True)
     panel.model_label.setStyleSheet("color: #555;")
     panel.answer.side.addWidget(panel.model_label)
 
@@ -93,8 +92,7 @@ def build_draw_panel(panel) -> None:
     panel.saliency_mode.setMinimumContentsLength(8)  # fits the narrow (1024 px window) answer column
     # index -1: the combo is being destroyed with the panel (its model cleared), nothing to refresh
     panel.saliency_mode.currentIndexChanged.connect(lambda i: panel.refresh(final=True) if i >= 0 else None)
-    panel.saliency_help = QLabel(SALIENCY_MODES["gradient"])
-    panel.saliency_help.setWordWrap(True)
+    panel.saliency_help = WrappedLabel(SALIENCY_MODES["gradient"])
     panel.saliency_help.setToolTip(MAX_POOL_TIES)
     panel.saliency_help.setStyleSheet("color: #555; font-size: 11px;")
     head = QHBoxLayout()

@@ -95,6 +95,7 @@ class DrawPanel(QWidget):
             pad_side, tile = self.PAD_SIDES[mode]
             self.pad.setFixedSize(pad_side, pad_side)
             self.stage_strip.set_side(tile)
+            self.answer.set_compact(mode == "compact")
             self._left_box.setFixedWidth(max(pad_side, self.stage_strip.sizeHint().width()) + 12)
             self._top.setDirection(QBoxLayout.Direction.TopToBottom if mode == "stacked"
                                    else QBoxLayout.Direction.LeftToRight)

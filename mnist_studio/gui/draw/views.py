@@ -18,7 +18,6 @@ from PyQt6.QtWidgets import (QButtonGroup, QFrame, QGridLayout, QHBoxLayout, QLa
 from mnist_studio.gui.images import gray_pixmap
 from mnist_studio.studio.activations import LayerGroup, activation_picture
 
-NOT_SURE = 0.6  # below this confidence the answer is marked "not sure"
 DIVERGING = "CET-D1A"  # blue - white - red, for signed maps (saliency, signed activations)
 SEQUENTIAL = "inferno"  # black - yellow, for non-negative activations
 
@@ -82,118 +81,6 @@ class StageStrip(QWidget):
             return
         for lab, img in zip(self.images, (stages.raw, stages.cropped, stages.scaled, stages.centred)):
             lab.setPixmap(gray_pixmap(img, self.SIDE - 2))
-
-
-class ProbabilityChart(pg.PlotWidget):
-    """Ten bars, the top one highlighted; empty when there is nothing to read."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("probabilityChart")
-        self.setMenuEnabled(False)
-        self.setMouseEnabled(False, False)
-        self.hideButtons()
-        self.setYRange(0, 1, padding=0.06)
-        self.setXRange(-0.6, 9.6, padding=0)
-        self.setLabel("left", "probability")
-        ax = self.getAxis("bottom")
-        ax.setTicks([[(i, str(i)) for i in range(10)], []])
-        ax.setStyle(tickFont=QFont(self.font().family(), 11))
-        self.showGrid(y=True, alpha=0.25)
-        self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7, brush="#9bb7d4", pen=None)
-        self.addItem(self.bars)
-        self.threshold = pg.InfiniteLine(pos=NOT_SURE, angle=0, pen=pg.mkPen("#d08770", style=Qt.PenStyle.DashLine),
-                                         label="", labelOpts={"position": 0.02, "color": "#b5520b",
-                                                              "anchors": [(0, 1), (0, 1)]})
-        self.threshold.setToolTip("Below this line the answer is marked 'not sure': the threshold set on the "
-                                  "Evaluate tab (Threshold)")
-        self.addItem(self.threshold)
-        self.set_threshold(NOT_SURE)
-        self.values = np.zeros(10, dtype=np.float32)
-        self.setMinimumHeight(120)
-        self.setMaximumHeight(175)
-
-    def set_threshold(self, value: float) -> None:
-        self.threshold.setValue(value)
-        self.threshold.label.setFormat(f"not sure below {value:.0%}")
-
-    def set_probabilities(self, probs: np.ndarray | None) -> None:
-        n = 10 if probs is None else len(probs)
-        self.values = np.zeros(n, np.float32) if probs is None else np.asarray(probs, np.float32)
-        brushes = ["#9bb7d4"] * n
-        if probs is not None:
-            brushes[int(np.argmax(self.values))] = "#1f6fd1"
-        self.bars.setOpts(x=np.arange(n), height=self.values, brushes=brushes)
-
-
-class AnswerView(QWidget):
-    """The top digit, large; its confidence and a "not sure" mark; the ten probabilities as bars."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        top = QHBoxLayout()
-        self.digit = QLabel("")
-        self.digit.setObjectName("predictedDigit")
-        self.digit.setAccessibleName("Predicted digit")
-        self.digit.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        f = QFont(self.font())
-        f.setPixelSize(104)
-        f.setBold(True)
-        self.digit.setFont(f)
-        self.digit.setFixedSize(96, 120)
-        self.digit.setStyleSheet("color: #1f6fd1;")
-        top.addWidget(self.digit)
-        side = QVBoxLayout()
-        self.side = side  # the panel adds the model's name under the confidence
-        side.addStretch(1)
-        self.confidence = QLabel("")
-        self.confidence.setObjectName("confidenceLabel")
-        fc = QFont(self.font())
-        fc.setPixelSize(22)
-        self.confidence.setFont(fc)
-        self.confidence.setWordWrap(True)  # "not sure — 60%" on two lines in a narrow Draw tab
-        side.addWidget(self.confidence)
-        self.detail = QLabel("")
-        self.detail.setObjectName("answerDetail")
-        self.detail.setWordWrap(True)
-        self.detail.setStyleSheet("color: #555;")
-        side.addWidget(self.detail)
-        top.addLayout(side, 1)
-        lay.addLayout(top)
-        self.chart = ProbabilityChart()
-        lay.addWidget(self.chart, 1)
-        self.not_sure = NOT_SURE
-
-    def set_threshold(self, value: float) -> None:
-        """The confidence below which the answer is "not sure" (the studio's, set on the Evaluate tab)."""
-        self.not_sure = float(value)
-        self.chart.set_threshold(self.not_sure)
-
-    def show_answer(self, probs: np.ndarray) -> None:
-        top = int(np.argmax(probs))
-        conf = float(probs[top])
-        order = np.argsort(probs)[::-1]
-        self.digit.setText(str(top))
-        if conf >= self.not_sure:
-            self.confidence.setText(f"{conf:.0%} sure")
-            self.confidence.setStyleSheet("color: #1b7f3b;")
-            self.digit.setStyleSheet("color: #1f6fd1;")
-        else:
-            self.confidence.setText(f"not sure — {conf:.0%}")
-            self.confidence.setStyleSheet("color: #b5520b;")
-            self.digit.setStyleSheet("color: #b5520b;")
-        self.detail.setText(f"runner-up: {order[1]} ({float(probs[order[1]]):.0%})")
-        self.chart.set_probabilities(probs)
-
-    def show_message(self, text: str, detail: str = "") -> None:
-        """No answer (nothing drawn, no model): the big digit is empty, the message says why."""
-        self.digit.setText("")
-        self.confidence.setText(text)
-        self.confidence.setStyleSheet("color: #555; font-size: 16px;")  # a message, smaller than an answer: it fits
-        self.detail.setText(detail)
-        self.chart.set_probabilities(None)
 
 
 def _image_box(layout: pg.GraphicsLayout, title: str, row: int, col: int, colspan: int = 1):
