@@ -8,7 +8,7 @@ scrolling; in a narrower area the panel's ``resizeEvent`` shrinks the pad or sta
 from __future__ import annotations
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QBoxLayout, QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QBoxLayout, QComboBox, QHBoxLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from mnist_studio.gui.draw.pad import DrawingPad
 from mnist_studio.gui.draw.teach import TeachBox

@@ -11,9 +11,8 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtGui import QFont, QIcon
-from PyQt6.QtWidgets import (QButtonGroup, QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QToolButton,
-                             QVBoxLayout, QWidget)
+from PyQt6.QtGui import QIcon
+from PyQt6.QtWidgets import QButtonGroup, QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QToolButton, QWidget
 
 from mnist_studio.gui.images import gray_pixmap
 from mnist_studio.studio.activations import LayerGroup, activation_picture
