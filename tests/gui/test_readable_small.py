@@ -116,3 +116,30 @@ def test_a_wrapped_label_claims_its_wrapped_height_as_its_minimum(qtbot):
     one_line = QFontMetrics(lab.font()).height()
     assert lab.minimumSizeHint().height() >= 3 * one_line
     assert lab.minimumSizeHint().height() == lab.heightForWidth(120)
+
+
+def test_the_time_travel_line_shows_its_whole_text_or_elides_it_with_a_tooltip(qtbot, window, tmp_path):
+    from mnist_studio.nn.model import Model
+    from mnist_studio.nn.modelfile import save_model
+    from mnist_studio.nn.spec import load_preset
+
+    path = tmp_path / "small.npz"
+    save_model(str(path), Model(load_preset("lenet"), seed=0))
+    window.open_initial(model=str(path))  # a model from a file: nothing to scrub, the line says why
+    settle(qtbot)
+    scrubber = window.time_travel.scrubber
+    status, moment = scrubber.status, scrubber.moment_label
+    assert "came from a file" in status.text() and "no checkpoints" in moment.text()
+    for lab in (status, moment):
+        shown = getattr(lab, "shown_text", lab.text)()  # (a plain QLabel shows its text, cut or not)
+        fm = lab.fontMetrics()
+        assert fm.horizontalAdvance(shown) <= lab.width(), (lab.objectName(), shown, lab.width())
+        assert shown == lab.text() or (shown.endswith("…") and lab.toolTip() == lab.text())
+        assert lab.height() >= fm.height() - 1, "not cut through its letters"
+    assert status.shown_text() == status.text(), "at 1024 px the whole sentence fits beside the moment"
+    a, b = rect_in_window(moment, window), rect_in_window(status, window)
+    assert not a.intersects(b) and a.right() < b.left()
+    assert QRect(0, 0, window.width(), window.height()).contains(b)
+    scrubber.status.setText("Cannot restore this checkpoint: " + "a very long reason " * 20)
+    settle(qtbot)
+    assert status.shown_text().endswith("…") and status.toolTip().startswith("Cannot restore")

@@ -8,8 +8,10 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRect, Qt
 from PyQt6.QtGui import QFontMetrics, QPainter
-from PyQt6.QtWidgets import (QGridLayout, QLabel, QPushButton, QSizePolicy, QSlider, QStyle, QStyleOptionSlider,
-                             QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QStyle,
+                             QStyleOptionSlider, QVBoxLayout, QWidget)
+
+from mnist_studio.gui.labels import ElidedLabel
 
 COLOURS = ("#1565c0", "#e65100", "#00897b")  # the latest answer, then the runners-up
 SHOWN_CLASSES = len(COLOURS)  # the watch plot draws the classes that were ever likeliest, at most this many
@@ -86,15 +88,16 @@ class ScrubberView(QWidget):
         self.slider.setPageStep(1)
         self.slider.setMinimumWidth(160)
         self.ticks = TickLabels(self.slider)
-        self.moment_label = QLabel()
+        # one line under the slider: the moment shown, then (grey) the background work or why there is nothing
+        # to scrub; each gives way with "…" and keeps its whole text in its tooltip (the strip is one line high)
+        self.moment_label = ElidedLabel()
         self.moment_label.setObjectName("timeMoment")
         self.moment_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.moment_label.setMinimumWidth(60)
-        self.moment_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.status = QLabel()
+        self.moment_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.status = ElidedLabel()
         self.status.setObjectName("timeStatus")
-        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.status.setStyleSheet("color: palette(mid);")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setStyleSheet("color: #666;")
         self.latest_button = QPushButton("Back to latest")
         self.latest_button.setObjectName("timeLatest")
         self.latest_button.setToolTip("Show the run's latest weights again everywhere (the scrubber goes back to "
@@ -109,11 +112,13 @@ class ScrubberView(QWidget):
         grid.addWidget(self.title, 0, 0)
         grid.addWidget(self.slider, 0, 1)
         grid.addWidget(self.latest_button, 0, 2)
-        grid.addWidget(self.status, 1, 0)
         grid.addWidget(self.ticks, 1, 1)
-        grid.addWidget(self.moment_label, 2, 0, 1, 3)
+        line = QHBoxLayout()
+        line.setSpacing(12)
+        line.addWidget(self.moment_label)
+        line.addWidget(self.status, 1)
+        grid.addLayout(line, 2, 0, 1, 3)
         grid.setColumnStretch(1, 1)
-        self.status.setMaximumWidth(self.title.sizeHint().width() + 40)
 
     def set_ticks(self, texts: list[str], tips: list[str]) -> None:
         self.slider.blockSignals(True)
