@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PyQt6.QtCore import QSize, Qt
-from PyQt6.QtWidgets import QLabel, QSizePolicy
+from PyQt6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy
 
 
 def title_label(text: str) -> QLabel:
@@ -16,9 +16,8 @@ def title_label(text: str) -> QLabel:
 
 
 def note_label(text: str) -> QLabel:
-    """A grey, word-wrapped sentence explaining what a view shows."""
-    lab = QLabel(text)
-    lab.setWordWrap(True)
+    """A grey, word-wrapped sentence explaining what a view shows (all its lines: see WrappedLabel)."""
+    lab = WrappedLabel(text)
     lab.setStyleSheet("color: #555;")
     return lab
 
@@ -89,3 +88,20 @@ class WrappedLabel(QLabel):
         if h != self._hfw:  # a new width wraps differently: the layout asks for the new minimum
             self._hfw = h
             self.updateGeometry()
+
+
+def scrolling_note(label: QLabel, lines: int = 3) -> QScrollArea:
+    """A long explanation in a crowded dock: ``lines`` lines high at the least, the rest scrolls (as a
+    WrappedLabel it would make the dock, and so the window, taller than a 1024×700 screen; as a plain label its
+    end was cut off)."""
+    label.setWordWrap(True)
+    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+    area = QScrollArea()
+    area.setObjectName(f"{label.objectName() or 'note'}Scroll")
+    area.setWidget(label)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setMinimumHeight(lines * label.fontMetrics().lineSpacing() + 4)
+    area.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+    return area

@@ -143,3 +143,27 @@ def test_the_time_travel_line_shows_its_whole_text_or_elides_it_with_a_tooltip(q
     scrubber.status.setText("Cannot restore this checkpoint: " + "a very long reason " * 20)
     settle(qtbot)
     assert status.shown_text().endswith("…") and status.toolTip().startswith("Cannot restore")
+
+
+def test_the_confusion_matrix_keeps_legible_cells_when_stacked(qtbot, window):
+    from mnist_studio.gui.evaluate import EvaluatePanel
+
+    panel = window.findChild(EvaluatePanel)
+    matrix = panel.matrix
+    confusion = np.diag(np.full(10, 1000)) + 3
+    matrix.set_matrix(confusion, [str(i) for i in range(10)])
+    panel.pages.setCurrentIndex(panel.pages.count() - 1)
+    window.tabs.setCurrentWidget(panel)
+    settle(qtbot)
+    _, _, cell, _ = matrix._layout()
+    assert cell >= 26, cell  # a four-digit count stays legible (was 18 px in a 1024×700 window)
+
+
+def test_the_dataset_counts_note_does_not_cover_the_chart(qtbot, window):
+    from mnist_studio.gui.dataset.panel import DatasetPanel
+
+    panel = window.findChild(DatasetPanel)
+    window.tabs.setCurrentWidget(panel)
+    settle(qtbot)
+    chart, note = rect_in_window(panel.counts, window), rect_in_window(panel.counts_note, window)
+    assert not chart.intersects(note), (chart, note)

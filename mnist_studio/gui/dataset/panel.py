@@ -20,7 +20,7 @@ from mnist_studio.data.stats import DatasetStats, dataset_stats
 from mnist_studio.gui import dialogs
 from mnist_studio.gui.dataset.handwriting import HandwritingControls, handwriting_dataset
 from mnist_studio.gui.dataset.views import TEST_COLOUR, TRAIN_COLOUR, ClassCounts, ClassTiles, MeanImages
-from mnist_studio.gui.labels import note_label, title_label
+from mnist_studio.gui.labels import WrappedLabel, note_label, title_label
 from mnist_studio.gui.tabs import ReflowSplitter
 
 SAMPLES_PER_CLASS = 12
@@ -44,10 +44,9 @@ class DatasetPanel(QWidget):
 
     # -- layout ------------------------------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.title = QLabel("")
+        self.title = WrappedLabel("")  # two or three lines in a narrow tab, all of them counted in the layout
         self.title.setObjectName("datasetTitle")
         self.title.setTextFormat(Qt.TextFormat.RichText)
-        self.title.setWordWrap(True)
         self.open_button = QPushButton("Open Dataset Folder…")
         self.open_button.setObjectName("openDatasetButton")
         self.open_button.setToolTip("Use another dataset in MNIST's IDX format (Fashion-MNIST, KMNIST, …): a folder "
@@ -88,6 +87,7 @@ class DatasetPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.samples)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setMinimumHeight(4 * (40 + 4))  # four classes' rows at least (the splitter gave it two when stacked)
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)

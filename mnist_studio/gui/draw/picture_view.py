@@ -15,6 +15,7 @@ from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QIcon, QPainter, QPen, QPi
 from PyQt6.QtWidgets import (QDialog, QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QToolButton,
                              QVBoxLayout, QWidget)
 
+from mnist_studio.gui.labels import WrappedLabel
 from mnist_studio.gui.images import gray_pixmap, gray_qimage
 
 SURE, UNSURE, SELECTED = QColor("#1f9d55"), QColor("#e8891c"), QColor("#1f6fd1")
@@ -143,9 +144,8 @@ class PictureWindow(QDialog):
         self.setObjectName("pictureWindow")
         self.setWindowTitle("Classify image")
         self.setModal(False)
-        self.caption = QLabel("")
+        self.caption = WrappedLabel("")
         self.caption.setObjectName("pictureCaption")
-        self.caption.setWordWrap(True)
         self.caption.setStyleSheet("font-size: 15px;")
         self.hint = QLabel("Click a digit (in the picture or in the strip) to open it in the pad of the Draw tab.")
         self.hint.setStyleSheet("color: #555;")

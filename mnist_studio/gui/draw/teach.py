@@ -20,6 +20,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from mnist_studio.gui.labels import WrappedLabel
 from mnist_studio.data.datasets import load_mnist
 from mnist_studio.data.handwriting import HandwritingError
 from mnist_studio.gui.background import BackgroundRunner
@@ -136,9 +137,8 @@ class TeachBox(QWidget):
         self.progress.setMaximumHeight(14)
         self.progress.setTextVisible(False)
         self.progress.hide()
-        self.status = QLabel("")
+        self.status = WrappedLabel("")
         self.status.setObjectName("teachStatus")
-        self.status.setWordWrap(True)
         self.status.setStyleSheet("color: #333;")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)

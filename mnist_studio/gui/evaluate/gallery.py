@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 from PyQt6.QtCore import QRect, QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFontMetrics, QGuiApplication, QPainter, QPen, QPixmap
-from PyQt6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QDialog, QDialogButtonBox, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
+from mnist_studio.gui.labels import WrappedLabel
 from mnist_studio.gui.images import gray_pixmap
 
 RIGHT = QColor(27, 120, 55)
@@ -144,9 +145,8 @@ class GalleryDialog(QDialog):
         self.setObjectName("cellGallery")
         self.setWindowTitle("Test images")
         self.setModal(False)
-        self.header = QLabel("")
+        self.header = WrappedLabel("")
         self.header.setObjectName("cellGalleryHeader")
-        self.header.setWordWrap(True)
         self.grid = ImageGrid()
         self.grid.setObjectName("cellGalleryGrid")
         self.indices = np.zeros(0, np.int64)  # test-set index of each tile

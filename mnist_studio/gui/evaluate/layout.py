@@ -18,7 +18,7 @@ from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QProgr
 from mnist_studio.gui.evaluate.gallery import ImageGrid, scrolling
 from mnist_studio.gui.evaluate.matrix import ConfusionMatrixView
 from mnist_studio.gui.evaluate.robustness_view import RobustnessView
-from mnist_studio.gui.labels import note_label, title_label
+from mnist_studio.gui.labels import WrappedLabel, note_label, title_label
 from mnist_studio.gui.tabs import ReflowSplitter
 from mnist_studio.training.metrics import Evaluation
 from mnist_studio.training.review import confident_mistakes, most_confused_with, threshold_summary
@@ -65,14 +65,12 @@ class EvaluateLayout(QWidget):
         self.progress.setMaximumWidth(220)
         self.progress.setFormat("testing %p%")
         self.progress.hide()
-        self.summary = QLabel("")
+        self.summary = WrappedLabel("")
         self.summary.setObjectName("evaluationSummary")
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.summary.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.summary.setWordWrap(True)
-        self.stale_label = QLabel("")
+        self.stale_label = WrappedLabel("")
         self.stale_label.setObjectName("staleNote")
-        self.stale_label.setWordWrap(True)
         self.stale_label.setStyleSheet("color: #a35200; background: #fff4e0; border: 1px solid #f0c27b; "
                                        "border-radius: 3px; padding: 3px 6px;")
         self.stale_label.hide()
@@ -81,10 +79,9 @@ class EvaluateLayout(QWidget):
         top.addWidget(self.progress)
         top.addWidget(self.summary, 1)
 
-        self.message = QLabel("")
+        self.message = WrappedLabel("")
         self.message.setObjectName("evaluateMessage")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #444; font-size: 15px;")
 
         self.matrix = ConfusionMatrixView()
@@ -158,9 +155,8 @@ class EvaluateLayout(QWidget):
         self.threshold_slider.valueChanged.connect(self._on_threshold)
         self.threshold_label = QLabel(f"{DEFAULT_THRESHOLD} %")
         self.threshold_label.setMinimumWidth(48)
-        self.coverage_sentence = QLabel("")
+        self.coverage_sentence = WrappedLabel("")
         self.coverage_sentence.setObjectName("coverageSentence")
-        self.coverage_sentence.setWordWrap(True)
         f = self.coverage_sentence.font()
         f.setPointSizeF(f.pointSizeF() * 1.15)
         self.coverage_sentence.setFont(f)

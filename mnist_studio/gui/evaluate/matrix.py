@@ -17,6 +17,7 @@ RIGHT_COLOUR = QColor(8, 81, 156)  # full-share diagonal
 WRONG_COLOUR = QColor(203, 24, 29)  # off-diagonal at ERROR_SATURATION or more
 ERROR_SATURATION = 0.10
 LEGEND_HEIGHT = 50
+MIN_HEIGHT = 380
 PAD = 6
 
 
@@ -48,7 +49,8 @@ class ConfusionMatrixView(QWidget):
         super().__init__(parent)
         self.setObjectName("confusionMatrix")
         self.setMouseTracking(True)
-        self.setMinimumSize(280, 280)
+        # 28 px cells at the least: a four-digit count stays legible (the tab scrolls in a small window instead)
+        self.setMinimumSize(280, MIN_HEIGHT)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.confusion: np.ndarray | None = None
         self.class_names: tuple[str, ...] = tuple(str(d) for d in range(10))
@@ -188,12 +190,15 @@ class ConfusionMatrixView(QWidget):
         small.setPointSizeF(max(7.0, font.pointSizeF() - 1))
         p.setFont(small)
         fm = QFontMetrics(small)
+        width = max(width, min(self.width() - x - PAD, 4 * fm.horizontalAdvance("100 % of the class")))
         half = (width - 2 * PAD) // 2
         bar_h = 8
-        for i, (colour, caption, hi) in enumerate([
-            (RIGHT_COLOUR, "right answers", "100 % of the class"),
-            (WRONG_COLOUR, "mistakes", f"≥ {ERROR_SATURATION * 100:.0f} % of the class"),
+        for i, (colour, caption, hi, short) in enumerate([
+            (RIGHT_COLOUR, "right answers", "100 % of the class", "100 %"),
+            (WRONG_COLOUR, "mistakes", f"≥ {ERROR_SATURATION * 100:.0f} % of the class", f"≥ {ERROR_SATURATION * 100:.0f} %"),
         ]):
+            if fm.horizontalAdvance("0  " + hi) > half:  # a narrow legend: the scale's end without its words
+                hi = short
             bx = x + i * (half + 2 * PAD)
             p.setPen(QColor(70, 70, 70))
             p.drawText(QRect(bx, y, half, fm.height()), Qt.AlignmentFlag.AlignLeft,
@@ -207,7 +212,8 @@ class ConfusionMatrixView(QWidget):
             p.drawRect(QRectF(bx, by, half, bar_h))
             p.setPen(QColor(70, 70, 70))
             p.drawText(QRect(bx, by + bar_h + 1, half, fm.height()), Qt.AlignmentFlag.AlignLeft, "0")
-            p.drawText(QRect(bx, by + bar_h + 1, half, fm.height()), Qt.AlignmentFlag.AlignRight, hi)
+            p.drawText(QRect(bx, by + bar_h + 1, half, fm.height()), Qt.AlignmentFlag.AlignRight,
+                       fm.elidedText(hi, Qt.TextElideMode.ElideRight, half - fm.horizontalAdvance("0  ")))
 
     # -- interaction -------------------------------------------------------------------------------------------------
     def mouseMoveEvent(self, event) -> None:

@@ -12,6 +12,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider,
                              QVBoxLayout, QWidget)
 
+from mnist_studio.gui.labels import scrolling_note
 from mnist_studio.gui.inside.widgets import Picture, caption
 from mnist_studio.training.counterfactual import STEP
 
@@ -48,8 +49,8 @@ class CounterfactualView(QWidget):
         top.addWidget(self.go_button)
 
         self.status = QLabel("Draw a digit in the Draw tab.")
-        self.status.setObjectName("counterfactualStatus")
         self.status.setWordWrap(True)
+        self.status.setObjectName("counterfactualStatus")
         self.status.setStyleSheet("color: #555; font-size: 11px;")
 
         self.original = Picture(self.SIDE, "Your drawing, as the network sees it")
@@ -84,6 +85,8 @@ class CounterfactualView(QWidget):
         self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.plot.setYRange(0, 1, padding=0.04)
         self.plot.setLabel("left", "p(class)")
+        # three labels, not six: the plot is about 60 px high in a 1024×700 window, where 0.2 … 1.0 ran together
+        self.plot.getAxis("left").setTicks([[(0, "0"), (0.5, ".5"), (1, "1")], [(0.9, "")]])
         self.plot.setLabel("bottom", "step")
         self.plot.showGrid(y=True, alpha=0.25)
         for level in (0.5, 0.9):
@@ -94,7 +97,6 @@ class CounterfactualView(QWidget):
 
         self.help = QLabel(HELP)
         self.help.setObjectName("counterfactualHelp")
-        self.help.setWordWrap(True)
         self.help.setStyleSheet("color: #666; font-size: 10px;")
 
         outer = QVBoxLayout(self)
@@ -105,7 +107,7 @@ class CounterfactualView(QWidget):
         outer.addLayout(pics)
         outer.addWidget(self.slider)
         outer.addWidget(self.plot, 1)
-        outer.addWidget(self.help)
+        outer.addWidget(scrolling_note(self.help, lines=2))
         self.result = None
 
     # -- showing a result ------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter,
                              QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from mnist_studio.gui.labels import scrolling_note
 from mnist_studio.nn.gradcheck import TOLERANCE, GradCheckResult, GradientTiming, LayerCheck
 
 PASS, FAIL = "pass", "FAIL"
@@ -59,8 +60,8 @@ class GradCheckView(QWidget):
         self.stop_button.setObjectName("gradCheckStop")
         self.stop_button.setEnabled(False)
         self.status = QLabel("")
-        self.status.setObjectName("gradCheckStatus")
         self.status.setWordWrap(True)
+        self.status.setObjectName("gradCheckStatus")
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.status, 1)
@@ -102,7 +103,6 @@ class GradCheckView(QWidget):
         self.table.setToolTip(ABOUT)
         self.note = QLabel(SHORT)
         self.note.setObjectName("gradCheckNote")
-        self.note.setWordWrap(True)
         self.note.setTextFormat(Qt.TextFormat.RichText)
         self.note.setStyleSheet("color: #444; font-size: 11px;")
 
@@ -111,7 +111,7 @@ class GradCheckView(QWidget):
         outer.setSpacing(3)
         outer.addLayout(top)
         outer.addWidget(split, 1)
-        outer.addWidget(self.note)
+        outer.addWidget(scrolling_note(self.note, lines=2))
         self.rows: list[tuple[str, GradCheckResult]] = []  # what each table row shows
 
     def clear_rows(self) -> None:

@@ -3,7 +3,9 @@ words where the user is looking, without a modal dialog interrupting the session
 
 from __future__ import annotations
 
-from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton
+from PyQt6.QtWidgets import QFrame, QHBoxLayout, QToolButton
+
+from mnist_studio.gui.labels import WrappedLabel
 
 STYLES = {
     "error": "background: #fdecea; border: 1px solid #f1aeb5; color: #611a15;",
@@ -16,9 +18,8 @@ class Banner(QFrame):
     def __init__(self, parent=None, name: str = "trainingBanner") -> None:
         super().__init__(parent)
         self.setObjectName(name)
-        self.label = QLabel()
+        self.label = WrappedLabel()
         self.label.setObjectName(f"{name}Text")
-        self.label.setWordWrap(True)
         close = QToolButton()
         close.setText("✕")
         close.setAutoRaise(True)

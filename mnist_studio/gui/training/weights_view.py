@@ -17,7 +17,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (QAbstractItemView, QComboBox, QGraphicsItem, QHBoxLayout, QHeaderView, QLabel, QSplitter,
                              QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from mnist_studio.gui.labels import ElidedLabel
+from mnist_studio.gui.labels import ElidedLabel, WrappedLabel
 from mnist_studio.gui.training.plots_layout import StickyYRange, cache_axes
 from mnist_studio.nn.model import Model
 from mnist_studio.studio.weights import (LayerStats, WeightPicture, input_dense_index, layer_label, layer_stats,
@@ -88,9 +88,8 @@ class WeightsView(QWidget):
         self.colorbar.setImageItem(self.image_item, insert_in=self.image_plot)
         self.colorbar.axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.image_widget.setMinimumSize(180, 150)
-        self.note = QLabel()
+        self.note = WrappedLabel()
         self.note.setObjectName("weightsNote")
-        self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #555;")
         left = QWidget()
         ll = QVBoxLayout(left)
