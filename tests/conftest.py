@@ -7,6 +7,22 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def gui_thread_collector(qapp):
+    """As in the app: cyclic garbage is collected in the GUI thread only, never in a trainer's worker thread, where
+    freeing a Qt object the GUI thread is laying out crashes the process (mnist_studio/gui/collector.py)."""
+    from mnist_studio.gui import collector
+
+    return collector.install(qapp)
+
+
+@pytest.fixture(autouse=True)
+def collect_after_each_test(gui_thread_collector):
+    """Tests without an event loop never fire the collector's timer: collect what is due after each one."""
+    yield
+    gui_thread_collector.collect_due()
+
+
 @pytest.fixture(autouse=True)
 def isolated_user_files(tmp_path_factory, monkeypatch):
     """Per-test settings (QSettings) and user data (QStandardPaths: the runs folder) in a temporary folder, so no

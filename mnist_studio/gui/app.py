@@ -19,6 +19,9 @@ def make_app(qt_args: Sequence[str] = ()):
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORG_NAME)
     app.setApplicationDisplayName(APP_NAME)
+    from mnist_studio.gui import collector
+
+    collector.install(app)  # cyclic garbage is freed in the GUI thread only (see collector.py)
     import pyqtgraph as pg
 
     pg.setConfigOptions(antialias=True, background="w", foreground="#333")
