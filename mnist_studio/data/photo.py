@@ -21,7 +21,9 @@ So, as a scanner's software does:
    edge, which the block background lags behind): there 12 %, as on a board (:func:`paper_floor`).
 5. **Rules.** Printed lines (ruled or squared paper, a margin) are taken out of the ink (:mod:`.rules`), and
    looked for again among the faint ink: a light grid below the threshold is no faint digit either.
-6. **Gaps.** Faint gaps that break one stroke into dashes (a pencil's grain, a marker's streaks, a glare) are
+6. **Faint lines.** Where a faint stroke goes on from the ink found (a pencil pressed lightly, a glare on a marker),
+   the ink is grown along it: a line as wide as the strokes, which grain and shadows are not (:mod:`.stroke_scale`).
+7. **Gaps.** Faint gaps that break one stroke into dashes (a pencil's grain, a marker's streaks, a glare) are
    filled where faint ink joins two pieces (:func:`bridge_gaps`).
 
 Everything is whole-array NumPy/SciPy; the picture is worked on at most :data:`WORK_SIDE` px on its long side.
@@ -36,6 +38,7 @@ from PIL import Image
 from scipy import ndimage
 
 from mnist_studio.data.rules import remove_rules
+from mnist_studio.data.stroke_scale import grow_along_lines
 
 WORK_SIDE = 1024  # long side of the working copy: digits in a phone photo are still 60+ px tall at this size
 SMALL_SIDE = 256  # long side of the copy on which the background is estimated
@@ -245,6 +248,8 @@ def clean_page(gray: np.ndarray, max_side: int = WORK_SIDE) -> Cleaned:
         if found.rules.any():
             near_rule = ndimage.maximum_filter(found.rules.view(np.uint8), size=5).astype(bool)
             found.ink = np.where(near_rule & ~found.binary, np.float32(0), found.ink)
+        # a faint stroke is still a line as wide as the others: grow the ink along such lines (stroke_scale.py)
+        found.binary = grow_along_lines(found.binary, found.ink, rough_stroke_width(found.binary), found.rules)
         diff, _ = contrast(found.gray, found.background, light)
         found.binary = bridge_gaps(found.binary, found.ink, diff)
     return found
