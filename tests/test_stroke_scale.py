@@ -88,3 +88,20 @@ def test_on_ruled_paper_no_faint_line_runs_along_the_rules():
     idx = np.arange(70)
     slanted[idx // 3 + 5, idx + 5] = True  # rules at about 18 degrees: the horizontal line is taken again
     assert grow_along_lines(binary, ink, 3.0, slanted)[41, 40:48].all()
+
+
+def test_a_thick_markers_stroke_is_measured_on_a_shrunk_copy_and_still_joined():
+    """Width 12: the line measure runs on a copy shrunk 3 times (sigma 6 -> 2), given back at full size."""
+    from mnist_studio.data.stroke_scale import line_strength_coarse
+
+    ink = np.zeros((200, 120), np.float32)
+    ink[20:180, 54:66] = 1.0
+    ink[80:110, 54:66] = 0.3  # a glare across the marker's stroke
+    across, along, direction = line_strength_coarse(ink, 6.0)
+    assert across.shape == along.shape == ink.shape and direction.shape == (2,) + ink.shape
+    assert across[95, 60] > 4 * along[95, 60] and abs(direction[1, 95, 60]) > 0.9  # across the stroke: along x
+    binary = ink > 0.5
+    assert pieces(binary) == 2
+    grown = grow_along_lines(binary, ink, 12.0)
+    assert pieces(grown) == 1 and grown[80:110, 58:62].all()
+    assert not grown[:, :45].any() and not grown[:, 75:].any()
