@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
+from mnist_studio.data.frame_cut import drop_cut_ends
 from mnist_studio.data.photo import Cleaned, clean_page, resize_float
 from mnist_studio.data.pieces import count_probabilities
 from mnist_studio.data.preprocess import BOX, PEN_WIDTH, Stages, preprocess_ink
@@ -116,11 +117,11 @@ def read_picture(gray: np.ndarray, classify: Callable[[np.ndarray], np.ndarray] 
     cleaned = clean_page(gray)
     if cleaned.blank:
         return Reading(cleaned=cleaned, layout=Layout())
-    layout = segment(cleaned)
+    layout = drop_cut_ends(segment(cleaned), cleaned.binary.shape)
     extra = faint_digits(cleaned, layout)
     if extra is not None:  # digits fainter than the rest (a glare, a lighter hand): read them too
         cleaned.binary = cleaned.binary | extra
-        layout = segment(cleaned)
+        layout = drop_cut_ends(segment(cleaned), cleaned.binary.shape)
     made: dict[int, Stages | None] = {}
 
     def stages_of(d: Digit) -> Stages | None:
