@@ -71,6 +71,11 @@ def test_small_plots_trade_the_legend_box_for_a_key_in_the_title(qtbot, plots):
     title = item.titleLabel.text
     assert title.startswith("Loss") and "smoothed" in title and "train" in title and "val" in title
     assert "#ff7f0e" in title  # the train curve's colour
+    plots.resize(460, 210)  # a 1024 px window's plots: the key names the epoch markers only, and fits
+    qtbot.wait(20)
+    narrow = item.titleLabel.text
+    assert "smoothed" not in narrow and "train" in narrow and "val" in narrow
+    assert item.titleLabel.item.boundingRect().width() <= plots.loss_plot.width()
     plots.resize(900, 500)
     qtbot.wait(20)
     assert item.legend.isVisible() and item.titleLabel.text == "Loss"

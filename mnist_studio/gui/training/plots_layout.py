@@ -264,6 +264,7 @@ class PlotsLayout(QWidget):
         lay.setSpacing(2)
         lay.addLayout(bar)
         lay.addWidget(plots, 1)
+        self._titles: dict[pg.PlotWidget, str] = {}  # the title each plot shows (set again only when it changes)
 
     SMALL_PLOT = (300, 240)  # px (width, height): below either, the legend box would cover most of the curves
 
@@ -271,23 +272,31 @@ class PlotsLayout(QWidget):
         """Small plots (the 1024×700 window) trade the legend box for a coloured key in the title line."""
         super().resizeEvent(event)
         small = self.loss_plot.width() < self.SMALL_PLOT[0] or self.loss_plot.height() < self.SMALL_PLOT[1]
+        titles = self._titles
         for w, title, short in ((self.loss_plot, "Loss", "Loss"), (self.acc_plot, "Accuracy", "Acc.")):
             item = w.getPlotItem()
-            if item.legend is None or item.legend.isVisible() != small:
+            if item.legend is None:
                 continue
-            item.legend.setVisible(not small)
-            item.setTitle(self._key_title(item, short) if small else title, size="10pt" if small else "11pt")
+            if item.legend.isVisible() == small:
+                item.legend.setVisible(not small)
+            want = self._key_title(item, short, smoothed=w.width() >= self.KEY_ROOM) if small else title
+            if titles.get(w) != want:
+                titles[w] = want
+                item.setTitle(want, size="10pt" if small else "11pt")
+
+    KEY_ROOM = 280  # px: a narrower plot's key names the epoch markers only (the smoothed line is the obvious one)
 
     @staticmethod
-    def _key_title(item: pg.PlotItem, title: str) -> str:
+    def _key_title(item: pg.PlotItem, title: str, smoothed: bool = True) -> str:
         """"Loss — smoothed ● train ■ val", each name in its curve's colour; the faint raw-batch curve needs no key
-        and past runs keep theirs in the hover read-out (the title must fit a 200 px plot)."""
+        and past runs keep theirs in the hover read-out. Without ``smoothed`` (a plot under :data:`KEY_ROOM` wide,
+        as in a 1024 px window) only the epoch markers are named: the whole key fits a 200 px plot."""
         marks = {"o": "●", "s": "■"}
         short = {"smoothed": "smoothed", "batch (smoothed)": "smoothed", "train (epoch)": "train",
                  "validation (epoch)": "val"}
         keys = []
         for sample, label in item.legend.items:
-            if label.text not in short:
+            if label.text not in short or (not smoothed and short[label.text] == "smoothed"):
                 continue
             opts = sample.item.opts
             symbol = opts.get("symbol")
