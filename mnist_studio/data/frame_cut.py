@@ -4,11 +4,11 @@ A phone photo of a number holds more than the number: the board's frame, the des
 past a page's edge, a shadow's border. Where such a mark is long, thin or solid, segmentation leaves it out on its
 own shape (``segment.edge_bands``); but a short piece of it at the end of the line, about a digit tall, reads as
 one more "1" or "7". What gives it away is where it is: the person framed the number, so its digits stand clear of
-the picture's border, while this mark runs into it. So a group at the start (end) of a line that runs into the
+the picture's border, while this mark runs into it. So a group at the start (end) of a line that runs along the
 picture's left (right) side, no wider than a digit, is left out when another group of the same line stands clear of
-every border. A tight crop (a scanned row of digits
-touching the top and bottom) has no digit clear of the border, and is read as before; a digit the photo really
-cut is left out too, which is better than reading half of it as something else.
+every border. A tight crop (a scanned row of digits touching the top and bottom) has no digit clear of the border
+and is read as before; a digit that only reaches the border at a point (a 7's corner) stays; a digit the photo
+really cut is left out, which is better than reading half of it as something else.
 """
 
 from __future__ import annotations

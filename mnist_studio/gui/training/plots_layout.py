@@ -267,6 +267,7 @@ class PlotsLayout(QWidget):
         self._titles: dict[pg.PlotWidget, str] = {}  # the title each plot shows (set again only when it changes)
 
     SMALL_PLOT = (300, 240)  # px (width, height): below either, the legend box would cover most of the curves
+    KEY_ROOM = 280  # px: a narrower plot's key names the epoch markers only (the smoothed line is the obvious one)
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         """Small plots (the 1024×700 window) trade the legend box for a coloured key in the title line."""
@@ -283,8 +284,6 @@ class PlotsLayout(QWidget):
             if titles.get(w) != want:
                 titles[w] = want
                 item.setTitle(want, size="10pt" if small else "11pt")
-
-    KEY_ROOM = 280  # px: a narrower plot's key names the epoch markers only (the smoothed line is the obvious one)
 
     @staticmethod
     def _key_title(item: pg.PlotItem, title: str, smoothed: bool = True) -> str:
