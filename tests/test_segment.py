@@ -238,6 +238,17 @@ def test_blank_pictures_give_no_digits():
         assert reading.stages == [] and reading.boxes == []
 
 
+def test_strips_a_few_pixels_thin_give_no_digits():
+    """A 1-3 px tall (or wide) picture: no digits, not an error (numerical slopes need 3 px a side)."""
+    rng = np.random.default_rng(2)
+    for h in (1, 2, 3):
+        for gray in (np.where(rng.random((h, 450)) > 0.5, 0.1, 0.9).astype(np.float32),
+                     np.r_[np.ones(200), np.zeros(50), np.ones(200)][None].repeat(h, 0).astype(np.float32)):
+            for picture in (gray, np.ascontiguousarray(gray.T)):
+                reading = read_picture(picture)
+                assert reading.boxes == [] and reading.stages == []
+
+
 def test_thin_pen_and_fat_marker_give_the_same_input():
     thin, fat = glyph("4", h=200, pen=3.0), glyph("4", h=200, pen=26.0)
     assert stroke_width(thin > 0.5) < 5 and stroke_width(fat > 0.5) > 20

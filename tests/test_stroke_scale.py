@@ -105,3 +105,10 @@ def test_a_thick_markers_stroke_is_measured_on_a_shrunk_copy_and_still_joined():
     grown = grow_along_lines(binary, ink, 12.0)
     assert pieces(grown) == 1 and grown[80:110, 58:62].all()
     assert not grown[:, :45].any() and not grown[:, 75:].any()
+
+
+def test_pictures_a_pixel_or_two_thin_and_tiny_shrunk_copies_are_no_error():
+    for shape in [(1, 50), (50, 1), (2, 2), (3, 40), (7, 300)]:
+        binary, ink = np.ones(shape, bool), np.full(shape, 0.3, np.float32)
+        for width in (1.0, 10.0, 60.0):
+            assert grow_along_lines(binary, ink, width).shape == shape

@@ -48,6 +48,7 @@ PAPER_CONTRAST = 0.07  # dark ink on paper: a faint pencil's strokes differ by 6
 STEEP = 0.5  # ... but by 12 % where the light changes fast (a shadow's edge): + this × its change over a block
 SIGNIFICANT, WEAK = 5.0, 3.0  # noise levels beyond which a difference is ink (seeds), or may be (grown from seeds)
 MIN_INK_PIXELS = 12  # fewer ink pixels than this (on the working copy) is a blank picture
+MIN_SIDE = 4  # px: a picture thinner than this (on the working copy) is blank
 LIGHT_PAPER, DARK_BOARD = 0.5, 0.3  # a picture whose median is above (below) this is paper (a board)
 DOT_FILL = 0.6  # a region filling this much of its box, about as wide as tall, is a dot, not a stroke
 DENOISE = 0.8  # Gaussian sigma (px of the working copy) taken off the noise before thresholding
@@ -217,6 +218,9 @@ def clean_page(gray: np.ndarray, max_side: int = WORK_SIDE) -> Cleaned:
     background (judged on the relative contrast, which a shadow does not change)."""
     work, scale = working_copy(gray, max_side)
     work = np.clip(np.nan_to_num(work), 0.0, 1.0)
+    if min(work.shape) < MIN_SIDE:  # a strip a few pixels thin holds no digit (nor a slope to measure the light by)
+        empty = np.zeros(work.shape, np.float32)
+        return Cleaned(work, scale, work.copy(), empty, empty.astype(bool), MIN_CONTRAST, False, 0.0)
     # sensor noise and paper grain vary from pixel to pixel, strokes are a few pixels wide: a slight blur lowers
     # the noise (and with it the bar a faint pencil must clear) far more than the strokes' contrast
     # (only on a noisy picture: a clean one would lose a little contrast for nothing)

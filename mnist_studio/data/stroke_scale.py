@@ -63,10 +63,10 @@ def line_strength_coarse(ink: np.ndarray, sigma: float) -> tuple[np.ndarray, np.
     """:func:`line_strength` of a thick stroke's ink measured on a copy shrunk by block means, so that the
     smoothing there is 1-2 px, and given back pixel by pixel at the full size: a marker's lines are as well
     measured and the Gaussian of a 40 px wide chalk stroke no longer costs a 160 px kernel on every pixel."""
-    k = max(1, int(sigma // 2))
+    h, w = ink.shape
+    k = max(1, min(int(sigma // 2), h // 3, w // 3))  # (the shrunk copy keeps 3 px a side for its differences)
     if k == 1:
         return line_strength(ink, sigma)
-    h, w = ink.shape
     padded = np.pad(ink, ((0, -h % k), (0, -w % k)), mode="edge")
     small = padded.reshape(padded.shape[0] // k, k, padded.shape[1] // k, k).mean(axis=(1, 3))
     across, along, direction = line_strength(small, sigma / k)
@@ -98,7 +98,7 @@ def grow_along_lines(binary: np.ndarray, ink: np.ndarray, width: float,
 
     ``ink``: the flattened ink (1 = the ink's typical strength, 0 = paper and printed rules); ``width``: the
     strokes' width in px; ``rules``: the printed lines found on the page, if any."""
-    if not binary.any() or width <= 0:
+    if not binary.any() or width <= 0 or min(binary.shape) < 3:  # (a picture 1-2 px thin holds no line across)
         return binary
     sigma = max(MIN_SIGMA, LINE_SIGMA * width)
     across, along, direction = line_strength_coarse(ink, sigma)
