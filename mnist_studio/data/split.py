@@ -22,7 +22,9 @@ TOO_WIDE, TOO_NARROW = 0.9, 0.1  # piece widths (× H) beyond which pieces cost 
 SHORT = 3.0  # a piece much shorter than the line's digits (the bar of a 5 cut off) is no digit ...
 TALL = 0.55  # ... shorter than this × H (the segmenter's FRAGMENT)
 EXTRA = 0.3  # with the network: each piece beyond one must be read this much more surely (nats)
-JUDGE = 1.0  # weight of the judge's log-probability of the alternative's count (see :mod:`.pieces`)
+JUDGE = 0.5  # weight of the judge's log-probability of the alternative's count (see :mod:`.pieces`): half the
+#              network's, as the judge learnt from MNIST alone and is often sure that a pen's 0 begun with an
+#              overlap (a stroke inside the ring) is two digits, where the network reads the whole 0 surely
 
 
 def _column_runs(mask: np.ndarray, H: float) -> tuple[np.ndarray, int]:
