@@ -362,3 +362,25 @@ def test_a_fainter_digit_on_the_line_is_found(four):
     clean = clean_page(gray)
     assert not clean.binary[:, x0:x1].any() or clean.binary[:, x0:x1].sum() < 0.5 * (ink[:, x0:x1] > 0.5).sum()
     assert_boxes(read_picture(gray).boxes, boxes)
+
+
+def test_a_row_of_bars_with_bare_paper_between_is_no_printed_line():
+    """Short straight bars on one line with bare paper between them (the tops of a row of large 7s and 5s line
+    up like that) are no printed rule, however well the short gaps are bridged; a printed line runs on between
+    the digits. The same line drawn whole is a rule, and so is a broken one that runs off the picture (a rule
+    fading out towards the sheet's edge)."""
+    from mnist_studio.data.rules import remove_rules
+
+    shape, y = (300, 500), 150
+    bars = np.zeros(shape, bool)
+    for x in range(40, 460, 38):  # 20 px of ink, 18 px of paper: half the line is bare
+        bars[y:y + 3, x:x + 20] = True
+    whole = np.zeros(shape, bool)
+    whole[y:y + 3, 40:460] = True
+    off_picture = np.zeros(shape, bool)
+    for x in range(0, 460, 38):
+        off_picture[y:y + 3, x:x + 20] = True
+    ink = np.ones(shape, np.float32)
+    assert not remove_rules(bars, ink)[1].any()
+    assert remove_rules(whole, ink)[1].sum() == whole.sum()
+    assert remove_rules(off_picture, ink)[1].sum() == off_picture.sum()

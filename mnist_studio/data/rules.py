@@ -9,7 +9,9 @@ of a straight line over its whole length). So:
 1. **Runs**: the ink is thickened by a pixel across the direction looked at (a rule photographed a few degrees
    askew steps from row to row) and opened by a line :data:`RUN` of the picture long (a 1-D minimum then maximum
    filter, O(n) whatever the length): what survives are long straight runs.
-2. **Rules**: connected runs spanning most of the picture, or a good part of it and reaching its border, thin for their length. A digit's bar
+2. **Rules**: connected runs spanning most of the picture, or a good part of it and reaching its border, thin for
+   their length; one inside the picture also has ink on its straight line along most of its length (the flat
+   tops of a row of large digits line up too, but with bare paper between them). A digit's bar
    or base is never that long next to the picture (a number of two digits filling the frame comes closest: its
    bars are still short of that).
 3. **Removal** of the rules' pixels, except where a stroke crosses the rule (ink continues on both sides of it
@@ -37,6 +39,7 @@ COVER = (0.6, 0.25)  # share of a rule's length seen as thin straight pieces (in
 PIECE = 0.04  # pieces of rules shorter than this share of the side are not looked at
 GAP = 0.05  # gaps in a rule up to this share of the side (where strokes crossed it) are bridged
 POOL_FROM = 400  # pictures at least this many px on their short side are searched at half size
+ON_LINE = 0.6  # ... and ink on its straight line along this share of its length (not bare paper between pieces)
 DARKER = 1.6  # a pixel of a rule this much stronger than the rule's median ink is a pen stroke on it
 
 
@@ -111,6 +114,8 @@ def _rules_along_rows(binary: np.ndarray, span: float, border_span: float) -> np
         # sitting on it (the bars of a row of 7s line up too, but stop short of the picture's border)
         if not long_enough or covered < (COVER[1] if at_border else COVER[0]) * (x1 - x0):
             continue
+        if not at_border and _cover_on_line(binary, [pieces[k] for k in group], x0, x1) < ON_LINE:
+            continue  # bare paper between its pieces: the tops or feet of a row of digits, lined up
         for k in group:
             mid, slope, _, _, thick_t, sl = pieces[k]
             sl = (slice(max(0, f * sl[0].start - 2), min(full_h, f * sl[0].stop + 2)),
@@ -119,6 +124,25 @@ def _rules_along_rows(binary: np.ndarray, span: float, border_span: float) -> np
             centre = f * (mid + slope * ((xx + 0.5) / f - 0.5 - w / 2)) + (f - 1) / 2
             rule[sl] |= (np.abs(yy - centre) <= f * thick_t / 2 + 1) & binary_full[sl]  # with its ragged fringe
     return rule
+
+
+def _cover_on_line(binary: np.ndarray, group: list, x0: int, x1: int) -> float:
+    """The share of the columns from ``x0`` to ``x1`` where ``binary`` has ink on the straight line through the
+    ``group`` of rule pieces (within their thickness): a printed line runs on between the digits, crossed by
+    their strokes; the tops of a row of large digits also line up, but with bare paper between them."""
+    h, w = binary.shape
+    length = np.array([p[3] - p[2] for p in group], np.float64)
+    mid = float(np.average([p[0] for p in group], weights=length))
+    slope = float(np.average([p[1] for p in group], weights=length))
+    xs = np.arange(x0, x1)
+    centre = mid + slope * (xs - w / 2)
+    half = int(np.ceil(max(p[4] for p in group) / 2)) + 1
+    hits = np.zeros(len(xs), bool)
+    for d in range(-half, half + 1):  # a few rows of offsets, each one gather over the columns
+        ys = np.round(centre + d).astype(np.int64)
+        ok = (ys >= 0) & (ys < h)
+        hits[ok] |= binary[ys[ok], xs[ok]]
+    return float(hits.mean()) if len(xs) else 0.0
 
 
 def _kept_on_rows(rule: np.ndarray, other: np.ndarray) -> np.ndarray:
