@@ -384,3 +384,53 @@ def test_a_row_of_bars_with_bare_paper_between_is_no_printed_line():
     assert not remove_rules(bars, ink)[1].any()
     assert remove_rules(whole, ink)[1].sum() == whole.sum()
     assert remove_rules(off_picture, ink)[1].sum() == off_picture.sum()
+
+
+def test_grain_is_no_faint_ink_but_a_faint_stroke_among_it_is():
+    """On a grainy photo, specks as strong as a faint pencil's stroke are everywhere: pixel by pixel they pass the
+    faint-ink level (and, a few pixels apart, join into digit-sized blobs). Over a stroke-wide square they
+    average out to far less than a stroke does, so the faint-digit search sees the stroke and not the grain."""
+    from scipy import ndimage
+
+    from mnist_studio.data.photo import Cleaned
+    from mnist_studio.data.segment import FAINT
+    from mnist_studio.data.stroke_scale import above_grain
+
+    rng = np.random.default_rng(0)
+    shape = (200, 400)
+    ink = np.where(rng.random(shape) < 0.15, 0.5, 0.0).astype(np.float32)
+    binary = np.zeros(shape, bool)
+    binary[40:160, 60:65] = binary[40:160, 320:325] = True  # two dark strokes found, 5 px wide
+    ink[binary] = 1.0
+    stroke = np.zeros(shape, bool)
+    stroke[40:160, 180:185] = True  # a faint one, as strong as the grain's specks
+    ink[stroke] = 0.5
+    cleaned = Cleaned(1.0 - 0.3 * ink, 1.0, np.ones(shape, np.float32), ink, binary, 0.3, False, 0.01)
+    kept = above_grain(cleaned.ink, cleaned.binary, 5.0) > FAINT
+    assert kept[stroke].mean() > 0.95
+    grain = (ink == 0.5) & ~ndimage.binary_dilation(stroke | binary, iterations=6)
+    assert (ink > FAINT)[grain].all() and kept[grain].mean() < 0.02
+    clean = Cleaned(1.0 - 0.3 * np.where(stroke | binary, ink, 0), 1.0, np.ones(shape, np.float32),
+                    np.where(stroke | binary, ink, 0).astype(np.float32), binary, 0.3, False, 0.01)
+    assert (above_grain(clean.ink, clean.binary, 5.0) > FAINT)[stroke].all()  # on clean paper: kept whole
+
+
+def test_a_faint_digit_is_sized_against_the_digits_found():
+    """The line's height estimate can be a fragment's (a dark bar of a faint 7 beside a single 8 gave 134 px for
+    231 px digits): a faint digit as tall as the digit found, and a little higher on the line, is still one."""
+    from mnist_studio.data.photo import Cleaned
+    from mnist_studio.data.segment import Digit, Group, Layout, faint_digits
+
+    shape = (300, 420)
+    binary = np.zeros(shape, bool)
+    binary[60:260, 260:270] = binary[60:70, 260:360] = binary[250:260, 260:360] = True  # a dark digit, 200 px
+    binary[60:260, 350:360] = True
+    ink = binary.astype(np.float32)
+    faint = np.zeros(shape, bool)
+    faint[30:40, 60:170] = faint[30:215, 160:170] = True  # a faint 7, 185 px tall, its top 30 px higher
+    ink[faint] = 0.4
+    cleaned = Cleaned(1.0 - 0.5 * ink, 1.0, np.ones(shape, np.float32), ink, binary, 0.3, False, 0.01)
+    digit = Digit((60, 260, 260, 360), binary[60:260, 260:360])
+    layout = Layout([Group([[digit]], [1.0])], height=120.0)  # the estimate a fragment pulled down
+    extra = faint_digits(cleaned, layout)
+    assert extra is not None and extra[faint].all() and not extra[:, 250:].any()

@@ -30,6 +30,7 @@ from scipy import ndimage
 
 from mnist_studio.data.photo import Cleaned, rough_stroke_width
 from mnist_studio.data.split import PIECE, SHORT, alternatives
+from mnist_studio.data.stroke_scale import above_grain
 from mnist_studio.data.strokes_join import stroke_bridges
 from mnist_studio.data.text_rows import printed_rows
 
@@ -361,8 +362,8 @@ def faint_digits(cleaned: Cleaned, layout: Layout) -> np.ndarray | None:
     digits = layout.digits
     if not digits or cleaned.ink is None:
         return None
-    H = layout.height
-    weak = (cleaned.ink > FAINT) | cleaned.binary  # (a faint digit's darker parts may be there, as dirt)
+    # (a faint digit's darker parts may be there, as dirt; the paper's grain is not)
+    weak = (above_grain(cleaned.ink, cleaned.binary, rough_stroke_width(cleaned.binary)) > FAINT) | cleaned.binary
     # a faint stroke breaks into dashes: pieces a few pixels apart are one blob (its strokes a little fatter,
     # which the stroke normalisation undoes)
     weak = ndimage.binary_dilation(weak, iterations=FAINT_GAP)
@@ -376,8 +377,10 @@ def faint_digits(cleaned: Cleaned, layout: Layout) -> np.ndarray | None:
     found = np.array([d.box for d in digits], float)
     dv = -s * (found[:, 2] + found[:, 3]) / 2 + c * (found[:, 0] + found[:, 1]) / 2
     centres = np.array([np.median(dv[[d.line == li for d in digits]]) for li in sorted({d.line for d in digits})])
-    on_line = np.abs(v[:, None] - centres[None]).min(axis=1) < 0.35 * H
-    sized = (hh >= FAINT_HEIGHT[0] * H) & (hh <= FAINT_HEIGHT[1] * H) & (ww <= 1.2 * H) & (ww >= 0.08 * H)
+    # as tall as the digits found (the line's height estimate may be a fragment's, when few digits were found)
+    tall = float(np.median(found[:, 1] - found[:, 0]))
+    on_line = np.abs(v[:, None] - centres[None]).min(axis=1) < 0.35 * tall
+    sized = (hh >= FAINT_HEIGHT[0] * tall) & (hh <= FAINT_HEIGHT[1] * tall) & (ww <= 1.2 * tall) & (ww >= 0.08 * tall)
     stroke_like = areas < 0.6 * hh * ww
     clear = np.ones(len(areas), bool)
     for y0, y1, x0, x1 in found:  # a few digits: clear of each one's box
