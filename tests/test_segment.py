@@ -434,3 +434,38 @@ def test_a_faint_digit_is_sized_against_the_digits_found():
     layout = Layout([Group([[digit]], [1.0])], height=120.0)  # the estimate a fragment pulled down
     extra = faint_digits(cleaned, layout)
     assert extra is not None and extra[faint].all() and not extra[:, 250:].any()
+
+
+def test_on_ruled_paper_only_strokes_that_cross_a_rule_keep_it():
+    """A rule's pixels stay where a stroke crosses it, looked for within the rule's own band: on a page of many
+    rules, strokes that stop a line's height short of one above and below it (a digit sitting between two rules)
+    do not cross it, and that stretch of rule goes; a stroke through it keeps it."""
+    from mnist_studio.data.rules import remove_rules
+
+    shape = (400, 500)
+    binary = np.zeros(shape, bool)
+    for y in range(20, 400, 30):  # 13 rules, 3 px thick
+        binary[y:y + 3] = True
+    binary[160:184, 120:124] = binary[219:240, 120:124] = True  # strokes ending 16 px above and below the rule
+    binary[180:230, 300:305] = True  # a stroke crossing it
+    ink = np.where(binary, np.float32(0.5), np.float32(0.0))
+    kept, removed = remove_rules(binary, ink)
+    assert removed[200:203, 120:124].all()  # not crossed: taken out
+    assert kept[200:203, 300:305].all()  # crossed: kept
+
+
+def test_grain_is_no_faint_printed_line_but_a_faint_line_in_grain_is():
+    """Faint ink on a grainy photo (where printed lines are looked for a second time) lines up into long runs by
+    chance, with as much ink beside such a run as on it: no rule. A printed line through sparser grain still is
+    one. Ink that is not grain (``grainy`` off) is judged as before."""
+    from mnist_studio.data.rules import remove_rules
+
+    rng = np.random.default_rng(0)
+    shape = (300, 500)
+    ink = np.ones(shape, np.float32)
+    grain = rng.random(shape) < 0.35
+    assert not remove_rules(grain, ink, grainy=True)[1].any()
+    assert remove_rules(grain, ink)[1].any()
+    sparse = rng.random(shape) < 0.08
+    sparse[150:153] = True
+    assert remove_rules(sparse, ink, grainy=True)[1][150:153].sum() > 0.8 * 3 * shape[1]

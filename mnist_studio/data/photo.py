@@ -247,7 +247,7 @@ def clean_page(gray: np.ndarray, max_side: int = WORK_SIDE) -> Cleaned:
         # Printed lines too faint to pass the threshold (a light grid, a margin's fringe) are still ink to the
         # faint-digit search (``ink`` > 0.2) and the gap bridging below: they are looked for among the faint ink
         # too, and the ink along every printed line is set to nothing (a grid square is no faint digit).
-        _, faint_rules = remove_rules((found.ink > FAINT_RULES) | found.binary, found.ink)
+        _, faint_rules = remove_rules((found.ink > FAINT_RULES) | found.binary, found.ink, grainy=True)
         found.rules |= faint_rules & ~found.binary
         if found.rules.any():
             near_rule = ndimage.maximum_filter(found.rules.view(np.uint8), size=5).astype(bool)

@@ -40,10 +40,12 @@ PIECE = 0.04  # pieces of rules shorter than this share of the side are not look
 GAP = 0.05  # gaps in a rule up to this share of the side (where strokes crossed it) are bridged
 POOL_FROM = 400  # pictures at least this many px on their short side are searched at half size
 ON_LINE = 0.6  # ... and ink on its straight line along this share of its length (not bare paper between pieces)
+TEXTURE = 0.4  # in faint ink, a line with this share of its ink along both its sides too is grain
 DARKER = 1.6  # a pixel of a rule this much stronger than the rule's median ink is a pen stroke on it
 
 
-def _rules_along_rows(binary: np.ndarray, span: float, border_span: float) -> np.ndarray:
+def _rules_along_rows(binary: np.ndarray, span: float, border_span: float,
+                      grainy: bool = False) -> np.ndarray:
     """The pixels of ``binary`` on horizontal rules (long straight thin runs; see the module doc).
 
     The rules are looked for on a copy halved in size (any ink in 2×2 pixels: a rule stays a connected line) when
@@ -114,8 +116,11 @@ def _rules_along_rows(binary: np.ndarray, span: float, border_span: float) -> np
         # sitting on it (the bars of a row of 7s line up too, but stop short of the picture's border)
         if not long_enough or covered < (COVER[1] if at_border else COVER[0]) * (x1 - x0):
             continue
-        if not at_border and _cover_on_line(binary, [pieces[k] for k in group], x0, x1) < ON_LINE:
+        on, beside = _cover_on_line(binary, [pieces[k] for k in group], x0, x1)
+        if not at_border and on < ON_LINE:
             continue  # bare paper between its pieces: the tops or feet of a row of digits, lined up
+        if grainy and beside >= TEXTURE * on:
+            continue  # as much ink beside it as on it: runs that grain lined up by chance
         for k in group:
             mid, slope, _, _, thick_t, sl = pieces[k]
             sl = (slice(max(0, f * sl[0].start - 2), min(full_h, f * sl[0].stop + 2)),
@@ -126,30 +131,50 @@ def _rules_along_rows(binary: np.ndarray, span: float, border_span: float) -> np
     return rule
 
 
-def _cover_on_line(binary: np.ndarray, group: list, x0: int, x1: int) -> float:
-    """The share of the columns from ``x0`` to ``x1`` where ``binary`` has ink on the straight line through the
-    ``group`` of rule pieces (within their thickness): a printed line runs on between the digits, crossed by
-    their strokes; the tops of a row of large digits also line up, but with bare paper between them."""
+def _cover_on_line(binary: np.ndarray, group: list, x0: int, x1: int) -> tuple[float, float]:
+    """(the share of the columns from ``x0`` to ``x1`` where ``binary`` has ink on the straight line through the
+    ``group`` of rule pieces, within their thickness; the same share on the emptier of two thin lines just above
+    and just below it).
+
+    A printed line runs on between the digits, crossed by their strokes, with bare paper along both its sides; the
+    tops of a row of large digits also line up, but with bare paper between them; and grain (a grainy pencil
+    photo's faint ink) has runs on any line, beside it as much as on it."""
     h, w = binary.shape
+    xs = np.arange(x0, x1)
+    if not len(xs):
+        return 0.0, 0.0
     length = np.array([p[3] - p[2] for p in group], np.float64)
     mid = float(np.average([p[0] for p in group], weights=length))
     slope = float(np.average([p[1] for p in group], weights=length))
-    xs = np.arange(x0, x1)
     centre = mid + slope * (xs - w / 2)
     half = int(np.ceil(max(p[4] for p in group) / 2)) + 1
-    hits = np.zeros(len(xs), bool)
-    for d in range(-half, half + 1):  # a few rows of offsets, each one gather over the columns
-        ys = np.round(centre + d).astype(np.int64)
-        ok = (ys >= 0) & (ys < h)
-        hits[ok] |= binary[ys[ok], xs[ok]]
-    return float(hits.mean()) if len(xs) else 0.0
+
+    def cover(offset: int, reach: int) -> float:
+        hits = np.zeros(len(xs), bool)
+        for d in range(offset - reach, offset + reach + 1):  # a few rows of offsets, one gather over the columns
+            ys = np.round(centre + d).astype(np.int64)
+            ok = (ys >= 0) & (ys < h)
+            hits[ok] |= binary[ys[ok], xs[ok]]
+        return float(hits.mean())
+
+    return cover(0, half), min(cover(-(2 * half + 2), 1), cover(2 * half + 2, 1))
+
+
+def _longest_run(mask: np.ndarray) -> int:
+    """The longest run of True down any column of ``mask`` (at least 1)."""
+    col = np.pad(mask.T, ((0, 0), (1, 1))).ravel().view(np.int8)
+    edges = np.flatnonzero(np.diff(col))
+    return max(1, int((edges[1::2] - edges[::2]).max())) if edges.size else 1
 
 
 def _kept_on_rows(rule: np.ndarray, other: np.ndarray) -> np.ndarray:
     """The pixels of horizontal ``rule`` where a stroke of ``other`` ink crosses it (ink within the rule's
     thickness both above and below), spread over the rule's thickness."""
-    counts = rule.sum(axis=0)
-    t = int(np.median(counts[counts > 0]))
+    # how far to look: the longest run of rule pixels down a column (where a stroke crosses, its pixels fill the
+    # rule's whole band, fringe included), not a column's count of rule pixels, which on ruled or squared paper
+    # adds up every rule the column crosses and made the search reach dozens of pixels, keeping the rules by
+    # the digits (ink a line or two away on both sides counted as a crossing)
+    t = _longest_run(rule)
     above = np.zeros_like(rule)
     below = np.zeros_like(rule)
     for d in range(1, t + 3):
@@ -159,14 +184,15 @@ def _kept_on_rows(rule: np.ndarray, other: np.ndarray) -> np.ndarray:
     return ndimage.maximum_filter1d(crossing.view(np.uint8), 2 * t + 1, axis=0).astype(bool) & rule
 
 
-def remove_rules(binary: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def remove_rules(binary: np.ndarray, ink: np.ndarray, grainy: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(``binary`` without its printed rules, the rules' pixels removed). ``ink``: the flattened ink strength
-    (1 = the ink's typical contrast), to tell a pen stroke lying on a rule from the rule."""
+    (1 = the ink's typical contrast), to tell a pen stroke lying on a rule from the rule; ``grainy``: ``binary``
+    is faint ink, grain and all, in which runs with as much ink beside them as on them are no rules."""
     empty = np.zeros_like(binary)
     if not binary.any():
         return binary, empty
-    rows = _rules_along_rows(binary, SPAN[0], BORDER_SPAN[0])
-    cols = _rules_along_rows(binary.T, SPAN[1], BORDER_SPAN[1]).T
+    rows = _rules_along_rows(binary, SPAN[0], BORDER_SPAN[0], grainy)
+    cols = _rules_along_rows(binary.T, SPAN[1], BORDER_SPAN[1], grainy).T
     rule = rows | cols
     if not rule.any():
         return binary, empty
