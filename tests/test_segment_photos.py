@@ -5,7 +5,7 @@ digits' height. Synthetic pictures with known boxes, built with the helpers of `
 
 import numpy as np
 
-from test_segment import assert_boxes, ds, four, mnist_digit, photo, place, ramp, row  # noqa: F401
+from test_segment import assert_boxes, ds, four, glyph, mnist_digit, photo, place, ramp, row  # noqa: F401
 
 
 def test_faint_pencil_digits_are_found(four):
@@ -47,3 +47,22 @@ def test_a_grid_of_faint_lines_leaves_no_digits():
 
     gray = np.clip(paper + rng.normal(0, 0.006, shape), 0, 1).astype(np.float32)
     assert read_picture(gray).boxes == []
+
+
+def test_a_digit_written_small_is_read_but_a_stroke_that_small_is_dirt():
+    """A 0 written half as tall as its neighbours (under the segmenter's fragment height, 0.55 × the line's) is a
+    closed loop on the line: it is read, in its place. The same-sized open stroke on the line (a scratch, a
+    broken-off piece with no digit to join) is still left out."""
+    from mnist_studio.data.picture import read_picture
+
+    shape = (180, 520)
+    big = [glyph(k, h=72) for k in ("7", "4", "1")]
+    small0, small_arc = glyph("0", h=34), glyph("1", h=34)
+    items = [(big[0], 40, 50), (big[1], 130, 50), (small0, 230, 84), (big[2], 300, 50)]
+    ink, boxes = place(shape, items)
+    paper = np.full(shape, 0.92, np.float32)
+    assert_boxes(read_picture(photo(ink, paper, noise=0.01)).boxes, boxes)
+    # the same row with a short open stroke where the small 0 was: three digits
+    items[2] = (small_arc, 240, 84)
+    ink, boxes = place(shape, items)
+    assert_boxes(read_picture(photo(ink, paper, noise=0.01)).boxes, [boxes[0], boxes[1], boxes[3]])

@@ -41,6 +41,7 @@ FRAGMENT = 0.55  # a component shorter than this × H is a fragment of a digit (
 FAINT = 0.2  # ink this strong (1 = the picture's typical ink) may be a faint digit, if shaped and placed like one
 FAINT_GAP = 2  # gaps (px of the working copy, per side) closed in faint ink
 FAINT_HEIGHT = (0.7, 1.4)  # ... and as tall as this share of the line's digits
+SMALL_LOOP = 0.4  # a closed loop this × H tall on the line is a small digit (a 0 written small), not dirt (0: off)
 INNER = 0.08  # a blob away from the picture's border this share of its short side tall is a digit, not a speck
 SPLIT_FROM = 0.7  # a group wider than this × H may hold touching digits: cutting it is proposed (the judge
 # of :mod:`.pieces` and the network choose; pendigits writers' joined pairs are 0.8-1.0 H wide)
@@ -231,6 +232,21 @@ def merge_pieces(ext: np.ndarray, tall: np.ndarray, H: float,
     return list(groups.values())
 
 
+def small_loop(labels: np.ndarray, box: np.ndarray, label: int, H: float) -> bool:
+    """Whether component ``label`` (its ``box``: y0 y1 x0 x1) is a closed loop at least :data:`SMALL_LOOP` × H
+    tall around a hole a fifth of its height across: a digit written smaller than the rest (a small 0, 6, 8, 9).
+    Dirt and a broken digit's pieces are strokes or specks; they seldom close on a hole that size."""
+    y0, y1, x0, x1 = (int(v) for v in box)
+    if SMALL_LOOP <= 0 or y1 - y0 < SMALL_LOOP * H:
+        return False
+    mask = labels[y0:y1, x0:x1] == label
+    hole = ndimage.binary_fill_holes(mask) & ~mask
+    if not hole.any():
+        return False
+    rows, cols = np.flatnonzero(hole.any(axis=1)), np.flatnonzero(hole.any(axis=0))
+    return bool(min(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 >= 0.2 * (y1 - y0))
+
+
 def stroke_width(mask: np.ndarray) -> float:
     """Mean stroke width of a binary drawing, from the Euclidean distance of its pixels to the background: across
     a stroke of width w the distances run from 0 to w/2, averaging about w/4 (calibrated on straight strokes of
@@ -313,7 +329,9 @@ def segment(cleaned: Cleaned) -> Layout:
             if tall[m] and x1 - x0 < 0.5 * H:
                 halves[k] = opens_sideways(labels[y0:y1, x0:x1] == keep[m] + 1)
         groups = merge_pieces(ext, tall[members], H, halves)
-        groups = [g for g in groups if tall[members[g]].any()]  # a group of fragments only is dirt
+        # a group of fragments only is dirt, unless it is a small closed loop (a 0 written small)
+        groups = [g for g in groups if tall[members[g]].any()
+                  or (len(g) == 1 and small_loop(labels, boxes[keep[members[g[0]]]], keep[members[g[0]]] + 1, H))]
         groups.sort(key=lambda g: float(np.mean([(u0[members[k]] + u1[members[k]]) / 2 for k in g])))
         for g in groups:
             ids = keep[members[g]] + 1
