@@ -53,6 +53,7 @@ LIGHT_PAPER, DARK_BOARD = 0.5, 0.3  # a picture whose median is above (below) th
 DOT_FILL = 0.6  # a region filling this much of its box, about as wide as tall, is a dot, not a stroke
 DENOISE = 0.8  # Gaussian sigma (px of the working copy) taken off the noise before thresholding
 NOISY = 0.008  # pixel-to-pixel noise (grey levels) above which the picture is smoothed
+HAZE = True  # on a board, strokes grow only where they stand out from the haze beside them (threshold())
 BG_FLOOR = 0.08  # the background level divided by is never below this (pure black backgrounds)
 FAINT_RULES = 0.2  # printed lines are also looked for among ink this faint (× the ink's level)
 BRIDGE = 0.15  # a gap in a stroke is bridged by ink this faint (× the ink's level) ...
@@ -293,9 +294,28 @@ def threshold(work: np.ndarray, background: np.ndarray, light: bool) -> Cleaned:
     # found fainter pencil digits but took more of a sharp shadow's edge and a chalkboard's haze for ink.
     high = np.maximum(0.5 * level, floor)
     low = np.maximum(0.3 * level, 0.75 * floor)
-    binary = hysteresis((c > low) & (diff > WEAK * sigma), (c > high) & (diff > SIGNIFICANT * sigma))
+    strong = (c > high) & (diff > SIGNIFICANT * sigma)
+    weak = (c > low) & (diff > WEAK * sigma)
+    if light and HAZE:
+        # A board's haze (chalk wiped off, smudges) is broad and smooth, a stroke narrow: the strokes' growth
+        # goes only where the ink stands out from the haze beside it (a top-hat several stroke widths wide).
+        # (Tried and not kept: the haze taken out of ``ink`` too, for the faint-ink searches after this (it lost
+        # the faint ends of chalk strokes), or for the faint lines grown from the strokes only (as many lost as won).)
+        weak &= (c - haze_level(c, 3.0 * rough_stroke_width(strong))) > low
+    binary = hysteresis(weak, strong)
     ink = np.clip(c / level, 0.0, 1.0)
     return Cleaned(work, 1.0, background, ink, binary, float(np.median(low)) / level, light, sigma)
+
+
+def haze_level(c: np.ndarray, side: float) -> np.ndarray:
+    """The broad part of the contrast ``c``: a grey opening ``side`` px wide (whatever is narrower, a stroke, is
+    taken off), worked out on a copy half the size (haze is smooth; the opening's cost grows with its width)."""
+    h, w = c.shape
+    if side < 6 or min(h, w) < 8:
+        return ndimage.grey_opening(c, size=(max(1, int(side) | 1),) * 2)
+    small = resize_float(c, -(-h // 2), -(-w // 2), Image.Resampling.BOX)
+    opened = ndimage.grey_opening(small, size=(int(side / 2) | 1,) * 2)
+    return np.minimum(resize_float(opened, h, w, Image.Resampling.BILINEAR), c)
 
 
 def bridge_gaps(binary: np.ndarray, ink: np.ndarray, diff: np.ndarray) -> np.ndarray:
