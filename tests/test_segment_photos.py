@@ -66,3 +66,21 @@ def test_a_digit_written_small_is_read_but_a_stroke_that_small_is_dirt():
     items[2] = (small_arc, 240, 84)
     ink, boxes = place(shape, items)
     assert_boxes(read_picture(photo(ink, paper, noise=0.01)).boxes, [boxes[0], boxes[1], boxes[3]])
+
+
+def test_a_faint_digit_beside_the_number_is_read_but_not_one_far_past_its_end(ds):
+    """A digit written much lighter than the rest (below the threshold) right after the number's last digit is
+    read as the number's; the same faint mark three digits' widths past the number's end is grain or a smudge on
+    the line, not a digit of it (before, it was read as one)."""
+    from mnist_studio.data.picture import read_picture
+
+    shape = (170, 760)
+    paper = np.full(shape, 0.92, np.float32)
+    for gap, read in ((36, True), (260, False)):
+        items = row([mnist_digit(ds, i) for i in (0, 1, 2, 3)], x=40, y=50, gap=36)
+        last = items[-1]
+        items.append((mnist_digit(ds, 4), last[1] + last[0].shape[1] + gap, 50))
+        ink, boxes = place(shape, items)
+        ink[:, boxes[4][0] - 2:boxes[4][2] + 2] *= 0.3  # the fifth digit written lightly
+        reading = read_picture(photo(ink, paper, ink_level=0.1, noise=0.01))
+        assert_boxes(reading.boxes, boxes if read else boxes[:4])

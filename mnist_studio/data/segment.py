@@ -41,6 +41,7 @@ FRAGMENT = 0.55  # a component shorter than this × H is a fragment of a digit (
 FAINT = 0.2  # ink this strong (1 = the picture's typical ink) may be a faint digit, if shaped and placed like one
 FAINT_GAP = 2  # gaps (px of the working copy, per side) closed in faint ink
 FAINT_HEIGHT = (0.7, 1.4)  # ... and as tall as this share of the line's digits
+REACH = 1.0  # ... and at most this × their height beyond the number's digits along the line (0: anywhere)
 SMALL_LOOP = 0.4  # a closed loop this × H tall on the line is a small digit (a 0 written small), not dirt (0: off)
 INNER = 0.08  # a blob away from the picture's border this share of its short side tall is a digit, not a speck
 SPLIT_FROM = 0.7  # a group wider than this × H may hold touching digits: cutting it is proposed (the judge
@@ -404,6 +405,31 @@ def faint_digits(cleaned: Cleaned, layout: Layout) -> np.ndarray | None:
     for y0, y1, x0, x1 in found:  # a few digits: clear of each one's box
         clear &= (boxes[:, 3] <= x0) | (boxes[:, 2] >= x1) | (boxes[:, 1] <= y0) | (boxes[:, 0] >= y1)
     pick = np.flatnonzero(on_line & sized & stroke_like & clear)
+    if REACH > 0 and len(pick):
+        pick = _beside_the_number(pick, boxes, found, c, s, REACH * tall)
     if not len(pick):
         return None
     return np.isin(labels, pick + 1)
+
+
+def _beside_the_number(pick: np.ndarray, boxes: np.ndarray, found: np.ndarray, c: float, s: float,
+                       reach: float) -> np.ndarray:
+    """The candidates of ``pick`` that belong to the number: among its digits (``found``) or at most ``reach``
+    beyond them along the line, or beyond another faint digit that does. A faint digit is one of the number's,
+    written or lit a little differently; grain or a smudge a few digits' widths past the number's end is not."""
+    def along(b):
+        xs = np.stack([b[:, 2], b[:, 3], b[:, 2], b[:, 3]], 1)
+        ys = np.stack([b[:, 0], b[:, 0], b[:, 1], b[:, 1]], 1)
+        u = c * xs + s * ys
+        return u.min(1), u.max(1)
+
+    f0, f1 = along(found)
+    lo, hi = float(f0.min()), float(f1.max())
+    p0, p1 = along(boxes[pick].astype(float))
+    taken = np.zeros(len(pick), bool)
+    while True:
+        near = ~taken & (p1 >= lo - reach) & (p0 <= hi + reach)
+        if not near.any():
+            return pick[taken]
+        taken |= near
+        lo, hi = min(lo, float(p0[taken].min())), max(hi, float(p1[taken].max()))
