@@ -393,7 +393,7 @@ def test_grain_is_no_faint_ink_but_a_faint_stroke_among_it_is():
     from scipy import ndimage
 
     from mnist_studio.data.photo import Cleaned
-    from mnist_studio.data.segment import FAINT
+    from mnist_studio.data.faint import FAINT
     from mnist_studio.data.stroke_scale import above_grain
 
     rng = np.random.default_rng(0)
@@ -419,7 +419,8 @@ def test_a_faint_digit_is_sized_against_the_digits_found():
     """The line's height estimate can be a fragment's (a dark bar of a faint 7 beside a single 8 gave 134 px for
     231 px digits): a faint digit as tall as the digit found, and a little higher on the line, is still one."""
     from mnist_studio.data.photo import Cleaned
-    from mnist_studio.data.segment import Digit, Group, Layout, faint_digits
+    from mnist_studio.data.faint import faint_digits
+    from mnist_studio.data.segment import Digit, Group, Layout
 
     shape = (300, 420)
     binary = np.zeros(shape, bool)

@@ -30,7 +30,6 @@ from scipy import ndimage
 
 from mnist_studio.data.photo import Cleaned, rough_stroke_width
 from mnist_studio.data.split import PIECE, SHORT, alternatives
-from mnist_studio.data.stroke_scale import above_grain
 from mnist_studio.data.strokes_join import stroke_bridges
 from mnist_studio.data.text_rows import printed_rows
 
@@ -38,10 +37,6 @@ EIGHT = np.ones((3, 3), bool)
 MIN_SPECK = 6  # components with fewer pixels (on the working copy) are specks
 MAX_COMPONENTS = 1500  # a picture of text or texture: only the largest are looked at
 FRAGMENT = 0.55  # a component shorter than this × H is a fragment of a digit (a 5's bar), not a digit
-FAINT = 0.2  # ink this strong (1 = the picture's typical ink) may be a faint digit, if shaped and placed like one
-FAINT_GAP = 2  # gaps (px of the working copy, per side) closed in faint ink
-FAINT_HEIGHT = (0.7, 1.4)  # ... and as tall as this share of the line's digits
-REACH = 1.0  # ... and at most this × their height beyond the number's digits along the line (0: anywhere)
 SMALL_LOOP = 0.4  # a closed loop this × H tall on the line is a small digit (a 0 written small), not dirt (0: off)
 INNER = 0.08  # a blob away from the picture's border this share of its short side tall is a digit, not a speck
 SPLIT_FROM = 0.7  # a group wider than this × H may hold touching digits: cutting it is proposed (the judge
@@ -367,69 +362,3 @@ def segment(cleaned: Cleaned) -> Layout:
                     costs.append(cost)
             groups_out.append(Group(alts, costs, int(np.argmin(costs))))
     return Layout(groups_out, H, angle, n_printed, found.alone, found.cap)
-
-
-def faint_digits(cleaned: Cleaned, layout: Layout) -> np.ndarray | None:
-    """Digits fainter than the threshold let through, on the reading line of the digits found: the extra ink to
-    add to ``cleaned.binary``, or None.
-
-    The threshold is relative to the picture's ink, and one photo's digits are not all as dark: a glare washes
-    part of a whiteboard out, a pencil is pressed harder on one digit than the next. A lower threshold over the
-    whole picture would take shadow edges and chalk haze for ink, so the faint ink is looked for only where a
-    digit is expected: blobs of it as tall as the line's digits (:data:`FAINT_HEIGHT`), no wider than one, across
-    the line's centre, clear of the digits already found."""
-    digits = layout.digits
-    if not digits or cleaned.ink is None:
-        return None
-    # (a faint digit's darker parts may be there, as dirt; the paper's grain is not)
-    weak = (above_grain(cleaned.ink, cleaned.binary, rough_stroke_width(cleaned.binary)) > FAINT) | cleaned.binary
-    # a faint stroke breaks into dashes: pieces a few pixels apart are one blob (its strokes a little fatter,
-    # which the stroke normalisation undoes)
-    weak = ndimage.binary_dilation(weak, iterations=FAINT_GAP)
-    labels, boxes, areas = components(weak)
-    if not len(areas):
-        return None
-    hh = boxes[:, 1] - boxes[:, 0]
-    ww = boxes[:, 3] - boxes[:, 2]
-    c, s = np.cos(layout.angle), np.sin(layout.angle)
-    v = -s * (boxes[:, 2] + boxes[:, 3]) / 2 + c * (boxes[:, 0] + boxes[:, 1]) / 2
-    found = np.array([d.box for d in digits], float)
-    dv = -s * (found[:, 2] + found[:, 3]) / 2 + c * (found[:, 0] + found[:, 1]) / 2
-    centres = np.array([np.median(dv[[d.line == li for d in digits]]) for li in sorted({d.line for d in digits})])
-    # as tall as the digits found (the line's height estimate may be a fragment's, when few digits were found)
-    tall = float(np.median(found[:, 1] - found[:, 0]))
-    on_line = np.abs(v[:, None] - centres[None]).min(axis=1) < 0.35 * tall
-    sized = (hh >= FAINT_HEIGHT[0] * tall) & (hh <= FAINT_HEIGHT[1] * tall) & (ww <= 1.2 * tall) & (ww >= 0.08 * tall)
-    stroke_like = areas < 0.6 * hh * ww
-    clear = np.ones(len(areas), bool)
-    for y0, y1, x0, x1 in found:  # a few digits: clear of each one's box
-        clear &= (boxes[:, 3] <= x0) | (boxes[:, 2] >= x1) | (boxes[:, 1] <= y0) | (boxes[:, 0] >= y1)
-    pick = np.flatnonzero(on_line & sized & stroke_like & clear)
-    if REACH > 0 and len(pick):
-        pick = _beside_the_number(pick, boxes, found, c, s, REACH * tall)
-    if not len(pick):
-        return None
-    return np.isin(labels, pick + 1)
-
-
-def _beside_the_number(pick: np.ndarray, boxes: np.ndarray, found: np.ndarray, c: float, s: float,
-                       reach: float) -> np.ndarray:
-    """The candidates of ``pick`` that belong to the number: among its digits (``found``) or at most ``reach``
-    beyond them along the line, or beyond another faint digit that does. A faint digit is one of the number's,
-    written or lit a little differently; grain or a smudge a few digits' widths past the number's end is not."""
-    def along(b):
-        xs = np.stack([b[:, 2], b[:, 3], b[:, 2], b[:, 3]], 1)
-        ys = np.stack([b[:, 0], b[:, 0], b[:, 1], b[:, 1]], 1)
-        u = c * xs + s * ys
-        return u.min(1), u.max(1)
-
-    f0, f1 = along(found)
-    lo, hi = float(f0.min()), float(f1.max())
-    p0, p1 = along(boxes[pick].astype(float))
-    taken = np.zeros(len(pick), bool)
-    while True:
-        near = ~taken & (p1 >= lo - reach) & (p0 <= hi + reach)
-        if not near.any():
-            return pick[taken]
-        taken |= near
-        lo, hi = min(lo, float(p0[taken].min())), max(hi, float(p1[taken].max()))
