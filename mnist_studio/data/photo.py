@@ -67,9 +67,9 @@ class Cleaned:
     """A picture prepared for segmentation (all arrays at the working size, ``scale`` × the picture's).
 
     ``gray``: 0 = black, 1 = white; ``background``: the estimated paper/board level; ``ink``: flattened ink,
-    0 = background, 1 = the ink's typical strength (0 along printed lines); ``binary``: the thresholded ink; ``threshold``: the low
-    hysteresis threshold on ``ink``; ``light_on_dark``: chalk-on-board polarity; ``noise``: the picture's noise
-    level in grey levels.
+    0 = background, 1 = the ink's typical strength (0 along printed lines); ``binary``: the thresholded ink;
+    ``threshold``: the low hysteresis threshold on ``ink``; ``light_on_dark``: chalk-on-board polarity; ``noise``:
+    the picture's noise level in grey levels.
     """
 
     gray: np.ndarray

@@ -22,11 +22,11 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
+from mnist_studio.data.faint import faint_digits
 from mnist_studio.data.frame_cut import drop_cut_ends
 from mnist_studio.data.photo import Cleaned, clean_page, resize_float
 from mnist_studio.data.pieces import count_probabilities
 from mnist_studio.data.preprocess import BOX, PEN_WIDTH, Stages, preprocess_ink
-from mnist_studio.data.faint import faint_digits
 from mnist_studio.data.segment import Digit, Layout, segment, stroke_width
 from mnist_studio.data.split import choose
 
