@@ -234,10 +234,14 @@ def main(argv=None) -> int:
     secs = np.array([r["seconds"] for r in results])
     report += ["", f"reading time (the network choosing cuts included): median {np.median(secs) * 1000:.0f} ms, "
                    f"p95 {np.percentile(secs, 95) * 1000:.0f} ms over these photos"]
-    alone, with_net = time_large(model, args.timing) if args.timing else ([np.nan], [np.nan])
-    report += [f"1600 px wide photos, before the network: median {np.median(alone) * 1000:.0f} ms, p95 "
-               f"{np.percentile(alone, 95) * 1000:.0f} ms, max {max(alone) * 1000:.0f} ms; with the network choosing cuts of touching digits: median "
-               f"{np.median(with_net) * 1000:.0f} ms (best of 3 runs each, {len(alone)} photos)"]
+    if args.timing:
+        alone, with_net = time_large(model, args.timing)
+        report += [f"1600 px wide photos, before the network: median {np.median(alone) * 1000:.0f} ms, p95 "
+                   f"{np.percentile(alone, 95) * 1000:.0f} ms, max {max(alone) * 1000:.0f} ms; with the network "
+                   f"choosing cuts of touching digits: median {np.median(with_net) * 1000:.0f} ms (best of 3 runs "
+                   f"each, {len(alone)} photos)"]
+    else:
+        report += ["1600 px wide photos: not timed (--timing 0)"]
     low = [c for r in results for c in r["confidence"]]
     if low:
         report += [f"digits below 60 % confidence: {np.mean(np.asarray(low) < 0.6):.1%}"]
