@@ -125,3 +125,39 @@ def test_a_sure_whole_digit_outweighs_an_unsure_judge():
     assert choose(costs, zero, pieces, np.array([0.16, 0.84, 0.0])) == 0
     pair = [np.array([0.997]), np.array([0.99, 0.99])]
     assert choose([1.0, 2.4], pair, pieces, np.array([0.02, 0.98, 0.0])) == 1
+
+
+def test_a_cut_moves_where_the_network_reads_both_pieces_more_surely():
+    """``refine_cuts``: the geometry put the cut between two touching digits 7 px (0.1 H) inside the first; the
+    network reads both pieces far more surely with the cut 7 px to the right (the digits' true boundary), so the
+    cut moves there and the layout's digits follow. A gain under the margin (a cut must earn its place) leaves it."""
+    from types import SimpleNamespace
+
+    from mnist_studio.data.picture import refine_cuts
+    from mnist_studio.data.segment import Group, Layout, cut_digits
+
+    H, true_cut = 72, 100
+    mask = np.ones((H, 200), bool)
+
+    def stages_of(d):  # the piece's columns, written into its "input" for the fake network below
+        x = np.zeros((28, 28), np.float32)
+        x[0, 0], x[0, 1] = d.box[2] / 1000, d.box[3] / 1000
+        return SimpleNamespace(centred=x)
+
+    def network(sure, unsure):
+        def classify(batch):
+            x0, x1 = np.round(batch[:, 0, 0] * 1000), np.round(batch[:, 0, 1] * 1000)
+            right = (x1 == 30 + true_cut) | (x0 == 30 + true_cut)
+            out = np.full((len(batch), 10), 0.01, np.float32)
+            out[:, 0] = np.where(right, sure, unsure)
+            return out
+        return classify
+
+    for sure, moved in ((0.99, True), (0.65, False)):
+        first = [true_cut - 7]
+        group = Group([cut_digits(mask, (10, 30), first)], [0.0], 0, mask, (10, 30), [list(first)])
+        layout = Layout([group], float(H))
+        refine_cuts(layout, stages_of, network(sure, 0.6))
+        cut = true_cut if moved else true_cut - 7
+        assert group.cuts == [[cut]]
+        assert [d.box[2:] for d in layout.digits] == [(30, 30 + cut), (30 + cut, 230)]

@@ -63,6 +63,9 @@ class Group:
     alternatives: list[list[Digit]]
     costs: list[float]
     chosen: int = 0
+    mask: np.ndarray | None = None  # the whole blob (its box), from which the alternatives were cut
+    origin: tuple[int, int] = (0, 0)  # the box's top-left corner (y0, x0) on the working copy
+    cuts: list[list[int]] = field(default_factory=list)  # each alternative's cut columns (into ``mask``)
 
 
 @dataclass
@@ -243,6 +246,25 @@ def small_loop(labels: np.ndarray, box: np.ndarray, label: int, H: float) -> boo
     return bool(min(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 >= 0.2 * (y1 - y0))
 
 
+def cut_digits(mask: np.ndarray, origin: tuple[int, int], cuts: list[int], line: int = 0, pieces: int = 1,
+               enclosed: int = 0) -> list[Digit]:
+    """The digits a blob's ``mask`` (its box's top-left corner at ``origin``) is cut into at columns ``cuts``,
+    left to right, each cropped to its ink (a piece with no ink is left out)."""
+    y0, x0 = origin
+    edges = [0, *cuts, mask.shape[1]]
+    out = []
+    for a, z in zip(edges[:-1], edges[1:]):
+        sub = mask[:, a:z]
+        rows = np.flatnonzero(sub.any(axis=1))
+        colz = np.flatnonzero(sub.any(axis=0))
+        if rows.size == 0:
+            continue
+        sub = sub[rows[0]:rows[-1] + 1, colz[0]:colz[-1] + 1]
+        box = (int(y0 + rows[0]), int(y0 + rows[-1] + 1), int(x0 + a + colz[0]), int(x0 + a + colz[-1] + 1))
+        out.append(Digit(box, sub, line, pieces, enclosed))
+    return out
+
+
 def stroke_width(mask: np.ndarray) -> float:
     """Mean stroke width of a binary drawing, from the Euclidean distance of its pixels to the background: across
     a stroke of width w the distances run from 0 to w/2, averaging about w/4 (calibrated on straight strokes of
@@ -341,24 +363,14 @@ def segment(cleaned: Cleaned) -> Layout:
             options = [(PIECE, [])]
             if (x1 - x0) > SPLIT_FROM * H:
                 options = alternatives(mask, H)
-            alts, costs = [], []
+            alts, costs, cut_lists = [], [], []
             for cost, cuts in options:
-                edges = [0, *cuts, x1 - x0]
-                alt = []
-                for a, z in zip(edges[:-1], edges[1:]):
-                    sub = mask[:, a:z]
-                    rows = np.flatnonzero(sub.any(axis=1))
-                    colz = np.flatnonzero(sub.any(axis=0))
-                    if rows.size == 0:
-                        continue
-                    sub = sub[rows[0]:rows[-1] + 1, colz[0]:colz[-1] + 1]
-                    box = (int(y0 + rows[0]), int(y0 + rows[-1] + 1), int(x0 + a + colz[0]),
-                           int(x0 + a + colz[-1] + 1))
-                    alt.append(Digit(box, sub, li, len(ids), enclosed))
+                alt = cut_digits(mask, (int(y0), int(x0)), cuts, li, len(ids), enclosed)
                 if alt:
                     alts.append(alt)
+                    cut_lists.append(list(cuts))
                     if len(alt) > 1:  # cut pieces must be digit-tall
                         cost += SHORT * sum((d.box[1] - d.box[0]) < FRAGMENT * H for d in alt)
                     costs.append(cost)
-            groups_out.append(Group(alts, costs, int(np.argmin(costs))))
+            groups_out.append(Group(alts, costs, int(np.argmin(costs)), mask, (int(y0), int(x0)), cut_lists))
     return Layout(groups_out, H, angle, n_printed, found.alone, found.cap)
