@@ -8,7 +8,7 @@ import numpy as np
 from scipy import ndimage
 
 from mnist_studio.data.photo import Cleaned, rough_stroke_width
-from mnist_studio.data.segment import Layout, components
+from mnist_studio.data.segment import Layout, along_line, components
 from mnist_studio.data.stroke_scale import above_grain
 
 FAINT = 0.2  # ink this strong (1 = the picture's typical ink) may be a faint digit, if shaped and placed like one
@@ -66,9 +66,7 @@ def _beside_the_number(pick: np.ndarray, boxes: np.ndarray, found: np.ndarray, c
     beyond them along the line, or beyond another faint digit that does. A faint digit is one of the number's,
     written or lit a little differently; grain or a smudge a few digits' widths past the number's end is not."""
     def along(b):
-        xs = np.stack([b[:, 2], b[:, 3], b[:, 2], b[:, 3]], 1)
-        ys = np.stack([b[:, 0], b[:, 0], b[:, 1], b[:, 1]], 1)
-        u = c * xs + s * ys
+        u = along_line(b, c, s)[0]
         return u.min(1), u.max(1)
 
     f0, f1 = along(found)

@@ -28,7 +28,7 @@ from mnist_studio.data.photo import Cleaned, clean_page, resize_float
 from mnist_studio.data.pieces import count_probabilities
 from mnist_studio.data.preprocess import BOX, PEN_WIDTH, Stages, preprocess_ink
 from mnist_studio.data.segment import Digit, Layout, cut_digits, segment, stroke_width
-from mnist_studio.data.split import CUT, EXTRA, choose
+from mnist_studio.data.split import CUT, EXTRA, choose, strokes_crossed
 
 NORM_SIDE = 64  # the digit's long side while its stroke width is normalised
 TARGET_WIDTH = PEN_WIDTH * NORM_SIDE / BOX  # the pad's pen at that size
@@ -234,7 +234,9 @@ def refine_cuts(layout: Layout, stages_of, classify) -> None:
         b = now[(id(g), ci)]
         # less the geometry's price of the strokes the moved cut crosses beyond those the first one did (in the
         # same units :func:`.split.choose` weighs it against the network in)
-        crossed = strokes_crossed(g.mask, c) - strokes_crossed(g.mask, g.cuts[ai][ci])
+        runs = strokes_crossed(g.mask)
+        at_new, at_old = np.clip([c, g.cuts[ai][ci]], 0, len(runs) - 1)
+        crossed = int(runs[at_new]) - int(runs[at_old])
         gain = float(conf[at] + conf[at + 1] - conf[b] - conf[b + 1]) - 0.5 * CUT * crossed
         if gain > REFINE_MARGIN and gain > gains.get((id(g), ci), (0.0,))[0]:
             gains[(id(g), ci)] = (gain, g, ai, ci, c)
@@ -248,12 +250,6 @@ def refine_cuts(layout: Layout, stages_of, classify) -> None:
         first = g.alternatives[g.chosen][0]
         g.alternatives[g.chosen] = cut_digits(g.mask, g.origin, g.cuts[g.chosen], first.line, first.pieces,
                                               first.enclosed)
-
-
-def strokes_crossed(mask: np.ndarray, col: int) -> int:
-    """Runs of ink a vertical cut at column ``col`` of ``mask`` crosses."""
-    c = mask[:, min(max(col, 0), mask.shape[1] - 1)]
-    return int(c[0]) + int((c[1:] & ~c[:-1]).sum())
 
 
 def layout_doubts(layout: Layout) -> list[str]:

@@ -246,6 +246,14 @@ def small_loop(labels: np.ndarray, box: np.ndarray, label: int, H: float) -> boo
     return bool(min(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 >= 0.2 * (y1 - y0))
 
 
+def along_line(boxes: np.ndarray, c: float, s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each box's four corners (n × 4) along a line slanted by the angle whose cosine and sine are ``c`` and ``s``
+    (u) and across it (v); ``boxes``: y0, y1, x0, x1."""
+    xs = np.stack([boxes[:, 2], boxes[:, 3], boxes[:, 2], boxes[:, 3]], 1)
+    ys = np.stack([boxes[:, 0], boxes[:, 0], boxes[:, 1], boxes[:, 1]], 1)
+    return c * xs + s * ys, -s * xs + c * ys
+
+
 def cut_digits(mask: np.ndarray, origin: tuple[int, int], cuts: list[int], line: int = 0, pieces: int = 1,
                enclosed: int = 0) -> list[Digit]:
     """The digits a blob's ``mask`` (its box's top-left corner at ``origin``) is cut into at columns ``cuts``,
@@ -317,9 +325,7 @@ def segment(cleaned: Cleaned) -> Layout:
     angle = fit_angle(cx[tall], cy[tall], H)
     c, s = np.cos(angle), np.sin(angle)
     # along the line (u) and across it (v), from the boxes' corners
-    xs = np.stack([b[:, 2], b[:, 3], b[:, 2], b[:, 3]], 1)
-    ys = np.stack([b[:, 0], b[:, 0], b[:, 1], b[:, 1]], 1)
-    u, v = c * xs + s * ys, -s * xs + c * ys
+    u, v = along_line(b, c, s)
     u0, u1, vc = u.min(1), u.max(1), (v.min(1) + v.max(1)) / 2
     tall_idx = np.flatnonzero(tall)
     lines = group_lines(vc[tall_idx], H)

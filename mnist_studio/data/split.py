@@ -27,9 +27,14 @@ JUDGE = 0.5  # weight of the judge's log-probability of the alternative's count 
 #              overlap (a stroke inside the ring) is two digits, where the network reads the whole 0 surely
 
 
+def strokes_crossed(mask: np.ndarray) -> np.ndarray:
+    """Runs of ink a vertical cut crosses at each column of ``mask``."""
+    return mask[0].astype(np.int64) + (mask[1:] & ~mask[:-1]).sum(axis=0)
+
+
 def _column_runs(mask: np.ndarray, H: float) -> tuple[np.ndarray, int]:
     """Strokes crossed by a vertical cut in each bin of columns (bins of about H/40 px), and the bin width."""
-    runs = mask[0].astype(np.float64) + (mask[1:] & ~mask[:-1]).sum(axis=0)
+    runs = strokes_crossed(mask).astype(np.float64)
     runs += 0.3 * mask.sum(axis=0) / max(1, mask.sum(axis=0).max())  # of equal runs, the column with less ink
     b = max(1, int(round(H / 40)))
     nb = -(-len(runs) // b)
