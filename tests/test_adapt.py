@@ -7,7 +7,7 @@ import pytest
 
 from mnist_studio.data.strokes import StrokeDigit, stroke_images, write_stroke_file
 from mnist_studio.training.adapt import (MIN_EXAMPLES, AdaptConfig, AdaptError, accuracy, adapt, check_model,
-                                        shift_images, split_per_digit)
+                                        shift_images, split_per_digit, vary_examples)
 from mnist_studio.training.stop import Stopped, StopToken
 from odd_hand import odd_hand
 
@@ -38,6 +38,45 @@ def test_shift_moves_each_image_by_at_most_the_shift_and_keeps_the_ink():
     assert out.shape == x.shape and np.allclose(out.sum(axis=(1, 2)), 1.0)
     pos = np.argwhere(out)[:, 1:]
     assert np.abs(pos - [14, 13]).max() == 2 and len({tuple(p) for p in pos}) == 25  # every shift in [-2, 2]²
+
+
+
+def _tilt_and_height(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each image's ink axis from the vertical (degrees, clockwise positive) and its ink's height."""
+    rows, cols = np.mgrid[0:28, 0:28].astype(np.float64)
+    w = x.astype(np.float64)
+    m = w.sum(axis=(1, 2))
+    r = (w * rows).sum(axis=(1, 2)) / m
+    c = (w * cols).sum(axis=(1, 2)) / m
+    dr, dc = rows[None] - r[:, None, None], cols[None] - c[:, None, None]
+    vrr, vcc, vrc = ((w * dr * dr).sum(axis=(1, 2)) / m, (w * dc * dc).sum(axis=(1, 2)) / m,
+                     (w * dr * dc).sum(axis=(1, 2)) / m)
+    tilt = np.degrees(0.5 * np.arctan2(2 * vrc, vrr - vcc))
+    height = [np.ptp(np.nonzero(im.max(axis=1) > 0.5)[0]) for im in x]
+    return tilt, np.array(height, float)
+
+
+def test_examples_are_turned_and_resized_within_the_recipes_range_and_not_without_it():
+    """A pen never gives the same digit twice: each taught example is also turned up to ``rotation`` degrees and
+    resized up to ``scale`` each way, every image its own way; with both 0 only the shift is left."""
+    x = np.zeros((300, 28, 28), np.float32)
+    x[:, 4:24, 13:15] = 1.0  # an upright bar 20 px tall
+    cfg = AdaptConfig(shift=0, rotation=8.0, scale=0.1)
+    tilt, height = _tilt_and_height(vary_examples(x, cfg, np.random.default_rng(0)))
+    assert np.abs(tilt).max() <= 8.5 and np.abs(tilt).max() > 6.5 and (tilt > 3).any() and (tilt < -3).any()
+    assert height.min() >= 16 and height.max() <= 23 and np.ptp(height) >= 3
+    plain = vary_examples(x, AdaptConfig(shift=0, rotation=0.0, scale=0.0), np.random.default_rng(0))
+    assert np.array_equal(plain, x)
+
+
+def test_examples_drawn_a_pen_step_thinner_or_thicker_on_the_share_asked():
+    x = np.zeros((600, 28, 28), np.float32)
+    x[:, 4:24, 12:15] = 1.0  # a bar 3 px wide
+    out = vary_examples(x, AdaptConfig(shift=0, rotation=0.0, scale=0.0, thickness=0.25), np.random.default_rng(1))
+    ink = out.sum(axis=(1, 2)) / x[0].sum()
+    thinner, same, thicker = (ink < 0.8).mean(), np.isclose(ink, 1.0).mean(), (ink > 1.2).mean()
+    assert thinner + same + thicker == 1.0
+    assert 0.18 < thinner < 0.32 and 0.18 < thicker < 0.32  # a quarter each way, the rest as drawn
 
 
 def test_teaching_reads_the_odd_hand_and_leaves_the_original_alone(small_model, mnist, odd):

@@ -27,6 +27,7 @@ from typing import Callable
 
 import numpy as np
 
+from mnist_studio.data.augment import affine, change_thickness
 from mnist_studio.data.datasets import to_float
 from mnist_studio.nn.model import Model
 from mnist_studio.nn.optim import make_optimizer
@@ -49,6 +50,9 @@ class AdaptConfig:
     own_per_step: int = 32  # the user's (shifted) examples in each batch
     replay_per_step: int = 96  # MNIST training digits in each batch (a 1:3 mix: the old task dominates each step)
     shift: int = 2  # pixels, each way
+    rotation: float = 8.0  # degrees each way the user's examples are also turned (0: not turned)
+    scale: float = 0.1  # share each way they are also resized
+    thickness: float = 0.0  # share of them drawn one pen step thinner, and as many one step thicker
     distill: float = 0.5  # weight of the original model's softened answers on replayed digits (0: labels only)
     temperature: float = 2.0
     l2_pull: float = 0.0  # strength of the pull toward the original weights
@@ -114,6 +118,22 @@ def shift_images(x: np.ndarray, shift: int, rng: np.random.Generator) -> np.ndar
     rows = (np.arange(28)[None, :] + shift - dy[:, None])[:, :, None]
     cols = (np.arange(28)[None, :] + shift - dx[:, None])[:, None, :]
     return padded[np.arange(n)[:, None, None], rows, cols]
+
+
+def vary_examples(x: np.ndarray, cfg: AdaptConfig, rng: np.random.Generator) -> np.ndarray:
+    """The user's examples as another day's pen might give them: shifted, and (as ``cfg`` asks) turned, resized
+    and drawn a pen step thinner or thicker, each image its own way, whole batch at once."""
+    x = shift_images(x, cfg.shift, rng)
+    n = len(x)
+    if cfg.rotation or cfg.scale:
+        x = affine(x, rng.uniform(-cfg.rotation, cfg.rotation, n), 1.0 + rng.uniform(-cfg.scale, cfg.scale, n))
+    if cfg.thickness:
+        pen = rng.random(n)
+        x = x.copy()
+        for steps, rows in ((-1, pen < cfg.thickness), (1, pen > 1.0 - cfg.thickness)):
+            if rows.any():
+                x[rows] = change_thickness(x[rows], steps)
+    return x
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -187,7 +207,7 @@ def adapt(model: Model, images: np.ndarray, labels: np.ndarray, replay_images: n
     for step in range(cfg.steps):
         stop.check()
         pick = rng.integers(0, len(x_own), cfg.own_per_step)
-        xo = shift_images(x_own[pick], cfg.shift, rng)
+        xo = vary_examples(x_own[pick], cfg, rng)
         sl = slice(step * R, (step + 1) * R)
         x = np.concatenate([xo, replay_x[sl]])
         y = np.concatenate([y_own[pick], replay_y[sl]])
