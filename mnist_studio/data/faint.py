@@ -14,6 +14,8 @@ from mnist_studio.data.stroke_scale import above_grain
 FAINT = 0.2  # ink this strong (1 = the picture's typical ink) may be a faint digit, if shaped and placed like one
 FAINT_GAP = 2  # gaps (px of the working copy, per side) closed in faint ink
 FAINT_HEIGHT = (0.7, 1.4)  # ... and as tall as this share of the line's digits
+SMALLEST = 0.9  # ... or as this share of the shortest digit found, if that is at least SMALL_FLOOR × theirs
+SMALL_FLOOR = 0.6  # (a found "digit" shorter than that may be a fragment: it lowers the bar no further)
 REACH = 1.0  # ... and at most this × their height beyond the number's digits along the line (0: anywhere)
 
 
@@ -24,8 +26,8 @@ def faint_digits(cleaned: Cleaned, layout: Layout) -> np.ndarray | None:
     The threshold is relative to the picture's ink, and one photo's digits are not all as dark: a glare washes
     part of a whiteboard out, a pencil is pressed harder on one digit than the next. A lower threshold over the
     whole picture would take shadow edges and chalk haze for ink, so the faint ink is looked for only where a
-    digit is expected: blobs of it as tall as the line's digits (:data:`FAINT_HEIGHT`), no wider than one, across
-    the line's centre, clear of the digits already found."""
+    digit is expected: blobs of it as tall as the line's digits (:data:`FAINT_HEIGHT`) or as the shortest of them
+    (:data:`SMALLEST`), no wider than one, across the line's centre, clear of the digits already found."""
     digits = layout.digits
     if not digits or cleaned.ink is None:
         return None
@@ -47,7 +49,11 @@ def faint_digits(cleaned: Cleaned, layout: Layout) -> np.ndarray | None:
     # as tall as the digits found (the line's height estimate may be a fragment's, when few digits were found)
     tall = float(np.median(found[:, 1] - found[:, 0]))
     on_line = np.abs(v[:, None] - centres[None]).min(axis=1) < 0.35 * tall
-    sized = (hh >= FAINT_HEIGHT[0] * tall) & (hh <= FAINT_HEIGHT[1] * tall) & (ww <= 1.2 * tall) & (ww >= 0.08 * tall)
+    # (round digits are written shorter: a faint 0 may be as short as the 0 found beside it)
+    least = FAINT_HEIGHT[0] * tall
+    if SMALLEST:
+        least = min(least, SMALLEST * max(float((found[:, 1] - found[:, 0]).min()), SMALL_FLOOR * tall))
+    sized = (hh >= least) & (hh <= FAINT_HEIGHT[1] * tall) & (ww <= 1.2 * tall) & (ww >= 0.08 * tall)
     stroke_like = areas < 0.6 * hh * ww
     clear = np.ones(len(areas), bool)
     for y0, y1, x0, x1 in found:  # a few digits: clear of each one's box
