@@ -7,7 +7,9 @@ a handful of examples a network happily overwrites general features with one wri
 forgetting). So each step mixes three pulls (see :class:`AdaptConfig`):
 
 - the user's examples, each shifted by up to ``shift`` pixels at random (a person never places a digit twice the
-  same way, and a shift costs nothing: 5 examples become 125 slightly different ones);
+  same way, and a shift costs nothing: 5 examples become 125 slightly different ones), and turned and resized a
+  little (``rotation``, ``scale``: the same hand slants and sizes a digit differently on another day, on a board
+  or in pencil, and five pad examples, only shifted, did not teach a writer's 5 as photographed; README);
 - **MNIST replay**: most of each batch is ordinary MNIST training digits, so every step also sees the old task;
 - **learning without forgetting** (Li & Hoiem 2016): on the replayed digits the new model is also pulled toward
   the *original model's* answers (softened with a temperature), which keeps more of what it knew than the
