@@ -90,3 +90,29 @@ def test_a_boards_haze_against_the_digits_is_no_ink(ds, strength):
     haze = (strength * np.exp(-(((xx - 190) / 70.0) ** 2 + ((yy - 160) / 26.0) ** 2))).astype(np.float32)
     gray = photo(np.maximum(ink, haze), np.full(shape, 0.9, np.float32), noise=0.01, seed=3, light_on_dark=True)
     assert_boxes(read_picture(gray).boxes, boxes, tol=4)
+
+
+
+def test_a_pen_stroke_along_a_printed_rule_is_told_from_it_by_its_own_strength():
+    """On ruled paper every digit touches a rule, and through it the picture's border, so the ink's level is
+    measured on what does not (grain, specks) and the ink map, clipped at that level, is 1 on rules and pen
+    alike: a 2's base lying along a rule went with it (a 2 read as a 7). The strokes' unclipped strength tells
+    them apart: pen more than twice as strong as the rule's median is kept."""
+    from mnist_studio.data.rules import remove_rules
+
+    h, w = 400, 700
+    binary = np.zeros((h, w), bool)
+    strength = np.zeros((h, w), np.float32)
+    for y in (130, 170, 210):  # three printed rules across the page, 3 px thick
+        binary[y:y + 3] = True
+        strength[y:y + 3] = 0.2
+    binary[169:174, 150:200] = True  # a pen stroke lying along the middle rule, a little fatter (a 2's base)
+    strength[169:174, 150:200] = 0.55
+    binary[140:174, 196:200] = True  # ... and the stroke of the 2 coming down to it
+    strength[140:174, 196:200] = 0.55
+    ink = binary.astype(np.float32)  # clipped: all of it at the ink's level
+    kept, _ = remove_rules(binary, ink, strength=strength)
+    assert kept[170:173, 150:200].all()  # the base where it lies on the rule
+    assert not kept[170:173, :140].any() and not kept[130:133].any() and not kept[210:213].any()  # rules go
+    without, _ = remove_rules(binary, ink)
+    assert not without[170:173, 150:190].any()  # told by the clipped ink alone, the base went with the rule

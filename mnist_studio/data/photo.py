@@ -243,7 +243,8 @@ def clean_page(gray: np.ndarray, max_side: int = WORK_SIDE) -> Cleaned:
         background = estimate_background(work, 20.0 if light else 80.0, light_on_dark=light, stroke=stroke)
         found = threshold(work, background, light)
     found.scale = scale
-    found.binary, found.rules = remove_rules(found.binary, found.ink)
+    diff, strength = contrast(found.gray, found.background, light)  # (``ink`` is clipped at the ink's level)
+    found.binary, found.rules = remove_rules(found.binary, found.ink, strength=strength)
     if found.binary.any():
         # Printed lines too faint to pass the threshold (a light grid, a margin's fringe) are still ink to the
         # faint-digit search (``ink`` > 0.2) and the gap bridging below: they are looked for among the faint ink
@@ -255,7 +256,6 @@ def clean_page(gray: np.ndarray, max_side: int = WORK_SIDE) -> Cleaned:
             found.ink = np.where(near_rule & ~found.binary, np.float32(0), found.ink)
         # a faint stroke is still a line as wide as the others: grow the ink along such lines (stroke_scale.py)
         found.binary = grow_along_lines(found.binary, found.ink, rough_stroke_width(found.binary), found.rules)
-        diff, _ = contrast(found.gray, found.background, light)
         found.binary = bridge_gaps(found.binary, found.ink, diff)
     return found
 
