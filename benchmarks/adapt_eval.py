@@ -32,8 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mnist_studio.training.adapt import AdaptConfig, accuracy, adapt, split_per_digit  # noqa: E402
 
 D = AdaptConfig()
-SHIFTED = replace(D, rotation=0.0, scale=0.0)  # the studio's recipe before its examples were turned and resized
-REFERENCE = AdaptConfig(steps=40, lr=3e-4, own_per_step=32, replay_per_step=32, distill=0.0, rotation=0.0, scale=0.0)
+SHIFTED = replace(D, rotation=0.0, scale=0.0, thickness=0.0)  # the studio's recipe before its examples were varied
+REFERENCE = replace(SHIFTED, steps=40, replay_per_step=32, distill=0.0)
+TURNED = replace(D, thickness=0.0)
 VARIANTS: dict[str, AdaptConfig] = {
     "reference (40 steps, 1:1 mix)": REFERENCE,
     "reference + L2 pull 1e-2": replace(REFERENCE, l2_pull=1e-2),
@@ -43,11 +44,11 @@ VARIANTS: dict[str, AdaptConfig] = {
     "1:1 mix + LwF 0.5": replace(SHIFTED, replay_per_step=32),
     "1:3 mix + LwF 0.5 + early stop": replace(SHIFTED, holdout_stop=True),
     "1:3 mix + LwF 0.5 + pen ±1 on 2/3": replace(SHIFTED, thickness=1 / 3),
-    "1:3 mix + LwF 0.5 + turned 8°, resized 10 % (studio)": D,
-    "1:3 mix + LwF 0.5 + turned 8°, resized 10 %, pen ±1 on 2/3": replace(D, thickness=1 / 3),
-    "1:3 mix + LwF 0.5 + turned 12°, resized 15 %": replace(D, rotation=12.0, scale=0.15),
-    "1:3 mix + LwF 0.5 + turned 5°, resized 5 %": replace(D, rotation=5.0, scale=0.05),
-    "1:3 mix + LwF 0.5 + turned 8°, resized 10 %, 80 steps": replace(D, steps=80),
+    "1:3 mix + LwF 0.5 + turned 8°, resized 10 %": TURNED,
+    "1:3 mix + LwF 0.5 + turned 8°, resized 10 %, pen ±1 on 2/3 (studio)": D,
+    "1:3 mix + LwF 0.5 + turned 12°, resized 15 %": replace(TURNED, rotation=12.0, scale=0.15),
+    "1:3 mix + LwF 0.5 + turned 5°, resized 5 %": replace(TURNED, rotation=5.0, scale=0.05),
+    "1:3 mix + LwF 0.5 + turned 8°, resized 10 %, 80 steps": replace(TURNED, steps=80),
 }
 
 

@@ -61,11 +61,11 @@ def test_examples_are_turned_and_resized_within_the_recipes_range_and_not_withou
     resized up to ``scale`` each way, every image its own way; with both 0 only the shift is left."""
     x = np.zeros((300, 28, 28), np.float32)
     x[:, 4:24, 13:15] = 1.0  # an upright bar 20 px tall
-    cfg = AdaptConfig(shift=0, rotation=8.0, scale=0.1)
+    cfg = AdaptConfig(shift=0, rotation=8.0, scale=0.1, thickness=0.0)
     tilt, height = _tilt_and_height(vary_examples(x, cfg, np.random.default_rng(0)))
     assert np.abs(tilt).max() <= 8.5 and np.abs(tilt).max() > 6.5 and (tilt > 3).any() and (tilt < -3).any()
     assert height.min() >= 16 and height.max() <= 23 and np.ptp(height) >= 3
-    plain = vary_examples(x, AdaptConfig(shift=0, rotation=0.0, scale=0.0), np.random.default_rng(0))
+    plain = vary_examples(x, AdaptConfig(shift=0, rotation=0.0, scale=0.0, thickness=0.0), np.random.default_rng(0))
     assert np.array_equal(plain, x)
 
 

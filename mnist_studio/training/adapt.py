@@ -8,8 +8,9 @@ forgetting). So each step mixes three pulls (see :class:`AdaptConfig`):
 
 - the user's examples, each shifted by up to ``shift`` pixels at random (a person never places a digit twice the
   same way, and a shift costs nothing: 5 examples become 125 slightly different ones), and turned and resized a
-  little (``rotation``, ``scale``: the same hand slants and sizes a digit differently on another day, on a board
-  or in pencil, and five pad examples, only shifted, did not teach a writer's 5 as photographed; README);
+  little and drawn a pen step thinner or thicker (``rotation``, ``scale``, ``thickness``: the same hand slants,
+  sizes and inks a digit differently on another day, on a board or in pencil, and five pad examples, only
+  shifted, did not teach a writer's 5 as photographed; README);
 - **MNIST replay**: most of each batch is ordinary MNIST training digits, so every step also sees the old task;
 - **learning without forgetting** (Li & Hoiem 2016): on the replayed digits the new model is also pulled toward
   the *original model's* answers (softened with a temperature), which keeps more of what it knew than the
@@ -54,7 +55,7 @@ class AdaptConfig:
     shift: int = 2  # pixels, each way
     rotation: float = 8.0  # degrees each way the user's examples are also turned (0: not turned)
     scale: float = 0.1  # share each way they are also resized
-    thickness: float = 0.0  # share of them drawn one pen step thinner, and as many one step thicker
+    thickness: float = 1 / 3  # share of them drawn one pen step thinner, and as many one step thicker
     distill: float = 0.5  # weight of the original model's softened answers on replayed digits (0: labels only)
     temperature: float = 2.0
     l2_pull: float = 0.0  # strength of the pull toward the original weights
