@@ -50,7 +50,7 @@ class AdaptConfig:
 
     steps: int = 60
     lr: float = 3e-4
-    own_per_step: int = 32  # the user's (shifted) examples in each batch
+    own_per_step: int = 32  # the user's (varied) examples in each batch
     replay_per_step: int = 96  # MNIST training digits in each batch (a 1:3 mix: the old task dominates each step)
     shift: int = 2  # pixels, each way
     rotation: float = 8.0  # degrees each way the user's examples are also turned (0: not turned)
