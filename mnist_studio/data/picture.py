@@ -230,11 +230,12 @@ def refine_cuts(layout: Layout, stages_of, classify) -> None:
         tried.append(add(pair))
     conf = np.log(np.clip(np.asarray(classify(np.stack(inputs))).max(axis=1), 1e-6, 1.0))
     gains = {}
+    runs_of = {id(g): strokes_crossed(g.mask) for g, *_ in trials}  # once per blob, not once per trial
     for (g, ai, ci, c, _), at in zip(trials, tried):
         b = now[(id(g), ci)]
         # less the geometry's price of the strokes the moved cut crosses beyond those the first one did (in the
         # same units :func:`.split.choose` weighs it against the network in)
-        runs = strokes_crossed(g.mask)
+        runs = runs_of[id(g)]
         at_new, at_old = np.clip([c, g.cuts[ai][ci]], 0, len(runs) - 1)
         crossed = int(runs[at_new]) - int(runs[at_old])
         gain = float(conf[at] + conf[at + 1] - conf[b] - conf[b + 1]) - 0.5 * CUT * crossed
