@@ -102,3 +102,29 @@ def test_a_faint_digit_as_short_as_the_shortest_digit_found_is_read():
         ink[:, boxes[3][0] - 3:boxes[3][2] + 3] *= 0.3  # the second 0 under a glare
         reading = read_picture(photo(ink, paper, ink_level=0.1, noise=0.01))
         assert_boxes(reading.boxes, boxes if read else boxes[:3] + boxes[4:])
+
+
+def test_the_ragged_strip_the_desk_leaves_along_the_sheets_edge_is_no_digit(monkeypatch):
+    """Where the desk shows beyond the sheet, the flattening leaves a ragged strip of it along the sheet's edge,
+    which turns up the side of the picture: an L, neither thin nor hollow in its box, that was cut into three
+    "digits" (211 read 24711). Nearly all of it lies along the picture's border: it is the sheet's edge."""
+    from mnist_studio.data import segment
+    from mnist_studio.data.photo import Cleaned
+
+    shape = (400, 600)
+    ink, boxes = place(shape, row([glyph(k, h=90) for k in ("7", "1", "4")], x=150, y=250, gap=60))
+    binary = ink > 0.5  # (low in the picture, beside the L's middle: on its reading line)
+    rng = np.random.default_rng(3)
+    xs = np.arange(150, shape[1])
+    top = (shape[0] - 20 - 8 * np.sin(xs / 23.0) - 6 * rng.random(len(xs))).astype(int)
+    binary[:, 150:] |= np.arange(shape[0])[:, None] >= top[None, :]  # the strip along the bottom ...
+    binary[220:, -3:] = True  # ... and up the right edge
+    cleaned = Cleaned(1.0 - 0.5 * binary, 1.0, np.ones(shape, np.float32), binary.astype(np.float32), binary,
+                      0.3, False, 0.01)
+
+    def found():
+        return [[d.box[2], d.box[0], d.box[3], d.box[1]] for d in segment.segment(cleaned).digits]
+
+    assert_boxes(found(), boxes, tol=1)
+    monkeypatch.setattr(segment, "RIM_SHARE", 2.0)  # the border's rim not looked at: the L is read as digits
+    assert len(found()) > 3

@@ -41,6 +41,8 @@ SMALL_LOOP = 0.4  # a closed loop this × H tall on the line is a small digit (a
 INNER = 0.08  # a blob away from the picture's border this share of its short side tall is a digit, not a speck
 SPLIT_FROM = 0.7  # a group wider than this × H may hold touching digits: cutting it is proposed (the judge
 # of :mod:`.pieces` and the network choose; pendigits writers' joined pairs are 0.8-1.0 H wide)
+RIM = 0.06  # the picture's rim: this share of its short side along each border ...
+RIM_SHARE = 0.75  # ... a long blob with this share of its pixels in it is the sheet's edge (over 1: off)
 RULED = 0.25  # rules taken out of the ink this large a share of what is left: ruled or squared paper
 
 
@@ -101,9 +103,20 @@ def components(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return labels, boxes.astype(np.int64), areas.astype(np.int64)
 
 
-def edge_bands(boxes: np.ndarray, areas: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+def border_share(labels: np.ndarray, areas: np.ndarray) -> np.ndarray:
+    """Each blob's share of pixels within :data:`RIM` of the picture's border."""
+    h, w = labels.shape
+    d = max(4, int(RIM * min(h, w)))
+    rim = np.concatenate([labels[:d].ravel(), labels[-d:].ravel(), labels[d:-d, :d].ravel(), labels[d:-d, -d:].ravel()])
+    return np.bincount(rim, minlength=len(areas) + 1)[1:] / np.maximum(areas, 1)
+
+
+def edge_bands(boxes: np.ndarray, areas: np.ndarray, shape: tuple[int, int],
+               rim_share: np.ndarray | None = None) -> np.ndarray:
     """Blobs cut by the picture's border that are long and thin or solid: the desk beside the sheet, the board's
-    frame, a shadow's edge. Judged on their own shape, before the digit height is known."""
+    frame, a shadow's edge. Judged on their own shape, before the digit height is known. With ``rim_share`` (see
+    :func:`border_share`), also a long blob lying almost all along the border: the sheet's edge with a ragged strip
+    of the desk the flattening left, round a corner (an L is neither thin nor hollow in its box)."""
     hh = (boxes[:, 1] - boxes[:, 0]).astype(float)
     ww = (boxes[:, 3] - boxes[:, 2]).astype(float)
     touching = (boxes[:, 0] <= 0) | (boxes[:, 2] <= 0) | (boxes[:, 1] >= shape[0]) | (boxes[:, 3] >= shape[1])
@@ -112,7 +125,9 @@ def edge_bands(boxes: np.ndarray, areas: np.ndarray, shape: tuple[int, int]) -> 
     # the outline of the sheet: a thin line along much of the picture (a digit is never half a picture wide and
     # that hollow, even in a tight crop)
     outline = (np.maximum(hh / shape[0], ww / shape[1]) > 0.5) & (areas < 0.06 * hh * ww)
-    return touching & ((aspect > 5.0) | solid | outline)
+    rimmed = np.zeros(len(boxes), bool) if rim_share is None else (
+        (rim_share > RIM_SHARE) & (np.maximum(hh / shape[0], ww / shape[1]) > 0.3))
+    return touching & ((aspect > 5.0) | solid | outline | rimmed)
 
 
 def line_height(boxes: np.ndarray, areas: np.ndarray, shape: tuple[int, int]) -> float:
@@ -289,7 +304,7 @@ def pieces(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
     labels, boxes, areas = components(binary)
     keep = np.flatnonzero(areas >= MIN_SPECK)
     keep = keep[np.argsort(-areas[keep])][:MAX_COMPONENTS]
-    keep = keep[~edge_bands(boxes[keep], areas[keep], binary.shape)]
+    keep = keep[~edge_bands(boxes[keep], areas[keep], binary.shape, border_share(labels, areas)[keep])]
     return labels, boxes, areas, keep
 
 
