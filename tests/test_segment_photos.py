@@ -128,3 +128,26 @@ def test_the_ragged_strip_the_desk_leaves_along_the_sheets_edge_is_no_digit(monk
     assert_boxes(found(), boxes, tol=1)
     monkeypatch.setattr(segment, "RIM_SHARE", 2.0)  # the border's rim not looked at: the L is read as digits
     assert len(found()) > 3
+
+
+def test_a_faint_digit_close_beside_a_found_one_is_read(monkeypatch):
+    """A faint chalk 7 written a few pixels from a bright 3 (437454 read 43454): its faint ink, the gaps in it
+    closed, joined the 3 and the blob was no candidate. The found digit's own ink is left out of the search."""
+    from mnist_studio.data import faint
+    from mnist_studio.data.photo import Cleaned
+    from mnist_studio.data.segment import Digit, Group, Layout
+
+    shape = (200, 300)
+    binary = np.zeros(shape, bool)
+    binary[50:150, 140:148] = binary[50:58, 140:200] = binary[142:150, 140:200] = True  # a bright digit
+    binary[50:150, 192:200] = True
+    ink = binary.astype(np.float32)
+    seven = np.zeros(shape, bool)
+    seven[52:60, 90:136] = seven[52:148, 128:136] = True  # a faint 7, 4 px from it
+    ink[seven] = 0.4
+    cleaned = Cleaned(1.0 - 0.5 * ink, 1.0, np.ones(shape, np.float32), ink, binary, 0.3, False, 0.01)
+    layout = Layout([Group([[Digit((50, 150, 140, 200), binary[50:150, 140:200])]], [1.0])], height=100.0)
+    extra = faint.faint_digits(cleaned, layout)
+    assert extra is not None and extra[seven].all() and not extra[:, 138:].any()
+    monkeypatch.setattr(faint, "APART", 0)  # found digits left in: the 7 joins the bright digit and is lost
+    assert faint.faint_digits(cleaned, layout) is None

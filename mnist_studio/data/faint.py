@@ -16,6 +16,7 @@ FAINT_GAP = 2  # gaps (px of the working copy, per side) closed in faint ink
 FAINT_HEIGHT = (0.7, 1.4)  # ... and as tall as this share of the line's digits
 SMALLEST = 0.9  # ... or as this share of the shortest digit found, if that is at least SMALL_FLOOR × theirs
 SMALL_FLOOR = 0.6  # (a found "digit" shorter than that may be a fragment: it lowers the bar no further)
+APART = 1  # the digits found, grown by FAINT_GAP + this many px, are kept out of the faint ink (0: off)
 REACH = 1.0  # ... and at most this × their height beyond the number's digits along the line (0: anywhere)
 
 
@@ -27,12 +28,16 @@ def faint_digits(cleaned: Cleaned, layout: Layout) -> np.ndarray | None:
     part of a whiteboard out, a pencil is pressed harder on one digit than the next. A lower threshold over the
     whole picture would take shadow edges and chalk haze for ink, so the faint ink is looked for only where a
     digit is expected: blobs of it as tall as the line's digits (:data:`FAINT_HEIGHT`) or as the shortest of them
-    (:data:`SMALLEST`), no wider than one, across the line's centre, clear of the digits already found."""
+    (:data:`SMALLEST`), no wider than one, across the line's centre, clear of the digits already found. Those
+    digits' own ink is left out first (:data:`APART`): a faint 7 written close to a bright 3 would otherwise join
+    it through the closed gaps, and the blob, wider than a digit and on the 3's box, was never a candidate."""
     digits = layout.digits
     if not digits or cleaned.ink is None:
         return None
     # (a faint digit's darker parts may be there, as dirt; the paper's grain is not)
     weak = (above_grain(cleaned.ink, cleaned.binary, rough_stroke_width(cleaned.binary)) > FAINT) | cleaned.binary
+    if APART:  # (the digits found are left out, so a faint digit close beside one is not joined to it)
+        weak &= ~_near_digits(digits, weak.shape, FAINT_GAP + APART)
     # a faint stroke breaks into dashes: pieces a few pixels apart are one blob (its strokes a little fatter,
     # which the stroke normalisation undoes)
     weak = ndimage.binary_dilation(weak, iterations=FAINT_GAP)
@@ -64,6 +69,15 @@ def faint_digits(cleaned: Cleaned, layout: Layout) -> np.ndarray | None:
     if not len(pick):
         return None
     return np.isin(labels, pick + 1)
+
+
+def _near_digits(digits, shape: tuple[int, int], reach: int) -> np.ndarray:
+    """The pixels of the digits found, grown by ``reach``."""
+    near = np.zeros(shape, bool)
+    for d in digits:
+        y0, y1, x0, x1 = d.box
+        near[y0:y1, x0:x1] |= d.mask
+    return ndimage.binary_dilation(near, iterations=reach)
 
 
 def _beside_the_number(pick: np.ndarray, boxes: np.ndarray, found: np.ndarray, c: float, s: float,
