@@ -125,3 +125,45 @@ def test_an_entry_announcing_a_huge_array_is_refused_before_reading(tmp_path):
         z.writestr("bomb.npy", npy)
     with pytest.raises(HandwritingError, match="not a readable examples file"):
         HandwritingStore(path).load()
+
+
+def test_a_photos_digit_is_kept_as_its_image_and_survives_a_restart(tmp_path):
+    """A digit cut from a photo has no strokes: its 28×28 image is kept (the file says version 2 then, 1 without
+    one, so older studios still read a file of drawings), it is taught like a drawing, and a stroke-file export
+    leaves it out (it has nothing to write)."""
+    store = HandwritingStore(tmp_path / FILE_NAME)
+    store.add(SEVEN, 7)
+    with np.load(tmp_path / FILE_NAME, allow_pickle=False) as z:
+        assert int(z["format_version"]) == 1
+    image = np.zeros((28, 28), np.float32)
+    image[4:24, 12:16] = np.linspace(0.3, 1.0, 20)[:, None]  # a grey pencil 1, darker at its foot
+    store.add_image(image, 1, picture="board.jpg")
+    again = HandwritingStore(tmp_path / FILE_NAME)
+    again.load()
+    assert again.labels.tolist() == [7, 1] and again.from_photos.tolist() == [False, True]
+    assert again.digits[1].strokes == [] and again.digits[1].extra["picture"] == "board.jpg"
+    assert np.abs(again.float_images()[1] - image).max() <= 0.5 / 255 + 1e-6
+    with np.load(tmp_path / FILE_NAME, allow_pickle=False) as z:
+        assert int(z["format_version"]) == 2
+    again.export(tmp_path / "mine.json")
+    assert [d.label for d in read_stroke_file(tmp_path / "mine.json")] == [7]
+    for bad, words in ((np.zeros((28, 28)), "empty"), (np.ones((20, 20)), "28×28"), (image, "label")):
+        with pytest.raises(ValueError, match=words):
+            again.add_image(bad, 12 if words == "label" else 3)
+    assert len(again) == 2
+    # a stroke file's digit must still have strokes, whatever its source says
+    (tmp_path / "photo.json").write_text('[{"label": 1, "strokes": [], "source": "photo"}]')
+    with pytest.raises(DatasetError, match="no strokes"):
+        again.import_file(tmp_path / "photo.json")
+
+
+def test_a_store_emptied_by_deleting_every_example_opens_again(tmp_path):
+    """Deleting every example saved an empty list, which the reader took for a damaged file on the next start."""
+    store = HandwritingStore(tmp_path / FILE_NAME)
+    store.add(SEVEN, 7)
+    store.remove([0])
+    again = HandwritingStore(tmp_path / FILE_NAME)
+    again.load()
+    assert len(again) == 0 and again.refused is None
+    again.add(SEVEN, 7)
+    assert list(tmp_path.iterdir()) == [tmp_path / FILE_NAME]  # nothing moved aside as damaged

@@ -7,10 +7,15 @@ kept beside them only so the Dataset tab opens instantly.
 
 The file is one ``.npz`` of plain arrays (``allow_pickle=False`` loads it; nothing in it can run code):
 
-- ``format`` = ``"mnist-studio-handwriting"``, ``format_version`` = 1
+- ``format`` = ``"mnist-studio-handwriting"``, ``format_version`` = 1, or 2 when it holds digits from photos
 - ``digits``: the records as JSON text, in the stroke-file format of :mod:`mnist_studio.data.strokes`
   (``label``, ``strokes``, and ``held_out`` / ``source`` among the extra keys)
 - ``images`` (N×28×28 uint8) and ``labels`` (N uint8), which must agree with ``digits``
+
+A digit cut from a photo (Classify Image, a digit clicked, then its label given) has no strokes: its record says
+``"source": "photo"`` (and the picture's name), ``strokes`` is empty, and its image is the truth. Such examples carry
+what pencil, chalk and a camera do to the user's hand, which the pad's strokes cannot; they are taught like the
+others but left out of a stroke-file export.
 
 Saves are atomic (:mod:`mnist_studio.fileio`). A file that cannot be read (truncated, foreign, inconsistent) is
 *refused*: :class:`HandwritingError` says what is wrong, the store starts empty, and the damaged file is moved aside
@@ -28,16 +33,16 @@ from typing import Sequence
 import numpy as np
 
 from mnist_studio.data.idx import DatasetError
-from mnist_studio.data.strokes import Stroke, StrokeDigit, parse_stroke_text, read_stroke_file, stroke_images, \
-    write_stroke_file
+from mnist_studio.data.strokes import PICTURE_SOURCE, Stroke, StrokeDigit, parse_stroke_text, read_stroke_file, \
+    stroke_images, write_stroke_file
 from mnist_studio.fileio import atomic_write
 from mnist_studio.npzread import read_npz
 
 FORMAT = "mnist-studio-handwriting"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: digits from photos (no strokes) may be among the records; a file without any says 1
 FILE_NAME = "my-handwriting.npz"
 MAX_FILE_BYTES = 256 * 2**20  # far above any person's examples (~1 KB each); refuses bombs before reading
-SOURCES = ("corrected", "confirmed", "guided", "imported")
+SOURCES = ("corrected", "confirmed", "guided", "imported", PICTURE_SOURCE)
 
 
 class HandwritingError(Exception):
@@ -89,7 +94,8 @@ class HandwritingStore:
             if key not in arrays:
                 raise bad(f"'{key}' is missing")
         try:
-            digits = parse_stroke_text(str(arrays["digits"]), "digits") if arrays["digits"].shape == () else None
+            digits = (parse_stroke_text(str(arrays["digits"]), "digits", pictures=int(version) >= 2, allow_empty=True)
+                      if arrays["digits"].shape == () else None)
         except DatasetError as e:
             raise bad(str(e)) from None
         if digits is None:
@@ -137,9 +143,34 @@ class HandwritingStore:
             self.save()
         return digit
 
-    def _append(self, digits: list[StrokeDigit]) -> None:
+    def add_image(self, image: np.ndarray, label: int, picture: str = "", save: bool = True) -> StrokeDigit:
+        """Keep a digit cut from a photo (its 28×28 input, ink 0-1, as the network read it) as an example of
+        ``label``: the user's hand as a camera sees it on paper or a board."""
+        if not (0 <= int(label) <= 9):
+            raise ValueError(f"an example's label must be a digit 0-9, got {label}")
+        img = np.asarray(image, dtype=np.float32)
+        if img.shape != (28, 28) or not np.isfinite(img).all():
+            raise ValueError(f"a photo's digit must be a 28×28 image, got {img.shape}")
+        if img.max() <= 0.05:
+            raise ValueError("an empty image cannot be an example")
+        extra = {"source": PICTURE_SOURCE, "held_out": False, "added": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        if picture:
+            extra["picture"] = str(picture)[:200]
+        digit = StrokeDigit(int(label), [], extra)
+        self._append([digit], images=np.clip(img, 0.0, 1.0)[None])
+        if save:
+            self.save()
+        return digit
+
+    @property
+    def from_photos(self) -> np.ndarray:
+        """Which examples were cut from photos (no strokes)."""
+        return np.array([d.extra.get("source") == PICTURE_SOURCE for d in self.digits], dtype=bool)
+
+    def _append(self, digits: list[StrokeDigit], images: np.ndarray | None = None) -> None:
         self.digits.extend(digits)
-        self.images = np.concatenate([self.images, _to_uint8(stroke_images(digits))])
+        rendered = stroke_images(digits) if images is None else images
+        self.images = np.concatenate([self.images, _to_uint8(rendered)])
 
     def remove(self, indices: Sequence[int]) -> None:
         drop = set(int(i) for i in indices)
@@ -160,9 +191,11 @@ class HandwritingStore:
 
     def export(self, path: str | Path) -> None:
         """All examples as a stroke file (the dev set's format), so they can be taught elsewhere."""
-        if not self.digits:
-            raise HandwritingError("there are no examples to export")
-        write_stroke_file(path, self.digits)
+        drawn = [d for d in self.digits if d.strokes]
+        if not drawn:
+            raise HandwritingError("there are no drawn examples to export" if self.digits
+                                   else "there are no examples to export")
+        write_stroke_file(path, drawn)
 
     def save(self) -> None:
         if self.refused is not None and self.path.exists():  # keep the damaged file for the user, never overwrite
@@ -172,7 +205,8 @@ class HandwritingStore:
             except OSError as e:
                 raise HandwritingError(f"cannot move the damaged {self.path} aside: {e.strerror or e}") from None
         self.refused = None
-        arrays = {"format": np.array(FORMAT), "format_version": np.array(FORMAT_VERSION),
+        version = FORMAT_VERSION if self.from_photos.any() else 1  # readable by older studios when it can be
+        arrays = {"format": np.array(FORMAT), "format_version": np.array(version),
                   "digits": np.array(json.dumps([d.to_json() for d in self.digits], separators=(",", ":"))),
                   "images": self.images, "labels": self.labels.astype(np.uint8)}
         try:

@@ -63,8 +63,13 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def parse_digit(obj: Any, where: str) -> StrokeDigit:
-    """One record into a :class:`StrokeDigit`; ``where`` (e.g. "digit 12") prefixes every complaint."""
+PICTURE_SOURCE = "photo"  # a digit cut from a picture: no strokes, its 28×28 image is kept instead
+
+
+def parse_digit(obj: Any, where: str, pictures: bool = False) -> StrokeDigit:
+    """One record into a :class:`StrokeDigit`; ``where`` (e.g. "digit 12") prefixes every complaint. With
+    ``pictures``, a record whose ``source`` is :data:`PICTURE_SOURCE` may have no strokes (the examples store
+    keeps its image beside it); a stroke file's digits always have strokes."""
     if not isinstance(obj, dict):
         raise ValueError(f"{where}: expected an object with 'label' and 'strokes', got {type(obj).__name__}")
     label = obj.get("label")
@@ -93,15 +98,17 @@ def parse_digit(obj: Any, where: str) -> StrokeDigit:
             pts.append((float(p[0]), float(p[1])))
         if pts:
             strokes.append(pts)
-    if not strokes:
+    if not strokes and not (pictures and not raw and obj.get("source") == PICTURE_SOURCE):
         raise ValueError(f"{where}: no strokes (a digit needs at least one point)")
     extra = {k: v for k, v in obj.items() if k not in ("label", "strokes")
              and (v is None or isinstance(v, (str, int, float, bool)))}
     return StrokeDigit(int(label), strokes, extra)
 
 
-def parse_stroke_text(text: str, name: str = "strokes") -> list[StrokeDigit]:
-    """Parse a whole stroke file's text; every problem is a :class:`DatasetError` starting with ``name``."""
+def parse_stroke_text(text: str, name: str = "strokes", pictures: bool = False,
+                      allow_empty: bool = False) -> list[StrokeDigit]:
+    """Parse a whole stroke file's text; every problem is a :class:`DatasetError` starting with ``name``.
+    ``pictures``: see :func:`parse_digit`; ``allow_empty``: no digits at all is no error (an emptied store)."""
     try:
         data = jsonread.loads(text)
     except jsonread.JsonError as e:
@@ -111,12 +118,12 @@ def parse_stroke_text(text: str, name: str = "strokes") -> list[StrokeDigit]:
     if not isinstance(data, list):
         raise DatasetError(f"{name}: expected a JSON list of digits "
                            '([{"label": 7, "strokes": [[[x, y], ...]]}, ...])')
-    if not data:
+    if not data and not allow_empty:
         raise DatasetError(f"{name}: the file holds no digits")
     if len(data) > MAX_DIGITS:
         raise DatasetError(f"{name}: {len(data):,} digits; at most {MAX_DIGITS:,} are accepted")
     try:
-        return [parse_digit(obj, f"digit {i + 1}") for i, obj in enumerate(data)]
+        return [parse_digit(obj, f"digit {i + 1}", pictures) for i, obj in enumerate(data)]
     except RecursionError:
         raise DatasetError(f"{name}: the JSON is nested too deeply to be a stroke file") from None
     except ValueError as e:

@@ -103,3 +103,25 @@ def test_a_blank_picture_says_so(window, qtbot, tmp_path):
     pic = window.picture_window
     qtbot.waitUntil(pic.isVisible, timeout=2000)
     assert "no digit found" in pic.caption.text() and pic.canvas.box_rects() == [] and pic.digit_buttons == []
+
+
+def test_a_photos_digits_are_kept_as_examples_key_by_key(window, qtbot, tmp_path, model):
+    """Correcting a photo: a digit clicked is shown in the pad, a digit key keeps it (as the network read it) as
+    an example, and the pad moves on to the next digit. The whole picture, not one digit, is not kept."""
+    path, labels = photo_file(tmp_path, model)
+    panel = window.draw_panel
+    panel.classify_file(str(path))
+    store = panel.session.handwriting()
+    panel.teach.digit_buttons[4].click()  # the whole picture is shown: which digit?
+    assert len(store) == 0 and "Click one digit" in panel.teach.status.text()
+    panel.select_picture_digit(0)
+    first = panel.current_stages().centred.copy()
+    panel.teach.digit_buttons[int(labels[0])].click()
+    assert store.labels.tolist() == [int(labels[0])] and store.from_photos.tolist() == [True]
+    assert np.abs(store.float_images()[0] - first).max() <= 0.5 / 255 + 1e-6
+    assert store.digits[0].extra["picture"] == "three.jpg"
+    assert panel.pad.showing_picture and panel.results.buttons[1].isChecked()  # on to the next digit
+    assert "digit 1 of 3" in panel.teach.status.text() and "1 from photos" in panel.teach.status.text()
+    panel.teach.confirm_button.click()  # ✓: the answer was right
+    assert store.labels.tolist() == [int(labels[0]), int(labels[1])]
+    assert not np.array_equal(store.images[0], store.images[1]) and panel.results.buttons[2].isChecked()

@@ -106,5 +106,8 @@ class HandwritingControls(QWidget):
         except (HandwritingError, OSError) as e:
             self.session.status.emit(f"Export failed: {e}")
             return False
-        self.session.status.emit(f"Exported {len(self.store())} examples to {path}")
+        photos = int(self.store().from_photos.sum())
+        drawn = len(self.store()) - photos
+        self.session.status.emit(f"Exported {drawn} drawn examples to {path}"
+                                 + (f" ({photos} from photos have no strokes and stay in the studio)" if photos else ""))
         return True

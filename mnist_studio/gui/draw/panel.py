@@ -265,6 +265,13 @@ class DrawPanel(QWidget):
             self.results.buttons[index].setChecked(True)
         self.refresh(final=True)
 
+    def shown_picture_digit(self) -> tuple[int, np.ndarray] | None:
+        """(index, 28×28 input as read, touch-ups included) of the picture's digit the pad shows alone, or None."""
+        if not (self.picture_stages and self._showing_digit and self.pad.showing_picture):
+            return None
+        stages = self.current_stages()
+        return None if stages is None else (self._selected, stages.centred)
+
     def inspect(self, image, caption: str = "") -> None:
         """Show a 28×28 image (e.g. from the evaluation tab's gallery) in these views as if it had been drawn."""
         img = np.clip(np.asarray(image, dtype=np.float32).reshape(28, 28), 0.0, 1.0)

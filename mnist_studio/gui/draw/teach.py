@@ -3,6 +3,9 @@
 - **Correct** ("that was a 7"): a row of digit buttons under the pad, or the keys 0-9, keeps the drawing with that
   label in the user's examples (:mod:`mnist_studio.data.handwriting`, shared through ``session.handwriting()``);
   "✓" (or Enter) keeps it with the model's own answer, confirmed. The pad is cleared for the next digit.
+- **A photo's digits**: after Classify Image, a digit clicked (in the picture or the answers) is shown alone in the
+  pad, and the same keys keep it as the network read it (its 28×28 image: pencil, chalk and the camera included,
+  which the pad's strokes cannot show); the pad then shows the picture's next digit.
 - **Guided mode** asks for each digit ``GUIDED_REPEATS`` times in random order; one drawing of each digit (chosen
   at random) is held out of teaching, so before / after is measured on drawings the teaching never saw.
 - **Teach** fine-tunes a copy of the current model (:func:`mnist_studio.training.adapt.adapt`) in a background
@@ -30,6 +33,11 @@ from mnist_studio.training.metrics import evaluate
 from mnist_studio.training.runs import RunRecord
 
 GUIDED_REPEATS = 6
+
+
+def _a(digit: int) -> str:
+    """'a 7', 'an 8'."""
+    return f"{'an' if int(digit) == 8 else 'a'} {digit}"
 
 
 @dataclass
@@ -96,7 +104,7 @@ class TeachBox(QWidget):
             b = QPushButton(str(d))
             b.setObjectName(f"correctDigit{d}")
             b.setFixedWidth(26)
-            b.setToolTip(f"That was a {d}: keep this drawing as one of your examples of {d} (key {d})")
+            b.setToolTip(f"That was {_a(d)}: keep this drawing as one of your examples of {d} (key {d})")
             b.clicked.connect(lambda _c=False, d=d: self.keep(d))
             grid.addWidget(b, 0, d)
             self.digit_buttons.append(b)
@@ -156,9 +164,12 @@ class TeachBox(QWidget):
         return self.session.handwriting()
 
     def keep(self, label: int, source: str = "corrected") -> bool:
-        """Keep the pad's drawing as an example of ``label`` (in guided mode: the digit asked for)."""
+        """Keep the pad's drawing as an example of ``label`` (in guided mode: the digit asked for); a photo's
+        digit shown alone in the pad is kept as its image (:meth:`keep_picture_digit`)."""
+        if self.panel.pad.showing_picture:
+            return self.keep_picture_digit(label)
         strokes = self.panel.pad.strokes
-        if not strokes or self.panel.pad.showing_picture:
+        if not strokes:
             self.status.setText("Draw a digit first, then say which digit it was.")
             return False
         held = False
@@ -177,7 +188,32 @@ class TeachBox(QWidget):
         if self.guide:
             self.guide.pop(0)
         self.panel.clear()
-        self._say_count(f"Kept as a {label}.")
+        self._say_count(f"Kept as {_a(label)}.")
+        return True
+
+    def keep_picture_digit(self, label: int) -> bool:
+        """Keep the photo's digit the pad shows as an example of ``label`` (as the network read it, with any
+        touch-up), then show the picture's next digit, so a whole photo is corrected key by key."""
+        shown = self.panel.shown_picture_digit()
+        if shown is None:
+            self.status.setText("Click one digit of the picture (in the picture or the answers below the pad), "
+                                "then say which digit it was." if self.panel.picture_stages else
+                                "Only your own digits are kept: draw one, or click a digit of a photo you read.")
+            return False
+        if self.guide:
+            self.status.setText("Guided mode asks for drawn digits: leave guided mode to keep a photo's digits.")
+            return False
+        index, image = shown
+        try:
+            self.store().add_image(image, label, picture=self.panel.picture_name)
+        except (HandwritingError, ValueError) as e:
+            self.status.setText(f"Not kept: {e}")
+            return False
+        self.session.handwritingChanged.emit()
+        n = len(self.panel.picture_stages)
+        if index + 1 < n:
+            self.panel.select_picture_digit(index + 1)
+        self._say_count(f"Kept the photo's digit {index + 1} of {n} as {_a(label)}.")
         return True
 
     def confirm(self) -> None:
@@ -192,8 +228,9 @@ class TeachBox(QWidget):
 
     def _say_count(self, prefix: str = "") -> None:
         store = self.store()
-        n, held = len(store), int(store.held_out.sum())
-        text = f"{prefix} My handwriting: {n} example{'s' if n != 1 else ''}" + (f" ({held} held out)" if held else "")
+        n, held, photos = len(store), int(store.held_out.sum()), int(store.from_photos.sum())
+        notes = [f"{photos} from photos"] * bool(photos) + [f"{held} held out"] * bool(held)
+        text = f"{prefix} My handwriting: {n} example{'s' if n != 1 else ''}" + (f" ({', '.join(notes)})" if notes else "")
         if self.guide:
             done = self.guide_total - len(self.guide) + 1
             text = f"<b>Write a {self.guide[0][0]}</b> ({done} of {self.guide_total}), then ✓ or Enter. " + text
