@@ -37,7 +37,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from mnist_studio.data.rules import remove_rules
+from mnist_studio.data.rules import cut_rule_stubs, remove_rules
 from mnist_studio.data.stroke_scale import grow_along_lines
 
 WORK_SIDE = 1024  # long side of the working copy: digits in a phone photo are still 60+ px tall at this size
@@ -55,7 +55,8 @@ DENOISE = 0.8  # Gaussian sigma (px of the working copy) taken off the noise bef
 NOISY = 0.008  # pixel-to-pixel noise (grey levels) above which the picture is smoothed
 HAZE = True  # on a board, strokes grow only where they stand out from the haze beside them (threshold())
 BG_FLOOR = 0.08  # the background level divided by is never below this (pure black backgrounds)
-FAINT_RULES = 0.2  # printed lines are also looked for among ink this faint (× the ink's level)
+FAINT_RULES = 0.2  # printed lines are also looked for among ink this faint (× the ink's level) ...
+RULE_STUBS = 4.0  # ... and their stretches in the ink this many stroke widths from the writing go (0: off)
 BRIDGE = 0.15  # a gap in a stroke is bridged by ink this faint (× the ink's level) ...
 BRIDGE_SMOOTH = 1.0  # ... on a copy smoothed this much (Gaussian sigma, px of the working copy) ...
 BRIDGE_NOISE = 2.0  # ... beyond this × that copy's noise ...
@@ -249,7 +250,11 @@ def clean_page(gray: np.ndarray, max_side: int = WORK_SIDE) -> Cleaned:
         # Printed lines too faint to pass the threshold (a light grid, a margin's fringe) are still ink to the
         # faint-digit search (``ink`` > 0.2) and the gap bridging below: they are looked for among the faint ink
         # too, and the ink along every printed line is set to nothing (a grid square is no faint digit).
-        _, faint_rules = remove_rules((found.ink > FAINT_RULES) | found.binary, found.ink, grainy=True)
+        # (with the strokes' own contrast: a dark pen stroke on a faint line, a 9's stem on a grid, is none of it)
+        _, faint_rules = remove_rules((found.ink > FAINT_RULES) | found.binary, found.ink, grainy=True,
+                                      strength=strength if RULE_STUBS else None)
+        if RULE_STUBS:  # (the stretches of those lines dark enough to pass the threshold, away from the writing)
+            found.binary = cut_rule_stubs(found.binary, faint_rules, RULE_STUBS * rough_stroke_width(found.binary))
         found.rules |= faint_rules & ~found.binary
         if found.rules.any():
             near_rule = ndimage.maximum_filter(found.rules.view(np.uint8), size=5).astype(bool)

@@ -44,6 +44,7 @@ POOL_FROM = 400  # pictures at least this many px on their short side are search
 ON_LINE = 0.6  # ... and ink on its straight line along this share of its length (not bare paper between pieces)
 TEXTURE = 0.4  # in faint ink, a line with this share of its ink along both its sides too is grain
 STRONGER = 2.0  # a pixel of a rule over this × the rule's median contrast is pen on it (``strength``)
+STUB_PAGE = 0.25  # faint lines this large a share of the ink: a ruled page, whose lines' dark stretches are cut
 DARKER = 1.6  # ... and, on a faint rule, over this × its median on the clipped ink map
 
 
@@ -214,3 +215,32 @@ def remove_rules(binary: np.ndarray, ink: np.ndarray, grainy: bool = False,
         kept |= rule & (ink > min(1.0, DARKER * level))
     removed = rule & ~kept
     return binary & ~removed, removed
+
+
+def cut_rule_stubs(binary: np.ndarray, faint_rules: np.ndarray, reach: float) -> np.ndarray:
+    """``binary`` without the stretches of the faint printed lines ``faint_rules`` (found among faint ink) that
+    are dark enough to be in it, farther than ``reach`` px from the writing, and without what is left of them.
+
+    A grid too faint for the threshold is found only among faint ink, and was taken out of that alone. But light
+    and perspective darken parts of it: those parts pass the threshold, hang off the digits they touch as bars
+    and stubs (a 2 read as 1, a 7 as 4) and are too short for the search among the thresholded ink. Only a page
+    whose lines are a good share of the ink is ruled (a pencil's grain lines up in places too); and near the
+    writing the line's pixels stay, since a pen stroke may lie along a printed line for a while (a 7's bar)."""
+    on = faint_rules & binary
+    if not on.any() or faint_rules.sum() <= STUB_PAGE * binary.sum():
+        return binary
+    hand = binary & ~faint_rules
+    near = ndimage.binary_dilation(hand, iterations=max(2, int(round(reach))))
+    cut = on & ~near
+    out = binary & ~cut
+    # what is left of a line beside a cut (a stub between the cut and the writing's reach) goes too
+    labels, n = ndimage.label(out, structure=np.ones((3, 3), bool))
+    if n:
+        band = ndimage.binary_dilation(faint_rules, iterations=2)
+        area = np.bincount(labels.ravel(), minlength=n + 1)
+        on_band = np.bincount(labels[band].ravel(), minlength=n + 1)
+        touched = np.bincount(labels[ndimage.binary_dilation(cut, iterations=2)].ravel(), minlength=n + 1)
+        stub = (on_band > 0.8 * area) & (touched > 0)
+        stub[0] = False
+        out &= ~stub[labels]
+    return out
