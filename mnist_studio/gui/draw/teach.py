@@ -230,7 +230,8 @@ class TeachBox(QWidget):
         store = self.store()
         n, held, photos = len(store), int(store.held_out.sum()), int(store.from_photos.sum())
         notes = [f"{photos} from photos"] * bool(photos) + [f"{held} held out"] * bool(held)
-        text = f"{prefix} My handwriting: {n} example{'s' if n != 1 else ''}" + (f" ({', '.join(notes)})" if notes else "")
+        text = f"{prefix} My handwriting: {n} example{'s' if n != 1 else ''}"
+        text += f" ({', '.join(notes)})" if notes else ""
         if self.guide:
             done = self.guide_total - len(self.guide) + 1
             text = f"<b>Write a {self.guide[0][0]}</b> ({done} of {self.guide_total}), then ✓ or Enter. " + text
