@@ -161,3 +161,42 @@ def test_a_cut_moves_where_the_network_reads_both_pieces_more_surely():
         cut = true_cut if moved else true_cut - 7
         assert group.cuts == [[cut]]
         assert [d.box[2:] for d in layout.digits] == [(30, 30 + cut), (30 + cut, 230)]
+
+
+def test_a_piece_the_judge_sees_as_two_digits_costs_its_alternative(monkeypatch):
+    """``choose_cuts``: the network reads a squeezed pair as one digit as surely as a single one (a joined "12"
+    read 2 at 0.86), and the whole blob's judge says only "three or more", not three or four. So the judge also
+    looks at every piece of every cut: an alternative with a piece it sees as two digits pays for it
+    (``PIECE_JUDGE``), and the cut that parts them wins. Without it the cheaper geometry wins."""
+    from types import SimpleNamespace
+
+    import mnist_studio.data.picture as picture
+    import mnist_studio.data.split as split
+    from mnist_studio.data.segment import Group, Layout, cut_digits
+
+    H = 72
+    mask = np.ones((H, 240), bool)
+    three, four = [60, 180], [60, 120, 180]  # three pieces, the middle one 2 digits wide; or four
+
+    def judge(masks):  # the whole blob: 3 or more; a piece 110+ px wide: two digits; others one
+        rows = [[0.0, 0.0, 1.0] if m.shape[1] >= 200 else [0.02, 0.98, 0.0] if m.shape[1] >= 110
+                else [0.98, 0.02, 0.0] for m in masks]
+        return np.array(rows)
+
+    monkeypatch.setattr(picture, "count_probabilities", judge)
+
+    def stages_of(d):
+        return SimpleNamespace(centred=np.zeros((28, 28), np.float32))
+
+    def classify(batch):  # every piece read surely
+        out = np.full((len(batch), 10), 0.001, np.float32)
+        out[:, 3] = 0.99
+        return out
+
+    for weight, chosen in ((0.25, 2), (0.0, 1)):
+        monkeypatch.setattr(picture, "PIECE_JUDGE", weight)  # where the pieces are judged ...
+        monkeypatch.setattr(split, "PIECE_JUDGE", weight)  # ... and where that is weighed
+        alts = [cut_digits(mask, (0, 0), c) for c in ([], three, four)]
+        group = Group(alts, [6.0, 3.5, 4.6], 0, mask, (0, 0), [[], three, four])
+        picture.choose_cuts(Layout([group], float(H)), stages_of, classify)
+        assert group.chosen == chosen

@@ -28,7 +28,7 @@ from mnist_studio.data.photo import Cleaned, clean_page, resize_float
 from mnist_studio.data.pieces import count_probabilities
 from mnist_studio.data.preprocess import BOX, PEN_WIDTH, Stages, preprocess_ink
 from mnist_studio.data.segment import Digit, Layout, cut_digits, segment, stroke_width
-from mnist_studio.data.split import CUT, EXTRA, choose, strokes_crossed
+from mnist_studio.data.split import CUT, EXTRA, PIECE_JUDGE, choose, strokes_crossed
 
 NORM_SIDE = 64  # the digit's long side while its stroke width is normalised
 TARGET_WIDTH = PEN_WIDTH * NORM_SIDE / BOX  # the pad's pen at that size
@@ -182,11 +182,28 @@ def choose_cuts(layout: Layout, stages_of, classify=None) -> None:
                         owners.append((gi, ai))
         if inputs:
             top = np.asarray(classify(np.stack(inputs))).max(axis=1)
+    singles = _piece_singles(undecided) if judged is not None else None
     for gi, g in enumerate(undecided):
         conf = None
         if top is not None:
             conf = [np.array([t for t, o in zip(top, owners) if o == (gi, ai)]) for ai in range(len(g.alternatives))]
-        g.chosen = choose(g.costs, conf, [len(a) for a in g.alternatives], counts[gi])
+        g.chosen = choose(g.costs, conf, [len(a) for a in g.alternatives], counts[gi],
+                          None if singles is None else singles[gi])
+
+
+def _piece_singles(groups) -> list[list[float]] | None:
+    """For each group's alternatives, the judge's log-probability that each of its pieces is one digit, summed
+    (0 for an uncut blob, which the judge has already counted): the network reads a squeezed pair as one digit
+    as surely as a single one, and the whole blob's "three or more" cannot tell three pieces from four."""
+    if not PIECE_JUDGE:
+        return None
+    masks = [d.mask for g in groups for alt in g.alternatives if len(alt) > 1 for d in alt]
+    judged = count_probabilities(masks) if masks else None
+    if judged is None:
+        return None
+    logs = iter(np.log(np.maximum(judged[:, 0], 1e-4)))
+    return [[float(sum(next(logs) for _ in alt)) if len(alt) > 1 else 0.0 for alt in g.alternatives]
+            for g in groups]
 
 
 def refine_cuts(layout: Layout, stages_of, classify) -> None:

@@ -25,6 +25,8 @@ EXTRA = 0.3  # with the network: each piece beyond one must be read this much mo
 JUDGE = 0.5  # weight of the judge's log-probability of the alternative's count (see :mod:`.pieces`): half the
 #              network's, as the judge learnt from MNIST alone and is often sure that a pen's 0 begun with an
 #              overlap (a stroke inside the ring) is two digits, where the network reads the whole 0 surely
+PIECE_JUDGE = 0.25  # weight of the judge's log-probability that each piece of a cut is one digit (0: off; 0.5 lost
+#                     more tight photos than it gained)
 
 
 def strokes_crossed(mask: np.ndarray) -> np.ndarray:
@@ -100,7 +102,7 @@ def alternatives(mask: np.ndarray, H: float, max_pieces: int = MAX_PIECES,
 
 
 def choose(costs: list[float], confidences: list[np.ndarray] | None, pieces: list[int] | None = None,
-           count_probs: np.ndarray | None = None) -> int:
+           count_probs: np.ndarray | None = None, singles: list[float] | None = None) -> int:
     """Which alternative to take: the cheapest by geometry, or, given each alternative's pieces' confidences
     (the network's top probability per piece), the one whose pieces are read most surely, less the geometry's
     cost beyond one piece per digit and a price per extra piece: networks read slivers of a digit as confident 1s,
@@ -108,7 +110,9 @@ def choose(costs: list[float], confidences: list[np.ndarray] | None, pieces: lis
 
     ``count_probs`` (the judge's probabilities that the whole blob holds 1, 2, 3+ digits, :mod:`.pieces`) with
     ``pieces`` (each alternative's number of pieces) adds the judge's say: the digit network cannot tell a
-    squeezed pair from one wide digit, the judge was taught exactly that."""
+    squeezed pair from one wide digit, the judge was taught exactly that. ``singles`` (each alternative's summed
+    log-probability, by the judge, that each of its pieces is one digit) makes a cut that leaves a pair in one
+    piece pay for it: the whole blob's "three or more" does not tell three pieces from four."""
     if confidences is None:
         scores = [-float(c) for c in costs]
     else:
@@ -118,4 +122,6 @@ def choose(costs: list[float], confidences: list[np.ndarray] | None, pieces: lis
         last = len(count_probs) - 1
         scores = [s + JUDGE * float(np.log(max(count_probs[min(k, last + 1) - 1], 1e-4)))
                   for s, k in zip(scores, pieces)]
+    if singles is not None:
+        scores = [sc + PIECE_JUDGE * float(p) for sc, p in zip(scores, singles)]
     return int(np.argmax(scores))
