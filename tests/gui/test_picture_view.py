@@ -125,3 +125,6 @@ def test_a_photos_digits_are_kept_as_examples_key_by_key(window, qtbot, tmp_path
     panel.teach.confirm_button.click()  # ✓: the answer was right
     assert store.labels.tolist() == [int(labels[0]), int(labels[1])]
     assert not np.array_equal(store.images[0], store.images[1]) and panel.results.buttons[2].isChecked()
+    panel.teach.digit_buttons[int(labels[2])].click()  # the last digit: it stays shown ...
+    panel.teach.digit_buttons[int(labels[2])].click()  # ... and a second key keeps no twin of it
+    assert len(store) == 3 and "kept already" in panel.teach.status.text()

@@ -86,6 +86,8 @@ class TeachBox(QWidget):
         self.guide_total = 0
         self.original = None  # (model, source) before the last teaching, for undo
         self.last_result: TeachResult | None = None
+        self.kept_reading = None  # the picture whose digits are being kept, and the label kept for each index
+        self.kept_digits: dict[int, int] = {}
         self._build()
         self.session.stateChanged.connect(lambda _s: self._update())
         store = self.store()
@@ -204,11 +206,18 @@ class TeachBox(QWidget):
             self.status.setText("Guided mode asks for drawn digits: leave guided mode to keep a photo's digits.")
             return False
         index, image = shown
+        if self.kept_reading is not self.panel.reading:
+            self.kept_reading, self.kept_digits = self.panel.reading, {}
+        if index in self.kept_digits and not self.panel.pad.touched_up:  # (the last digit stays shown: no twin)
+            self.status.setText(f"This digit of the photo is kept already, as {_a(self.kept_digits[index])}; "
+                                "delete it on the Dataset tab to change it.")
+            return False
         try:
             self.store().add_image(image, label, picture=self.panel.picture_name)
         except (HandwritingError, ValueError) as e:
             self.status.setText(f"Not kept: {e}")
             return False
+        self.kept_digits[index] = label
         self.session.handwritingChanged.emit()
         n = len(self.panel.picture_stages)
         if index + 1 < n:
