@@ -147,7 +147,8 @@ class PictureWindow(QDialog):
         self.caption = WrappedLabel("")
         self.caption.setObjectName("pictureCaption")
         self.caption.setStyleSheet("font-size: 15px;")
-        self.hint = QLabel("Click a digit (in the picture or in the strip) to open it in the pad of the Draw tab.")
+        self.hint = WrappedLabel("Click a digit (in the picture or in the strip) to open it in the pad of the Draw "
+                                 "tab; there, its key (0-9) or ✓ keeps it as one of your examples to teach.")
         self.hint.setStyleSheet("color: #555;")
         self.canvas = PictureCanvas()
         self.canvas.digitClicked.connect(self._clicked)
