@@ -82,7 +82,7 @@ def test_printed_rows_judges_rows_not_single_blobs():
     boxes = np.array([[100, 110, 10, 18], [100, 110, 20, 27], [100, 110, 29, 36],
                       [20, 60, 100, 125], [22, 61, 140, 165]])
     areas = np.array([40, 40, 40, 300, 300])
-    mask, rows, alone, cap = printed_rows(boxes, areas, (200, 300))
+    mask, rows, alone, cap, _ = printed_rows(boxes, areas, (200, 300))
     assert mask.tolist() == [True, True, True, False, False] and rows == 1 and not alone and cap == 10
     # the same marks with wandering bottoms (a hand's) are no printed row
     wander = boxes.copy()
@@ -171,3 +171,35 @@ def test_neighbouring_digits_of_tight_handwriting_are_not_bridged():
 
     assert stroke_bridges(labels, boxes_, np.arange(1, len(areas) + 1), rough_stroke_width(clean.binary)) is None
     assert_boxes(read_picture(gray).boxes, boxes)
+
+
+def test_a_printed_row_photographed_askew_is_print(monkeypatch):
+    """Words photographed 6° askew climb from one to the next by more than a tenth of their height: they are still
+    linked into a row (``text_rows.SLOPE``) and found to be print beside the taller handwriting."""
+    import mnist_studio.data.text_rows as text_rows
+
+    words = [[300 - 6 * k, 320 - 6 * k, 40 + 62 * k, 96 + 62 * k] for k in range(5)]  # 20 px tall, 56 wide
+    digits = [[100, 200, 60 + 90 * k, 120 + 90 * k] for k in range(3)]
+    boxes = np.array(words + digits)
+    areas = np.array([500] * 5 + [900] * 3)
+    assert printed_rows(boxes, areas, (400, 500)).mask.tolist() == [True] * 5 + [False] * 3
+    monkeypatch.setattr(text_rows, "SLOPE", 0.0)
+    assert not printed_rows(boxes, areas, (400, 500)).mask.any()
+
+
+def test_a_faint_number_beside_black_print_is_read(monkeypatch):
+    """Two rows of black print and a pencil number five times fainter: the print set the ink's level, the
+    number fell under the threshold and the print was read as digits. The page is read again with the print (and
+    ink no taller) left out of the ink's level (``picture.PRINT_LEVEL``): the three digits, exactly."""
+    import mnist_studio.data.picture as picture
+
+    shape = (360, 640)
+    ink, boxes = place(shape, row([glyph(k, h=90) for k in ("7", "4", "1")], x=200, y=170, gap=60))
+    top, _ = printed(shape, "Please write the total clearly", 40, 40, 26)
+    bottom, _ = printed(shape, "Signature and date", 40, 300, 26)
+    paper = np.full(shape, 0.9, np.float32)
+    gray = paper * (1 - 0.85 * np.maximum(top, bottom)) * (1 - 0.18 * ink)
+    gray = np.clip(gray + np.random.default_rng(0).normal(0, 0.01, shape), 0, 1).astype(np.float32)
+    assert_boxes(read_picture(gray).boxes, boxes, tol=2)
+    monkeypatch.setattr(picture, "PRINT_LEVEL", 0.0)
+    assert len(read_picture(gray).boxes) > 20  # the print, letter by letter

@@ -82,6 +82,7 @@ class Cleaned:
     light_on_dark: bool
     noise: float
     rules: np.ndarray | None = None  # printed lines taken out of ``binary`` (ruled or squared paper)
+    level: float = 0.0  # the ink's typical contrast, which ``ink`` is divided by
 
     @property
     def blank(self) -> bool:
@@ -212,12 +213,13 @@ def ink_level(c: np.ndarray, candidates: np.ndarray) -> float:
     return float(np.percentile(values, 90))
 
 
-def clean_page(gray: np.ndarray, max_side: int = WORK_SIDE) -> Cleaned:
+def clean_page(gray: np.ndarray, max_side: int = WORK_SIDE, exclude: np.ndarray | None = None) -> Cleaned:
     """Background, polarity, flattening and threshold for a grey picture (0 = black, 1 = white), any size.
 
     A pixel is ink when it differs from its background both significantly (beyond the picture's noise: sensor
     noise is about constant in grey levels, so this is judged on the plain difference) and by a real share of the
-    background (judged on the relative contrast, which a shadow does not change)."""
+    background (judged on the relative contrast, which a shadow does not change). ``exclude`` (working-copy pixels,
+    e.g. printed text found by a first reading) does not count toward the ink's level."""
     work, scale = working_copy(gray, max_side)
     work = np.clip(np.nan_to_num(work), 0.0, 1.0)
     if min(work.shape) < MIN_SIDE:  # a strip a few pixels thin holds no digit (nor a slope to measure the light by)
@@ -231,7 +233,7 @@ def clean_page(gray: np.ndarray, max_side: int = WORK_SIDE) -> Cleaned:
         work = smooth
     light = detect_polarity(work)
     background = estimate_background(work, 20.0 if light else 80.0, light_on_dark=light)
-    found = threshold(work, background, light)
+    found = threshold(work, background, light, exclude)
     # Strokes wider than a background block (a fat marker on a small picture) partly count as background: measure
     # them and estimate the background again with a wide enough closing.
     # The first binary may hold only the thin remains of such strokes: twice at most, while they get wider.
@@ -242,7 +244,7 @@ def clean_page(gray: np.ndarray, max_side: int = WORK_SIDE) -> Cleaned:
             break
         stroke = wider
         background = estimate_background(work, 20.0 if light else 80.0, light_on_dark=light, stroke=stroke)
-        found = threshold(work, background, light)
+        found = threshold(work, background, light, exclude)
     found.scale = scale
     diff, strength = contrast(found.gray, found.background, light)  # (``ink`` is clipped at the ink's level)
     found.binary, found.rules = remove_rules(found.binary, found.ink, strength=strength)
@@ -285,7 +287,7 @@ def paper_floor(background: np.ndarray) -> np.ndarray:
     return np.minimum(MIN_CONTRAST, PAPER_CONTRAST + STEEP * np.hypot(gy, gx) * np.float32(block)).astype(np.float32)
 
 
-def threshold(work: np.ndarray, background: np.ndarray, light: bool) -> Cleaned:
+def threshold(work: np.ndarray, background: np.ndarray, light: bool, exclude: np.ndarray | None = None) -> Cleaned:
     """Flatten and threshold ``work`` against ``background`` (see :func:`clean_page`); ``scale`` left at 1."""
     diff, c = contrast(work, background, light)
     sigma = max(robust_sigma(diff), 0.002)
@@ -295,6 +297,8 @@ def threshold(work: np.ndarray, background: np.ndarray, light: bool) -> Cleaned:
         empty = np.zeros(work.shape, np.float32)
         return Cleaned(work, 1.0, background, empty, empty.astype(bool), MIN_CONTRAST, light, sigma)
     level = ink_level(c, candidates)
+    if exclude is not None and (candidates & ~exclude).sum() >= MIN_INK_PIXELS:
+        level = ink_level(c, candidates & ~exclude)
     # Seeds at half the ink's level, growth down to 30 %: lower (tried: a third and a fifth, with an 8 % floor)
     # found fainter pencil digits but took more of a sharp shadow's edge and a chalkboard's haze for ink.
     high = np.maximum(0.5 * level, floor)
@@ -309,7 +313,7 @@ def threshold(work: np.ndarray, background: np.ndarray, light: bool) -> Cleaned:
         weak &= (c - haze_level(c, 3.0 * rough_stroke_width(strong))) > low
     binary = hysteresis(weak, strong)
     ink = np.clip(c / level, 0.0, 1.0)
-    return Cleaned(work, 1.0, background, ink, binary, float(np.median(low)) / level, light, sigma)
+    return Cleaned(work, 1.0, background, ink, binary, float(np.median(low)) / level, light, sigma, level=level)
 
 
 def haze_level(c: np.ndarray, side: float) -> np.ndarray:

@@ -34,6 +34,7 @@ NORM_SIDE = 64  # the digit's long side while its stroke width is normalised
 TARGET_WIDTH = PEN_WIDTH * NORM_SIDE / BOX  # the pad's pen at that size
 SHIFT = 0.1  # a chosen cut of touching digits is tried this × H (and twice that) either way of the geometry's
 REFINE_MARGIN = EXTRA  # ... and moved if the pieces beside it are read this much more surely (nats), as a cut must
+PRINT_LEVEL = 0.6  # the ink's level without the print under this × with it: the page is read again (0: off)
 LOW_CONFIDENCE = 0.6  # an answer below this probability is marked as unsure (the Draw tab's "not sure")
 
 
@@ -121,6 +122,19 @@ def read_picture(gray: np.ndarray, classify: Callable[[np.ndarray], np.ndarray] 
     if cleaned.blank:
         return Reading(cleaned=cleaned, layout=Layout())
     layout = drop_cut_ends(segment(cleaned), cleaned.binary.shape)
+    if PRINT_LEVEL and layout.print_like is not None:
+        # printed words much darker than the writing set the ink's level, and a pencil number beside a black
+        # form label fell below the threshold: measured again without the print (and ink no taller), the writing
+        # is found
+        again = clean_page(gray, exclude=ndimage.binary_dilation(layout.print_like, iterations=2))
+        if not again.blank and again.level < PRINT_LEVEL * cleaned.level:
+            # (the print found first stays print: some of it is less regular at the lower threshold)
+            again.binary &= ~ndimage.binary_dilation(layout.print_mask, iterations=2)
+            second = drop_cut_ends(segment(again), again.binary.shape)
+            if second.digits:  # (nothing but the print: it is read as before, and doubted)
+                second.printed = max(second.printed, layout.printed)
+                second.print_height = second.print_height or layout.print_height
+                cleaned, layout = again, second
     extra = faint_digits(cleaned, layout)
     if extra is not None:  # digits fainter than the rest (a glare, a lighter hand): read them too
         cleaned.binary = cleaned.binary | extra

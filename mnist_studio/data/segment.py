@@ -80,6 +80,8 @@ class Layout:
     printed: int = 0  # rows of printed text found beside the number and left out of it
     print_alone: bool = False  # the picture held print and nothing else to read: the print was read
     print_height: float = 0.0  # the printed rows' height (0: none found)
+    print_mask: np.ndarray | None = None  # the printed rows' pixels (working copy), read or not
+    print_like: np.ndarray | None = None  # ... and those of all other ink no taller than the print
 
     @property
     def digits(self) -> list[Digit]:
@@ -326,16 +328,25 @@ def segment(cleaned: Cleaned) -> Layout:
     # printed words beside the number (a form's label, a heading) are no digits, and the line's height is the
     # handwriting's (:mod:`.text_rows`)
     found = printed_rows(boxes[keep], areas[keep], binary.shape)
+    # the print's pixels; and those of every blob no taller than it (a text's other rows, less regular; or the
+    # fragments of a faint hand)
+    marks = like = None
+    if found.cap > 0:
+        print_sized = (boxes[keep, 1] - boxes[keep, 0]) <= 1.6 * found.cap
+        marks = np.isin(labels, keep[found.marks] + 1)
+        like = np.isin(labels, keep[print_sized | found.marks] + 1)
     keep, n_printed = keep[~found.mask], found.rows
     H = line_height(boxes[keep], areas[keep], binary.shape)
     keep = keep[~not_digits(boxes[keep], areas[keep], H)]
     if keep.size == 0:
-        return Layout(height=H, printed=n_printed, print_alone=found.alone, print_height=found.cap)
+        return Layout(height=H, printed=n_printed, print_alone=found.alone, print_height=found.cap, print_mask=marks,
+                      print_like=like)
     b = boxes[keep].astype(np.float64)
     hh, ww = b[:, 1] - b[:, 0], b[:, 3] - b[:, 2]
     tall = hh >= FRAGMENT * H
     if not tall.any():
-        return Layout(height=H, printed=n_printed, print_alone=found.alone, print_height=found.cap)
+        return Layout(height=H, printed=n_printed, print_alone=found.alone, print_height=found.cap, print_mask=marks,
+                      print_like=like)
     cy, cx = (b[:, 0] + b[:, 1]) / 2, (b[:, 2] + b[:, 3]) / 2
     angle = fit_angle(cx[tall], cy[tall], H)
     c, s = np.cos(angle), np.sin(angle)
@@ -394,4 +405,4 @@ def segment(cleaned: Cleaned) -> Layout:
                         cost += SHORT * sum((d.box[1] - d.box[0]) < FRAGMENT * H for d in alt)
                     costs.append(cost)
             groups_out.append(Group(alts, costs, int(np.argmin(costs)), mask, (int(y0), int(x0)), cut_lists))
-    return Layout(groups_out, H, angle, n_printed, found.alone, found.cap)
+    return Layout(groups_out, H, angle, n_printed, found.alone, found.cap, marks, like)

@@ -31,6 +31,7 @@ MIN_HEIGHT = 4  # px: lower blobs cannot be judged (dots, commas, the working co
 GAP = 0.8  # neighbours in a row are at most this × the taller one's height apart (a word space included)
 RATIO = 1.9  # ... their heights differ by at most this factor (x-height beside a capital)
 ALIGN = 0.15  # ... and their bottoms (or, a descender, their tops) within this × the taller one's height
+SLOPE = 0.12  # ... plus this × the distance between their centres (a row photographed up to 7° askew)
 BASELINE = 0.06  # a row's bottoms fit a straight line within this × its marks' median height (RMS, inliers)
 SMALLER = 0.7  # print smaller than this × the other ink's height is no part of the number
 LONG, EXACT = 8, 0.02  # a row of this many marks on a baseline this exact is print at any size
@@ -46,7 +47,8 @@ def link_neighbours(boxes: np.ndarray) -> np.ndarray:
     # the gap from the right edge of i to the left edge of j (negative: they overlap a little along the row)
     gap = x0[None, :] - x1[:, None]
     ahead = (gap >= -0.2 * m) & (gap <= GAP * m) & ((x0[None, :] + x1[None, :]) > (x0[:, None] + x1[:, None]))
-    tol = ALIGN * m + 1.0
+    # (a row photographed askew climbs from letter to letter: its slope times the letters' distance is allowed)
+    tol = ALIGN * m + 1.0 + SLOPE * np.abs((x0[None, :] + x1[None, :]) - (x0[:, None] + x1[:, None])) / 2
     bottoms = np.abs(y1[:, None] - y1[None, :]) <= tol
     tops = (np.abs(y0[:, None] - y0[None, :]) <= tol) & (ratio <= 1.6)
     ok = ahead & (ratio <= RATIO) & (bottoms | tops)
@@ -110,6 +112,7 @@ class Print(NamedTuple):
     rows: int
     alone: bool
     cap: float = 0.0  # the print's height (capitals and ascenders; the smallest printed row's), 0: none
+    marks: np.ndarray | None = None  # the printed blobs, also when they were left in (``alone``)
 
 
 def printed_rows(boxes: np.ndarray, areas: np.ndarray, shape: tuple[int, int]) -> Print:
@@ -157,5 +160,5 @@ def printed_rows(boxes: np.ndarray, areas: np.ndarray, shape: tuple[int, int]) -
         if 0.6 * np.median(caps) <= cap <= 1.6 * np.median(caps):
             rest[idx] = False
     if not rest.any() or other_height(boxes[rest], areas[rest], shape) < 0.5 * min(caps):
-        return Print(np.zeros(n, bool), 0, True, min(caps))
-    return Print(printed, len(caps), False, min(caps))
+        return Print(np.zeros(n, bool), 0, True, min(caps), printed)
+    return Print(printed, len(caps), False, min(caps), printed)
