@@ -108,7 +108,7 @@ def test_the_ragged_strip_the_desk_leaves_along_the_sheets_edge_is_no_digit(monk
     """Where the desk shows beyond the sheet, the flattening leaves a ragged strip of it along the sheet's edge,
     which turns up the side of the picture: an L, neither thin nor hollow in its box, that was cut into three
     "digits" (211 read 24711). Nearly all of it lies along the picture's border: it is the sheet's edge."""
-    from mnist_studio.data import segment
+    from mnist_studio.data import blob_filters, segment
     from mnist_studio.data.photo import Cleaned
 
     shape = (400, 600)
@@ -126,7 +126,7 @@ def test_the_ragged_strip_the_desk_leaves_along_the_sheets_edge_is_no_digit(monk
         return [[d.box[2], d.box[0], d.box[3], d.box[1]] for d in segment.segment(cleaned).digits]
 
     assert_boxes(found(), boxes, tol=1)
-    monkeypatch.setattr(segment, "RIM_SHARE", 2.0)  # the border's rim not looked at: the L is read as digits
+    monkeypatch.setattr(blob_filters, "RIM_SHARE", 2.0)  # the border's rim not looked at: the L is read as digits
     assert len(found()) > 3
 
 

@@ -2,7 +2,7 @@
 
 A phone photo of a number holds more than the number: the board's frame, the desk beside the sheet, the dark strip
 past a page's edge, a shadow's border. Where such a mark is long, thin or solid, segmentation leaves it out on its
-own shape (``segment.edge_bands``); but a short piece of it at the end of the line, about a digit tall, reads as
+own shape (``blob_filters.edge_bands``); but a short piece of it at the end of the line, about a digit tall, reads as
 one more "1" or "7". What gives it away is where it is: the person framed the number, so its digits stand clear of
 the picture's border, while this mark runs into it. So a group at the start (end) of a line that runs along the
 picture's left (right) side, no wider than a digit, is left out when another group of the same line stands clear of

@@ -31,6 +31,7 @@ from scipy import ndimage
 from mnist_studio.data.photo import Cleaned, rough_stroke_width
 from mnist_studio.data.split import PIECE, SHORT, alternatives
 from mnist_studio.data.strokes_join import stroke_bridges
+from mnist_studio.data.blob_filters import border_share, edge_bands, line_height, not_digits
 from mnist_studio.data.text_rows import printed_rows
 
 EIGHT = np.ones((3, 3), bool)
@@ -38,11 +39,8 @@ MIN_SPECK = 6  # components with fewer pixels (on the working copy) are specks
 MAX_COMPONENTS = 1500  # a picture of text or texture: only the largest are looked at
 FRAGMENT = 0.55  # a component shorter than this × H is a fragment of a digit (a 5's bar), not a digit
 SMALL_LOOP = 0.4  # a closed loop this × H tall on the line is a small digit (a 0 written small), not dirt (0: off)
-INNER = 0.08  # a blob away from the picture's border this share of its short side tall is a digit, not a speck
 SPLIT_FROM = 0.7  # a group wider than this × H may hold touching digits: cutting it is proposed (the judge
 # of :mod:`.pieces` and the network choose; pendigits writers' joined pairs are 0.8-1.0 H wide)
-RIM = 0.06  # the picture's rim: this share of its short side along each border ...
-RIM_SHARE = 0.75  # ... a long blob with this share of its pixels in it is the sheet's edge (over 1: off)
 RULED = 0.25  # rules taken out of the ink this large a share of what is left: ruled or squared paper
 
 
@@ -103,62 +101,6 @@ def components(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     boxes = np.stack([np.minimum.reduceat(ys, starts), np.maximum.reduceat(ys, starts) + 1,
                       np.minimum.reduceat(xs, starts), np.maximum.reduceat(xs, starts) + 1], axis=1)
     return labels, boxes.astype(np.int64), areas.astype(np.int64)
-
-
-def border_share(labels: np.ndarray, areas: np.ndarray) -> np.ndarray:
-    """Each blob's share of pixels within :data:`RIM` of the picture's border."""
-    h, w = labels.shape
-    d = max(4, int(RIM * min(h, w)))
-    rim = np.concatenate([labels[:d].ravel(), labels[-d:].ravel(), labels[d:-d, :d].ravel(), labels[d:-d, -d:].ravel()])
-    return np.bincount(rim, minlength=len(areas) + 1)[1:] / np.maximum(areas, 1)
-
-
-def edge_bands(boxes: np.ndarray, areas: np.ndarray, shape: tuple[int, int],
-               rim_share: np.ndarray | None = None) -> np.ndarray:
-    """Blobs cut by the picture's border that are long and thin or solid: the desk beside the sheet, the board's
-    frame, a shadow's edge. Judged on their own shape, before the digit height is known. With ``rim_share`` (see
-    :func:`border_share`), also a long blob lying almost all along the border: the sheet's edge with a ragged strip
-    of the desk the flattening left, round a corner (an L is neither thin nor hollow in its box)."""
-    hh = (boxes[:, 1] - boxes[:, 0]).astype(float)
-    ww = (boxes[:, 3] - boxes[:, 2]).astype(float)
-    touching = (boxes[:, 0] <= 0) | (boxes[:, 2] <= 0) | (boxes[:, 1] >= shape[0]) | (boxes[:, 3] >= shape[1])
-    aspect = np.maximum(hh, ww) / np.maximum(np.minimum(hh, ww), 1.0)
-    solid = (areas > 0.7 * hh * ww) & (np.minimum(hh, ww) > 0.05 * min(shape))
-    # the outline of the sheet: a thin line along much of the picture (a digit is never half a picture wide and
-    # that hollow, even in a tight crop)
-    outline = (np.maximum(hh / shape[0], ww / shape[1]) > 0.5) & (areas < 0.06 * hh * ww)
-    rimmed = np.zeros(len(boxes), bool) if rim_share is None else (
-        (rim_share > RIM_SHARE) & (np.maximum(hh / shape[0], ww / shape[1]) > 0.3))
-    return touching & ((aspect > 5.0) | solid | outline | rimmed)
-
-
-def line_height(boxes: np.ndarray, areas: np.ndarray, shape: tuple[int, int]) -> float:
-    """The digits' height: the median height of the largest components. Blobs cut by the picture's border (the
-    desk beside the sheet) do not count, unless those away from the border are all tiny next to them and to the
-    picture (specks beside a number that runs off the picture)."""
-    h, w = shape
-    pool = np.argsort(-areas)[:24]
-    inner = (boxes[pool, 0] > 0) & (boxes[pool, 2] > 0) & (boxes[pool, 1] < h) & (boxes[pool, 3] < w)
-    heights = boxes[pool, 1] - boxes[pool, 0]
-    # (blobs away from the border a twelfth of the picture tall are no specks: the border's blobs are then the desk
-    # or the sheet's edge, however large they are)
-    if inner.any() and (inner.all() or heights[inner].max() >= min(0.3 * heights[~inner].max(), INNER * min(h, w))):
-        pool = pool[inner]
-    big = pool[areas[pool] >= 0.15 * areas[pool].max()]
-    return float(np.median(boxes[big, 1] - boxes[big, 0]))
-
-
-def not_digits(boxes: np.ndarray, areas: np.ndarray, H: float) -> np.ndarray:
-    """Components that are no digit: far taller than H, long and thin (edges, rules), solid blocks, or dots."""
-    hh = (boxes[:, 1] - boxes[:, 0]).astype(float)
-    ww = (boxes[:, 3] - boxes[:, 2]).astype(float)
-    long_side, short_side = np.maximum(hh, ww), np.maximum(np.minimum(hh, ww), 1.0)
-    too_tall = hh > 2.2 * H
-    thin_long = (long_side / short_side > 6.0) & (long_side > 1.6 * H)
-    solid = (areas > 0.72 * hh * ww) & (np.minimum(hh, ww) > 0.45 * H)
-    # a dot (dust, a blot) is round and filled; a digit's broken-off piece is a stroke: longer than it is wide
-    dot = (areas > 0.6 * hh * ww) & (long_side < 0.3 * H) & (long_side < 2.0 * short_side + 2)
-    return too_tall | thin_long | solid | dot
 
 
 def fit_angle(cx: np.ndarray, cy: np.ndarray, H: float) -> float:
