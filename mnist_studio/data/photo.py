@@ -296,9 +296,11 @@ def threshold(work: np.ndarray, background: np.ndarray, light: bool, exclude: np
     if candidates.sum() < MIN_INK_PIXELS:
         empty = np.zeros(work.shape, np.float32)
         return Cleaned(work, 1.0, background, empty, empty.astype(bool), MIN_CONTRAST, light, sigma)
-    level = ink_level(c, candidates)
     if exclude is not None and (candidates & ~exclude).sum() >= MIN_INK_PIXELS:
-        level = ink_level(c, candidates & ~exclude)
+        candidates_for_level = candidates & ~exclude
+    else:
+        candidates_for_level = candidates
+    level = ink_level(c, candidates_for_level)
     # Seeds at half the ink's level, growth down to 30 %: lower (tried: a third and a fifth, with an 8 % floor)
     # found fainter pencil digits but took more of a sharp shadow's edge and a chalkboard's haze for ink.
     high = np.maximum(0.5 * level, floor)
