@@ -203,3 +203,30 @@ def test_a_faint_number_beside_black_print_is_read(monkeypatch):
     assert_boxes(read_picture(gray).boxes, boxes, tol=2)
     monkeypatch.setattr(picture, "PRINT_LEVEL", 0.0)
     assert len(read_picture(gray).boxes) > 20  # the print, letter by letter
+
+
+def test_the_second_reading_of_a_page_with_print_keeps_the_first_ones_background(monkeypatch):
+    """Read again without the print, only the threshold changes (it depends on the ink's level): ``clean_again``
+    gives the very ink a whole new cleaning with the same pixels excluded gives, without estimating the
+    background a second time."""
+    import mnist_studio.data.photo as photo_mod
+    from mnist_studio.data.photo import clean_again
+
+    shape = (360, 640)
+    ink, _ = place(shape, row([glyph(k, h=90) for k in ("7", "4", "1")], x=200, y=170, gap=60))
+    top, _ = printed(shape, "Please write the total clearly", 40, 40, 26)
+    gray = ramp(shape, 0.75, 0.95) * (1 - 0.85 * top) * (1 - 0.18 * ink)
+    gray = np.clip(gray + np.random.default_rng(1).normal(0, 0.01, shape), 0, 1).astype(np.float32)
+    first = clean_page(gray)
+    exclude = np.zeros(first.binary.shape, bool)
+    exclude[: first.binary.shape[0] // 4] = True  # the print's rows
+    whole = clean_page(gray, exclude=exclude)
+    assert whole.level < 0.5 * first.level  # the pencil number's own level: the test has something to show
+    estimates = []
+    real = photo_mod.estimate_background
+    monkeypatch.setattr(photo_mod, "estimate_background", lambda *a, **k: estimates.append(1) or real(*a, **k))
+    again = clean_again(first, exclude)
+    assert not estimates
+    assert again.level == pytest.approx(whole.level, rel=1e-6)
+    assert np.array_equal(again.binary, whole.binary)
+    assert np.array_equal(again.background, first.background)

@@ -24,7 +24,7 @@ from scipy import ndimage
 
 from mnist_studio.data.faint import faint_digits
 from mnist_studio.data.frame_cut import drop_cut_ends
-from mnist_studio.data.photo import Cleaned, clean_page, resize_float
+from mnist_studio.data.photo import Cleaned, clean_again, clean_page, resize_float
 from mnist_studio.data.pieces import count_probabilities
 from mnist_studio.data.preprocess import BOX, PEN_WIDTH, Stages, preprocess_ink
 from mnist_studio.data.segment import Digit, Layout, cut_digits, segment, stroke_width
@@ -126,7 +126,7 @@ def read_picture(gray: np.ndarray, classify: Callable[[np.ndarray], np.ndarray] 
         # printed words much darker than the writing set the ink's level, and a pencil number beside a black
         # form label fell below the threshold: measured again without the print (and ink no taller), the writing
         # is found
-        again = clean_page(gray, exclude=ndimage.binary_dilation(layout.print_like, iterations=2))
+        again = clean_again(cleaned, ndimage.binary_dilation(layout.print_like, iterations=2))
         if not again.blank and again.level < PRINT_LEVEL * cleaned.level:
             # (the print found first stays print: some of it is less regular at the lower threshold)
             again.binary &= ~ndimage.binary_dilation(layout.print_mask, iterations=2)
